@@ -1,0 +1,1 @@
+//! Typed async client for Intercom REST API 2.16.

@@ -1,0 +1,1 @@
+//! Local emulator of Intercom REST API 2.16.
