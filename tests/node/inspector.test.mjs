@@ -1,0 +1,108 @@
+// Issue 4: the MCP Inspector CLI (npm `@modelcontextprotocol/inspector`, an independent client)
+// drives `intercom-mcp serve` over stdio, Streamable HTTP (both eras) and legacy SSE.
+// Results are compared with the sandbox's state, and a write is read back over REST.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { binaryPath, startHttpServer, startSandbox } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const INSPECTOR = join(dirname(require.resolve("@modelcontextprotocol/inspector/package.json")),
+  "clients", "launcher", "build", "index.js");
+const INSPECTOR_TIMEOUT_MS = 90_000;
+
+/**
+ * Runs the Inspector CLI against `target` ({options, command}); resolves with its exit code and
+ * output, whatever the code. A stdio command goes last, after `--`, so its flags stay its own.
+ */
+function inspector(target, args) {
+  const command = target.command ? ["--", ...target.command] : [];
+  return new Promise((resolveRun) => {
+    execFile(process.execPath, [INSPECTOR, "--cli", ...target.options, ...args, "--format", "json", ...command], {
+      timeout: INSPECTOR_TIMEOUT_MS,
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, MCP_CATALOG_PATH: join(process.env.TMPDIR ?? "/tmp", `inspector-${process.pid}.json`) },
+    }, (error, stdout, stderr) => {
+      resolveRun({ code: error ? (error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function resultOf(run, what) {
+  assert.equal(run.code, 0, `${what}: inspector exited ${run.code}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(-2000)}`);
+  return JSON.parse(run.stdout).result;
+}
+
+function textOf(result) {
+  return JSON.stringify(result.structuredContent ?? {}) + (result.content ?? []).map((block) => block.text ?? "").join("\n");
+}
+
+let sandbox;
+let server;
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 13 });
+  server = await startHttpServer(sandbox);
+});
+
+after(() => {
+  server?.stop();
+  sandbox?.stop();
+});
+
+/** The ways the Inspector reaches the server, one per transport. */
+function targets() {
+  return {
+    stdio: {
+      options: ["-e", `INTERCOM_API_BASE=${sandbox.baseUrl}`, "-e", `INTERCOM_ACCESS_TOKEN=${sandbox.token}`, "--transport", "stdio"],
+      command: [binaryPath(), "serve"],
+    },
+    "http (legacy era)": { options: ["--server-url", server.mcpUrl, "--transport", "http", "--protocol-era", "legacy"] },
+    "http (modern era)": { options: ["--server-url", server.mcpUrl, "--transport", "http", "--protocol-era", "modern"] },
+    sse: { options: ["--server-url", server.sseUrl, "--transport", "sse"] },
+  };
+}
+
+for (const transport of ["stdio", "http (legacy era)", "http (modern era)", "sse"]) {
+  describe(`inspector over ${transport}`, () => {
+    test("tools/list passes --strict and lists the catalogue", async () => {
+      const run = await inspector(targets()[transport], ["--method", "tools/list", "--strict"]);
+      const { tools } = resultOf(run, "tools/list --strict");
+      const names = tools.map((tool) => tool.name);
+      for (const name of ["search", "fetch", "get_conversation", "find_contact", "reply_to_conversation", "whoami"]) {
+        assert.ok(names.includes(name), `tools/list lacks ${name}`);
+      }
+      assert.equal(new Set(names).size, names.length, "a tool is listed twice");
+    });
+
+    test("whoami answers with the token's admin", async () => {
+      const me = await sandbox.rest("GET", "/me");
+      const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "whoami"]);
+      const text = textOf(resultOf(run, "whoami"));
+      assert.ok(text.includes(String(me.id)) && text.includes(me.email), text.slice(0, 1000));
+    });
+
+    test("a note written through reply_to_conversation is in the sandbox", async () => {
+      const { conversations: [conversation] } = await sandbox.rest("GET", "/conversations?per_page=1");
+      const note = `inspector ${transport} ${randomUUID()}`;
+      const args = { conversation_id: String(conversation.id), message_type: "note", body: note };
+      const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "reply_to_conversation",
+        "--tool-args-json", JSON.stringify(args)]);
+      resultOf(run, "reply_to_conversation");
+      const readBack = await sandbox.rest("GET", `/conversations/${conversation.id}`);
+      const carrying = readBack.conversation_parts.conversation_parts.filter((part) => (part.body ?? "").includes(note));
+      assert.equal(carrying.length, 1, "the note was not applied exactly once");
+      assert.equal(carrying[0].part_type, "note");
+    });
+
+    test("a missing conversation is an isError result (exit 5)", async () => {
+      const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "get_conversation",
+        "--tool-args-json", JSON.stringify({ conversation_id: "999999999" })]);
+      assert.equal(run.code, 5, `expected exit 5 (isError), got ${run.code}: ${run.stdout.slice(0, 1000)} ${run.stderr.slice(-1000)}`);
+    });
+  });
+}
