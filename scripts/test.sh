@@ -3,8 +3,9 @@
 #   scripts/test.sh
 # It installs what the suites need (idempotently, see scripts/setup.sh), builds the workspace,
 # runs fmt/clippy/the Rust tests, then the independent-client suites: Python (pytest), Node
-# (node --test: official SDK, MCP Inspector, MCP conformance) and the Rust client through prism. Every step runs even when an earlier one failed (except those that need the
-# build), each under a time bound; the run fails when any step fails. The last line is
+# (node --test: official SDK, MCP Inspector, MCP conformance) and the Rust client through prism.
+# Every step runs even when an earlier one failed (except those that need the build), each under
+# a time bound; the run fails when any step fails. The last line is
 # "N passed, N failed" over the steps.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -167,6 +167,12 @@ def test_conversation_operations_match_spec(tour: Tour, api: httpx.Client) -> No
               json={"id": tag_id, "admin_id": admin_id})
     tour.call("DELETE", "/conversations/{conversation_id}/tags/{tag_id}", f"/conversations/{conv_id}/tags/{tag_id}",
               json={"admin_id": admin_id})
+    other = api.get("/contacts", params={"per_page": 2}).json()["data"][-1]
+    tour.call("POST", "/conversations/{conversation_id}/customers", f"/conversations/{conv_id}/customers",
+              json={"admin_id": admin_id, "customer": {"intercom_user_id": other["id"]}})
+    customer_type = next(t for t in api.get("/ticket_types").json()["data"] if t.get("category") == "Customer")
+    tour.call("POST", "/conversations/{conversation_id}/convert", f"/conversations/{conv_id}/convert",
+              json={"ticket_type_id": str(customer_type["id"])})
     tour.call("GET", "/conversations/{conversation_id}", "/conversations/999999999", expect=404)
 
 
@@ -187,6 +193,9 @@ def test_ticket_operations_match_spec(tour: Tour, api: httpx.Client) -> None:
     tour.call("POST", "/tickets/{ticket_id}/reply", f"/tickets/{tid}/reply", json={
         "message_type": "note", "type": "admin", "admin_id": admin_id, "body": "internal",
     })
+    tag_id = api.get("/tags").json()["data"][0]["id"]
+    tour.call("POST", "/tickets/{ticket_id}/tags", f"/tickets/{tid}/tags", json={"id": tag_id, "admin_id": admin_id})
+    tour.call("DELETE", "/tickets/{ticket_id}/tags/{tag_id}", f"/tickets/{tid}/tags/{tag_id}", json={"admin_id": admin_id})
     tour.call("POST", "/tickets/search", "/tickets/search", json={
         "query": {"field": "open", "operator": "=", "value": True}, "pagination": {"per_page": 5},
     })
