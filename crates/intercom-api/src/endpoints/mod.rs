@@ -1,0 +1,26 @@
+//! Typed endpoint methods on [`crate::Client`], one file per domain.
+
+mod admins;
+mod articles;
+mod companies;
+mod contacts;
+mod conversations;
+mod data_attributes;
+mod tags;
+mod tickets;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Result;
+use crate::http::{Call, Client};
+
+impl Client {
+    /// Fetches a non-paginated list (`{type, <key>: [...]}`) as a vector.
+    pub(crate) async fn fetch_list<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        key: &str,
+    ) -> Result<Vec<T>> {
+        Ok(self.fetch_page(call, key).await?.items)
+    }
+}

@@ -1,0 +1,541 @@
+//! The request path every call goes through: auth, version header, pacing, retries, error mapping.
+
+use std::fmt;
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+pub use reqwest::Method;
+
+use crate::config::{API_VERSION, ClientConfig, RetryPolicy};
+use crate::error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
+use crate::ratelimit::{RateLimitSnapshot, RateLimiter};
+
+/// The Intercom API client. Cheap to clone (one shared connection pool and rate limiter);
+/// `Send + Sync`, so share it between tasks freely.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    auth_header: HeaderValue,
+    limiter: RateLimiter,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+static INSTALL_CRYPTO: Once = Once::new();
+
+/// Installs rustls' ring provider once per process; another component may have done it already.
+fn install_crypto_provider() {
+    INSTALL_CRYPTO.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Where a request goes: path segments below the base URL, or a full URL given by Intercom.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    Segments(Vec<String>),
+    Absolute(Url),
+}
+
+/// One logical API call (possibly several attempts).
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    method: Method,
+    target: Target,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    idempotent: bool,
+    resource: Option<String>,
+}
+
+impl Call {
+    pub(crate) fn new(method: Method, segments: &[&str]) -> Self {
+        // GET, PUT, DELETE repeat harmlessly; POST must opt in (search, tag attach...).
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
+        Call {
+            method,
+            target: Target::Segments(segments.iter().map(|s| (*s).to_owned()).collect()),
+            query: Vec::new(),
+            body: None,
+            idempotent,
+            resource: None,
+        }
+    }
+
+    pub(crate) fn get(segments: &[&str]) -> Self {
+        Self::new(Method::GET, segments)
+    }
+    pub(crate) fn post(segments: &[&str]) -> Self {
+        Self::new(Method::POST, segments)
+    }
+    pub(crate) fn put(segments: &[&str]) -> Self {
+        Self::new(Method::PUT, segments)
+    }
+    pub(crate) fn delete(segments: &[&str]) -> Self {
+        Self::new(Method::DELETE, segments)
+    }
+
+    pub(crate) fn absolute(method: Method, url: Url) -> Self {
+        let mut call = Self::new(method, &[]);
+        call.target = Target::Absolute(url);
+        call
+    }
+
+    pub(crate) fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    pub(crate) fn query_opt(self, key: &str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.query(key, v),
+            None => self,
+        }
+    }
+
+    pub(crate) fn body(mut self, body: impl serde::Serialize) -> Self {
+        // Serialising our own request types cannot fail (string keys, no non-finite floats).
+        self.body = Some(serde_json::to_value(body).unwrap_or(Value::Null));
+        self
+    }
+
+    /// Marks a POST as safe to repeat (search, attach-style calls whose repetition is a no-op).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// Describes the object concerned, for 404/410 messages: `resource("contact", id)`.
+    pub(crate) fn resource(mut self, kind: &str, id: &str) -> Self {
+        self.resource = Some(format!("{kind} {id:?}"));
+        self
+    }
+
+    fn path_for_messages(&self) -> String {
+        match &self.target {
+            Target::Segments(segs) => format!("/{}", segs.join("/")),
+            Target::Absolute(url) => url.path().to_owned(),
+        }
+    }
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Done(Value),
+    Retry { wait: Duration, last: Error },
+    Fail(Error),
+}
+
+impl Client {
+    /// Builds a client (one pooled HTTP client, one rate limiter) from a configuration.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        install_crypto_provider();
+        let mut auth_header = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
+            .map_err(|_| {
+            Error::Config("the access token contains characters not allowed in a header".into())
+        })?;
+        auth_header.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert("Intercom-Version", HeaderValue::from_static(API_VERSION));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect could carry the token to another host; Intercom does not redirect API calls.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                auth_header,
+                limiter: RateLimiter::default(),
+            }),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A snapshot of the shared rate-limit state.
+    pub fn rate_limit(&self) -> RateLimitSnapshot {
+        self.inner.limiter.snapshot()
+    }
+
+    /// Untyped escape hatch: any call, through the same auth, pacing, retry and error mapping.
+    ///
+    /// `path` is relative to the base URL (`/contacts/123/tags`). GET/PUT/DELETE and POSTs to
+    /// paths ending in `/search` are retried on transient failures; other POSTs only when the
+    /// failure proves nothing was processed. Returns `Value::Null` for an empty body.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let is_search = path.trim_end_matches('/').ends_with("/search");
+        let idempotent = method == Method::POST && is_search;
+        self.execute(Self::raw_call(method, path, query, body, idempotent))
+            .await
+    }
+
+    /// Like [`Client::send_json`] but lets the caller declare the call safe to retry.
+    pub async fn send_json_idempotent(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value> {
+        self.execute(Self::raw_call(method, path, query, body, true))
+            .await
+    }
+
+    fn raw_call(
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+        idempotent: bool,
+    ) -> Call {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut call = Call::new(method, &segments);
+        if idempotent {
+            call = call.idempotent();
+        }
+        for (k, v) in query {
+            call = call.query(k, v);
+        }
+        call.body = body;
+        call
+    }
+
+    /// Runs a call and decodes the answer.
+    pub(crate) async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        let method = call.method.to_string();
+        let path = call.path_for_messages();
+        let value = self.execute(call).await?;
+        serde_json::from_value(value).map_err(|e| Error::Decode {
+            method,
+            path,
+            expected: std::any::type_name::<T>(),
+            message: e.to_string(),
+        })
+    }
+
+    pub(crate) fn url_for(&self, target: &Target) -> Result<Url> {
+        match target {
+            Target::Segments(segs) => {
+                let mut url = self.inner.config.base_url.clone();
+                {
+                    let mut path = url
+                        .path_segments_mut()
+                        .map_err(|_| Error::Config("the base URL cannot take a path".into()))?;
+                    path.pop_if_empty();
+                    for seg in segs {
+                        path.push(seg);
+                    }
+                }
+                Ok(url)
+            }
+            Target::Absolute(url) => {
+                // Never send the token to a host other than the configured one.
+                let base = &self.inner.config.base_url;
+                if url.scheme() != base.scheme()
+                    || url.host_str() != base.host_str()
+                    || url.port_or_known_default() != base.port_or_known_default()
+                {
+                    return Err(Error::Config(format!(
+                        "refusing to follow a pagination link to another host ({}); expected {}",
+                        url.host_str().unwrap_or("?"),
+                        base.host_str().unwrap_or("?")
+                    )));
+                }
+                Ok(url.clone())
+            }
+        }
+    }
+
+    /// Runs a call with pacing and retries, returning the JSON body of the 2xx answer.
+    pub(crate) async fn execute(&self, call: Call) -> Result<Value> {
+        let policy = &self.inner.config.retry;
+        let started = Instant::now();
+        let url = self.url_for(&call.target)?;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let remaining_time = policy.max_elapsed.saturating_sub(started.elapsed());
+            let max_wait = policy.max_rate_limit_wait.min(remaining_time);
+            let outcome = {
+                let _permit = self.inner.limiter.acquire(max_wait).await;
+                self.attempt_once(&call, &url, attempt).await
+            };
+            match outcome {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry { wait, last } => {
+                    let out_of_attempts = attempt >= policy.max_attempts;
+                    let out_of_time = started.elapsed() + wait >= policy.max_elapsed;
+                    if out_of_attempts || out_of_time {
+                        return Err(last);
+                    }
+                    tracing::debug!(
+                        method = %call.method,
+                        path = %call.path_for_messages(),
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %last,
+                        "retrying Intercom call"
+                    );
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+        let exp = policy
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(policy.max_backoff);
+        // Full jitter in [capped/2, capped] keeps parallel retries from synchronising.
+        let half = capped.as_millis() as u64 / 2;
+        Duration::from_millis(half + rand::rng().random_range(0..=half))
+    }
+
+    async fn attempt_once(&self, call: &Call, url: &Url, attempt: u32) -> Attempt {
+        let cfg = &self.inner.config;
+        let mut req = self
+            .inner
+            .http
+            .request(call.method.clone(), url.clone())
+            .header(AUTHORIZATION, self.inner.auth_header.clone());
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(body).unwrap_or_default());
+        }
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return self.transport_failure(call, attempt, e),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.inner.limiter.observe(&headers, status);
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return self.transport_failure(call, attempt, e),
+        };
+        if (200..300).contains(&status) {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Attempt::Done(Value::Null);
+            }
+            return match serde_json::from_slice(&bytes) {
+                Ok(v) => Attempt::Done(v),
+                Err(e) => Attempt::Fail(Error::Decode {
+                    method: call.method.to_string(),
+                    path: call.path_for_messages(),
+                    expected: "JSON",
+                    message: e.to_string(),
+                }),
+            };
+        }
+        let error = Error::Api(Box::new(
+            self.api_error(call, status, &headers, &bytes, attempt),
+        ));
+        if status == 429 {
+            // Not processed: always safe to repeat. Wait for the reset when it is known.
+            let wait = if self.inner.limiter.reset_pending() {
+                Duration::ZERO // the limiter holds the next attempt until the reset
+            } else {
+                Self::backoff(&cfg.retry, attempt).max(Duration::from_secs(1))
+            };
+            return Attempt::Retry { wait, last: error };
+        }
+        if call.idempotent && matches!(status, 500 | 502 | 503 | 504) {
+            return Attempt::Retry {
+                wait: Self::backoff(&cfg.retry, attempt),
+                last: error,
+            };
+        }
+        Attempt::Fail(error)
+    }
+
+    fn transport_failure(&self, call: &Call, attempt: u32, e: reqwest::Error) -> Attempt {
+        let kind = if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_body() || e.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Request
+        };
+        let error = Error::Transport {
+            kind,
+            method: call.method.to_string(),
+            path: call.path_for_messages(),
+            target: self.inner.config.describe_target(),
+            attempts: attempt,
+            message: redact(&error_chain(&e), self.inner.config.token.expose()),
+        };
+        // A connect error means no byte of the request left: safe even for a create.
+        // Anything later may have been processed, so only idempotent calls repeat.
+        if kind == TransportKind::Connect || call.idempotent {
+            Attempt::Retry {
+                wait: Self::backoff(&self.inner.config.retry, attempt),
+                last: error,
+            }
+        } else {
+            Attempt::Fail(error)
+        }
+    }
+
+    fn api_error(
+        &self,
+        call: &Call,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        attempt: u32,
+    ) -> ApiError {
+        #[derive(serde::Deserialize)]
+        struct ErrorList {
+            #[serde(default)]
+            request_id: Option<String>,
+            #[serde(default)]
+            errors: Vec<ApiErrorItem>,
+        }
+        let parsed: Option<ErrorList> = serde_json::from_slice(body).ok();
+        let (request_id, mut errors) = match parsed {
+            Some(p) => (p.request_id, p.errors),
+            None => (None, Vec::new()),
+        };
+        if errors.is_empty() && !body.is_empty() {
+            // Not an error.list (proxy page, plain text): keep a short, readable excerpt.
+            let text = String::from_utf8_lossy(body);
+            let excerpt: String = text.trim().chars().take(200).collect();
+            errors.push(ApiErrorItem {
+                code: "http_error".into(),
+                message: Some(excerpt),
+                field: None,
+            });
+        }
+        let token = self.inner.config.token.expose();
+        for e in &mut errors {
+            e.message = e.message.as_deref().map(|m| redact(m, token));
+        }
+        let merged_into = headers
+            .get(LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_link_target);
+        let rate_limit_reset = headers
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .or_else(|| {
+                (status == 429)
+                    .then(|| self.inner.limiter.reset_at())
+                    .flatten()
+            });
+        ApiError {
+            status,
+            request_id,
+            errors,
+            method: call.method.to_string(),
+            path: call.path_for_messages(),
+            resource: call.resource.clone(),
+            target: self.inner.config.describe_target(),
+            rate_limit_reset,
+            merged_into,
+            attempts: attempt,
+        }
+    }
+}
+
+/// Extracts the target of `Link: <https://…/contacts/abc>; rel="canonical"`, as the last path segment.
+fn parse_link_target(link: &str) -> Option<String> {
+    let start = link.find('<')? + 1;
+    let end = link[start..].find('>')? + start;
+    let url = link[start..end].trim();
+    let id = url.trim_end_matches('/').rsplit('/').next()?;
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+/// The error with its causes, which carry the useful part (refused, reset, tls...).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Removes any occurrence of the secret from a message (defence in depth).
+pub(crate) fn redact(text: &str, secret: &str) -> String {
+    if secret.len() < 4 {
+        return text.to_owned();
+    }
+    text.replace(secret, "***")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_gives_merged_contact_id() {
+        assert_eq!(
+            parse_link_target("<https://api.intercom.io/contacts/abc123>; rel=\"canonical\""),
+            Some("abc123".to_owned())
+        );
+        assert_eq!(parse_link_target("garbage"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        let first = Client::backoff(&p, 1);
+        assert!(first <= p.initial_backoff && first >= p.initial_backoff / 2);
+        let late = Client::backoff(&p, 30);
+        assert!(late <= p.max_backoff && late >= p.max_backoff / 2);
+    }
+}
