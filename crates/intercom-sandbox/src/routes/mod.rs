@@ -1,0 +1,99 @@
+//! The HTTP surface: Intercom's routes (one module per resource family) and `/_sandbox` controls.
+
+use axum::extract::State;
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde_json::Value;
+
+use crate::app::SharedApp;
+use crate::errors::{ApiError, ApiResult};
+
+pub mod contacts;
+pub mod control;
+pub mod workspace;
+
+pub type AppState = State<SharedApp>;
+pub type JsonResult = ApiResult<Json<Value>>;
+
+async fn unknown_route() -> ApiError {
+    ApiError::resource_not_found()
+}
+
+/// Every route, wrapped in the Intercom middleware (auth, version, limits, faults, stats).
+pub fn router(app: SharedApp) -> Router {
+    use workspace as ws;
+    Router::new()
+        .route("/me", get(ws::me))
+        .route("/admins", get(ws::list_admins))
+        .route("/admins/{admin_id}", get(ws::get_admin))
+        .route("/admins/{admin_id}/away", put(ws::set_away))
+        .route("/teams", get(ws::list_teams))
+        .route("/teams/{team_id}", get(ws::get_team))
+        .route("/tags", get(ws::list_tags).post(ws::create_tag))
+        .route("/tags/{tag_id}", get(ws::get_tag).delete(ws::delete_tag))
+        .route("/segments", get(ws::list_segments))
+        .route("/segments/{segment_id}", get(ws::get_segment))
+        .route("/data_attributes", get(ws::list_data_attributes))
+        .route("/ticket_types", get(ws::list_ticket_types))
+        .route("/ticket_types/{ticket_type_id}", get(ws::get_ticket_type))
+        .route("/ticket_states", get(ws::list_ticket_states))
+        .route("/help_center/help_centers", get(ws::list_help_centers))
+        .route(
+            "/help_center/help_centers/{help_center_id}",
+            get(ws::get_help_center),
+        )
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/search", post(contacts::search))
+        .route("/contacts/merge", post(contacts::merge))
+        .route(
+            "/contacts/find_by_external_id/{external_id}",
+            get(contacts::find_by_external_id),
+        )
+        .route(
+            "/contacts/{contact_id}",
+            get(contacts::get)
+                .put(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route("/contacts/{contact_id}/archive", post(contacts::archive))
+        .route(
+            "/contacts/{contact_id}/unarchive",
+            post(contacts::unarchive),
+        )
+        .route(
+            "/contacts/{contact_id}/notes",
+            get(contacts::list_notes).post(contacts::create_note),
+        )
+        .route("/notes/{note_id}", get(contacts::get_note))
+        .route(
+            "/contacts/{contact_id}/tags",
+            get(contacts::list_tags).post(contacts::attach_tag),
+        )
+        .route(
+            "/contacts/{contact_id}/tags/{tag_id}",
+            delete(contacts::detach_tag),
+        )
+        .route(
+            "/contacts/{contact_id}/companies",
+            get(contacts::list_companies).post(contacts::attach_company),
+        )
+        .route(
+            "/contacts/{contact_id}/companies/{company_id}",
+            delete(contacts::detach_company),
+        )
+        .route("/_sandbox/stats", get(control::stats))
+        .route("/_sandbox/reset", post(control::reset))
+        .route(
+            "/_sandbox/faults",
+            get(control::get_faults).post(control::set_faults),
+        )
+        .fallback(unknown_route)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::middleware::intercom_layer,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::input::MAX_BODY_BYTES,
+        ))
+        .with_state(app)
+}
