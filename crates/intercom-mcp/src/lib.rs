@@ -1,3 +1,21 @@
-// Real-time engineer: mirror (local store, sync, export) and webhook receiver.
+//! intercom-mcp: an MCP server that lets AI assistants work an Intercom
+//! workspace (conversations, tickets, contacts, companies, articles) over
+//! stdio, Streamable HTTP and legacy SSE.
+
+pub mod args;
+pub mod cli;
+pub mod commands;
+pub mod dates;
+pub mod inprocess;
+pub mod output;
+pub mod prompts;
+pub mod render;
+pub mod resources;
+pub mod server;
+pub mod tools;
+pub mod toolsets;
+pub mod transport;
+pub mod workspace_context;
+// Real-time engineer: local mirror (store, sync, export) and webhook receiver.
 pub mod mirror;
 pub mod webhooks;

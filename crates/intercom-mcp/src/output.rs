@@ -1,0 +1,264 @@
+//! What every tool returns: structured content that matches the tool's
+//! `outputSchema`, plus a compact text rendering for the model's context.
+//!
+//! Tools return `Result<Json<T>, ToolError>`, spelled out in the signature
+//! (rmcp's macro reads the return type literally to derive `outputSchema`, so
+//! an alias would lose the schema). `T` derives `Serialize + JsonSchema` and
+//! implements [`Render`] (often with the default, generic rendering).
+
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, IntoContents};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Structured tool output.
+///
+/// Named `Json` on purpose: rmcp's `#[tool]` macro derives a tool's
+/// `outputSchema` from a return type spelled `Json<T>` or `Result<Json<T>, E>`,
+/// so this wrapper gets the schema for free while rendering its own text.
+pub struct Json<T>(pub T);
+
+/// Compact text for a model's context window.
+pub trait Render: Serialize {
+    /// The default rendering walks the structured value; override it where a
+    /// purpose-made layout reads better (conversation transcripts).
+    fn render(&self) -> String {
+        serde_json::to_value(self)
+            .map(|v| render_value(&v))
+            .unwrap_or_default()
+    }
+}
+
+impl<T: Serialize + JsonSchema + Render + 'static> IntoCallToolResult for Json<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        let text = self.0.render();
+        let value = serde_json::to_value(&self.0).map_err(|e| {
+            rmcp::ErrorData::internal_error(format!("could not serialise the result: {e}"), None)
+        })?;
+        let mut result = CallToolResult::structured(value);
+        result.content = vec![ContentBlock::text(text)];
+        Ok(result.into())
+    }
+}
+
+/// A failure reported to the model as a tool result with `isError: true`.
+/// The message says what happened and what to do next.
+#[derive(Debug, Clone)]
+pub struct ToolError {
+    pub message: String,
+}
+
+impl ToolError {
+    /// Invalid or missing arguments: say which and what is expected.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// Something was looked up by name or email and not found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<intercom_api::Error> for ToolError {
+    fn from(err: intercom_api::Error) -> Self {
+        // The client's messages are already actionable and never contain the token.
+        Self {
+            message: err.to_string(),
+        }
+    }
+}
+
+impl IntoContents for ToolError {
+    fn into_contents(self) -> Vec<ContentBlock> {
+        vec![ContentBlock::text(format!("Error: {}", self.message))]
+    }
+}
+
+/// Paging arguments shared by list tools (`#[serde(flatten)]` them in).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+pub struct PageArgs {
+    /// Maximum number of items to return (1-150, default 20).
+    #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    pub limit: Option<u32>,
+    /// Cursor from a previous call's `next_cursor`, to get the next page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+impl PageArgs {
+    pub const DEFAULT_LIMIT: u32 = 20;
+    pub const MAX_LIMIT: u32 = 150;
+
+    /// The limit clamped to what Intercom accepts.
+    pub fn limit(&self) -> u32 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    }
+}
+
+/// Paging information shared by list outputs (`#[serde(flatten)]` it in).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Paging {
+    /// How many items match in total, when Intercom says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<u64>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl Paging {
+    /// Read Intercom's `total_count` and `pages.next.starting_after`.
+    pub fn from_intercom(body: &Value) -> Self {
+        Self {
+            total_count: body.get("total_count").and_then(Value::as_u64),
+            next_cursor: body
+                .pointer("/pages/next/starting_after")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+}
+
+/// Acknowledgement for writes that have nothing richer to show.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Done {
+    /// What was done, in one sentence.
+    pub message: String,
+}
+
+impl Render for Done {
+    fn render(&self) -> String {
+        self.message.clone()
+    }
+}
+
+/// Generic compact rendering of a JSON value: one `key: value` per line,
+/// arrays of objects as one line per item, nulls and empty values dropped.
+pub fn render_value(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                render_field(&mut out, key, v, 0);
+            }
+        }
+        other => out.push_str(&inline(other)),
+    }
+    out.trim_end().to_string()
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(is_empty),
+        _ => false,
+    }
+}
+
+fn render_field(out: &mut String, key: &str, v: &Value, depth: usize) {
+    if is_empty(v) {
+        return;
+    }
+    let pad = "  ".repeat(depth);
+    match v {
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            out.push_str(&format!("{pad}{key} ({}):\n", items.len()));
+            for item in items {
+                out.push_str(&format!("{pad}- {}\n", inline(item)));
+            }
+        }
+        Value::Object(map) if depth == 0 && map.values().any(|x| x.is_object() || x.is_array()) => {
+            out.push_str(&format!("{pad}{key}:\n"));
+            for (k, x) in map {
+                render_field(out, k, x, depth + 1);
+            }
+        }
+        other => out.push_str(&format!("{pad}{key}: {}\n", inline(other))),
+    }
+}
+
+/// One-line rendering: objects as `k=v; k=v`, arrays comma-separated.
+pub fn inline(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.replace('\n', " "),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .filter(|x| !is_empty(x))
+            .map(|x| match x {
+                Value::Object(_) => format!("{{{}}}", inline(x)),
+                _ => inline(x),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, x)| !is_empty(x))
+            .map(|(k, x)| format!("{k}={}", inline(x)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn generic_rendering_is_compact_and_drops_empties() {
+        let v = json!({
+            "admins": [{"id": "1", "name": "Ann", "away": false, "team_ids": []}],
+            "total_count": 1,
+            "next_cursor": null,
+            "note": ""
+        });
+        let text = render_value(&v);
+        assert_eq!(
+            text,
+            "admins (1):\n- id=1; name=Ann; away=false\ntotal_count: 1"
+        );
+    }
+
+    #[test]
+    fn page_args_clamp() {
+        let p: PageArgs = serde_json::from_value(json!({"limit": "500", "cursor": " "})).unwrap();
+        assert_eq!(p.limit(), 150);
+        assert_eq!(p.cursor(), None);
+        assert_eq!(PageArgs::default().limit(), 20);
+    }
+
+    #[test]
+    fn paging_reads_intercom_cursor() {
+        let p = Paging::from_intercom(
+            &json!({"total_count": 42, "pages": {"next": {"starting_after": "abc"}}}),
+        );
+        assert_eq!(p.total_count, Some(42));
+        assert_eq!(p.next_cursor.as_deref(), Some("abc"));
+    }
+}

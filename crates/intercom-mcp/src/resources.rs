@@ -1,0 +1,131 @@
+//! MCP resources: `intercom://workspace` and templates for single objects.
+
+use std::sync::Arc;
+
+use rmcp::ErrorData;
+use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
+use serde_json::{Value, json};
+
+use crate::args::{IdKind, normalize_id};
+use crate::output::{Render, ToolError, render_value};
+use crate::render::Detail;
+use crate::tools::conversations::load_conversation;
+use crate::workspace_context::{Workspace, items, path_id};
+
+pub const WORKSPACE_URI: &str = "intercom://workspace";
+
+pub fn static_resources() -> Vec<Resource> {
+    vec![
+        Resource::new(WORKSPACE_URI, "workspace")
+            .with_title("Intercom workspace")
+            .with_description(
+                "Admins (with away status), teams and ticket states of the workspace.",
+            )
+            .with_mime_type("application/json"),
+    ]
+}
+
+pub fn templates() -> Vec<ResourceTemplate> {
+    let t = |kind: &str, title: &str, what: &str| {
+        ResourceTemplate::new(format!("intercom://{kind}/{{id}}"), kind)
+            .with_title(title)
+            .with_description(what)
+            .with_mime_type("text/plain")
+    };
+    vec![
+        t(
+            "conversations",
+            "Conversation",
+            "A conversation's transcript and state, by id.",
+        ),
+        t(
+            "tickets",
+            "Ticket",
+            "A ticket's state, attributes and transcript, by id.",
+        ),
+        t("contacts", "Contact", "A contact's profile, by id."),
+        t("companies", "Company", "A company's profile, by id."),
+    ]
+}
+
+fn to_error(uri: &str, err: ToolError) -> ErrorData {
+    if err.message.contains("not found") {
+        ErrorData::resource_not_found(format!("{uri}: {}", err.message), None)
+    } else {
+        ErrorData::internal_error(format!("{uri}: {}", err.message), None)
+    }
+}
+
+async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
+    let names = ws.names().await?;
+    let states = ws.cached_list("/ticket_states").await?;
+    Ok(json!({
+        "admins": names.admins.iter().map(|a| json!({
+            "id": a.id, "name": a.name, "email": a.email, "away": a.away,
+            "teams": a.team_ids.iter().map(|t| names.describe_team(t)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "teams": names.teams.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "ticket_states": items(&states, "data").iter().map(|s| json!({
+            "id": s.get("id"), "category": s.get("category"),
+            "label": s.get("internal_label").or_else(|| s.get("external_label")),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// Read a resource for `ws`.
+pub async fn read(ws: &Arc<Workspace>, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    if uri == WORKSPACE_URI {
+        let body = workspace_json(ws).await.map_err(|e| to_error(uri, e))?;
+        let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, uri).with_mime_type("application/json"),
+        ]));
+    }
+    let rest = uri.strip_prefix("intercom://").ok_or_else(|| {
+        ErrorData::invalid_params(
+            format!("unknown resource `{uri}`; URIs start with intercom://"),
+            None,
+        )
+    })?;
+    let (collection, raw_id) = rest.split_once('/').ok_or_else(|| {
+        ErrorData::invalid_params(
+            format!("`{uri}` has no id; use intercom://conversations/{{id}}"),
+            None,
+        )
+    })?;
+    let kind = match collection {
+        "conversations" => IdKind::Conversation,
+        "tickets" => IdKind::Ticket,
+        "contacts" => IdKind::Contact,
+        "companies" => IdKind::Company,
+        other => {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown resource type `{other}`; use conversations, tickets, contacts or companies"
+                ),
+                None,
+            ));
+        }
+    };
+    let id = normalize_id(kind, raw_id).map_err(|e| ErrorData::invalid_params(e, None))?;
+    let id = path_id(&id)
+        .map_err(|e| ErrorData::invalid_params(e.message, None))?
+        .to_string();
+    let text = match kind {
+        IdKind::Conversation => load_conversation(ws, &id, Detail::Summary, 100)
+            .await
+            .map(|c| c.render())
+            .map_err(|e| to_error(uri, e))?,
+        IdKind::Ticket | IdKind::Contact | IdKind::Company => {
+            let body = ws
+                .api()
+                .get(&format!("/{collection}/{id}"), &[])
+                .await
+                .map_err(|e| to_error(uri, e))?;
+            render_value(&body)
+        }
+    };
+    Ok(ReadResourceResult::new(vec![
+        ResourceContents::text(text, uri).with_mime_type("text/plain"),
+    ]))
+}

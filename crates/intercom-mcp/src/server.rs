@@ -1,0 +1,270 @@
+//! The MCP server: one `ServerHandler` exposing the selected tools, the
+//! resources and the prompts, whatever the transport.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use crate::output::ToolError;
+use crate::toolsets::{Selection, Toolset};
+use crate::workspace_context::{Workspace, Workspaces};
+use crate::{prompts, resources, tools};
+
+pub const SERVER_NAME: &str = "intercom-mcp";
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const INSTRUCTIONS: &str = "Tools for an Intercom workspace: read and act on conversations, \
+tickets, contacts, companies and articles. Ids may be given raw, prefixed (conversation_123) \
+or as Intercom inbox URLs. Dates accept ISO dates or words such as today, yesterday, this_week, \
+last_week, 7d. List tools take limit/cursor and return next_cursor. Call whoami first to learn \
+which admin the token acts as.";
+
+/// A tool in the catalogue, with the toolset it belongs to.
+#[derive(Debug, Clone)]
+pub struct CatalogueEntry {
+    pub toolset: Toolset,
+    pub tool: Tool,
+}
+
+struct Shared {
+    router: ToolRouter<IntercomServer>,
+    catalogue: Vec<CatalogueEntry>,
+    workspaces: Arc<Workspaces>,
+    token_from_request: bool,
+}
+
+/// The server. Cheap to clone: every session shares one catalogue and one
+/// pool of workspaces.
+#[derive(Clone)]
+pub struct IntercomServer {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for IntercomServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntercomServer")
+            .field("tools", &self.shared.catalogue.len())
+            .field("token_from_request", &self.shared.token_from_request)
+            .finish()
+    }
+}
+
+/// Everything needed to build a server.
+#[derive(Debug)]
+pub struct ServerOptions {
+    pub selection: Selection,
+    pub workspaces: Arc<Workspaces>,
+    /// Use each HTTP client's bearer token as its Intercom token.
+    pub token_from_request: bool,
+}
+
+impl IntercomServer {
+    pub fn new(options: ServerOptions) -> Result<Self, String> {
+        let toolsets = options.selection.toolsets()?;
+        let registry = tools::registry();
+        let unknown = options.selection.unknown_tools(
+            registry
+                .iter()
+                .flat_map(|(_, router)| router.map.keys().map(|k| k.as_ref())),
+        );
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown tool(s) in --tools: {}; run `intercom-mcp tools` to see the names",
+                unknown.join(", ")
+            ));
+        }
+        let mut router = ToolRouter::new();
+        let mut catalogue = Vec::new();
+        for (toolset, domain) in registry {
+            for route in domain {
+                if options.selection.admits(toolset, &route.attr, &toolsets) {
+                    catalogue.push(CatalogueEntry {
+                        toolset,
+                        tool: route.attr.clone(),
+                    });
+                    router.add_route(route);
+                }
+            }
+        }
+        // Deterministic order: by toolset, then by name.
+        catalogue.sort_by(|a, b| (a.toolset, &a.tool.name).cmp(&(b.toolset, &b.tool.name)));
+        Ok(Self {
+            shared: Arc::new(Shared {
+                router,
+                catalogue,
+                workspaces: options.workspaces,
+                token_from_request: options.token_from_request,
+            }),
+        })
+    }
+
+    /// The exposed tools, in listing order.
+    pub fn catalogue(&self) -> &[CatalogueEntry] {
+        &self.shared.catalogue
+    }
+
+    pub fn tools(&self) -> Vec<Tool> {
+        self.shared
+            .catalogue
+            .iter()
+            .map(|e| e.tool.clone())
+            .collect()
+    }
+
+    pub fn workspaces(&self) -> &Arc<Workspaces> {
+        &self.shared.workspaces
+    }
+
+    /// The workspace a request works on: its own bearer token with
+    /// `--token-from-request`, otherwise the configured one.
+    pub async fn workspace_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Arc<Workspace>, ToolError> {
+        if self.shared.token_from_request
+            && let Some(token) = bearer_token(context)
+        {
+            return self.shared.workspaces.for_token(&token);
+        }
+        if self.shared.token_from_request && !self.shared.workspaces.has_default_token() {
+            return Err(ToolError::invalid(
+                "this server uses each client's own Intercom token: send it as \
+                 `Authorization: Bearer <token>`",
+            ));
+        }
+        self.shared.workspaces.default_workspace().await
+    }
+}
+
+/// The bearer token of the HTTP request behind this MCP request, if any.
+fn bearer_token(context: &RequestContext<RoleServer>) -> Option<String> {
+    let parts = context.extensions.get::<http::request::Parts>()?;
+    crate::transport::auth::bearer(&parts.headers).map(str::to_string)
+}
+
+fn error_result(err: ToolError) -> CallToolResponse {
+    CallToolResult::error(vec![ContentBlock::text(format!("Error: {}", err.message))]).into()
+}
+
+impl ServerHandler for IntercomServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new(SERVER_NAME, SERVER_VERSION)
+                .with_title("Intercom")
+                .with_description("Work an Intercom workspace: conversations, tickets, contacts, companies, articles."),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.shared
+            .catalogue
+            .iter()
+            .find(|e| e.tool.name == name)
+            .map(|e| e.tool.clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if !self.shared.router.has_route(&request.name) {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{}`; call tools/list to see the available tools",
+                    request.name
+                ),
+                None,
+            ));
+        }
+        let workspace = match self.workspace_for(&context).await {
+            Ok(ws) => ws,
+            Err(err) => return Ok(error_result(err)),
+        };
+        context.extensions.insert(workspace);
+        let name = request.name.clone();
+        let started = std::time::Instant::now();
+        let result = self
+            .shared
+            .router
+            .call(ToolCallContext::new(self, request, context))
+            .await;
+        tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
+        result
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(
+            resources::static_resources(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let workspace = self
+            .workspace_for(&context)
+            .await
+            .map_err(|e| ErrorData::internal_error(e.message, None))?;
+        resources::read(&workspace, &request.uri)
+            .await
+            .map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+}

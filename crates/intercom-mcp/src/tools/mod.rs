@@ -1,0 +1,30 @@
+//! The tool catalogue: one file per domain, combined here.
+//!
+//! See `README.md` in this folder for how to add a tool.
+
+use rmcp::handler::server::router::tool::ToolRouter;
+
+use crate::server::IntercomServer;
+use crate::toolsets::Toolset;
+
+pub mod conversations;
+pub mod search_fetch;
+pub mod workspace;
+// registered by the tools engineer: pub mod tickets;
+// registered by the tools engineer: pub mod contacts;
+// registered by the tools engineer: pub mod companies;
+// registered by the tools engineer: pub mod articles;
+
+/// Every domain's tools with the toolset they belong to. Adding a domain is
+/// one line here (plus its `pub mod` above).
+pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
+    vec![
+        (Toolset::Workspace, IntercomServer::workspace_tools()),
+        (Toolset::Conversations, IntercomServer::conversation_tools()),
+        (Toolset::Conversations, IntercomServer::search_fetch_tools()),
+        // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
+        // registered by the tools engineer: (Toolset::Contacts, IntercomServer::contact_tools()),
+        // registered by the tools engineer: (Toolset::Companies, IntercomServer::company_tools()),
+        // registered by the tools engineer: (Toolset::Articles, IntercomServer::article_tools()),
+    ]
+}

@@ -1,0 +1,214 @@
+//! Toolsets and tool selection: which tools a server exposes.
+//!
+//! Selection is applied once when the server is built, so every transport and
+//! every session sees the same, deterministic catalogue.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use rmcp::model::Tool;
+
+/// A named group of tools, one per domain. The order of the variants is the
+/// order in which tools are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Toolset {
+    Workspace,
+    Conversations,
+    Tickets,
+    Contacts,
+    Companies,
+    Articles,
+    Realtime,
+    Bulk,
+    Analytics,
+    Automations,
+}
+
+impl Toolset {
+    pub const ALL: [Toolset; 10] = [
+        Toolset::Workspace,
+        Toolset::Conversations,
+        Toolset::Tickets,
+        Toolset::Contacts,
+        Toolset::Companies,
+        Toolset::Articles,
+        Toolset::Realtime,
+        Toolset::Bulk,
+        Toolset::Analytics,
+        Toolset::Automations,
+    ];
+
+    /// The toolsets enabled when nothing is asked for: everything a support
+    /// agent uses daily, without the heavy or specialised ones.
+    pub const DEFAULT: [Toolset; 6] = [
+        Toolset::Workspace,
+        Toolset::Conversations,
+        Toolset::Tickets,
+        Toolset::Contacts,
+        Toolset::Companies,
+        Toolset::Articles,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Toolset::Workspace => "workspace",
+            Toolset::Conversations => "conversations",
+            Toolset::Tickets => "tickets",
+            Toolset::Contacts => "contacts",
+            Toolset::Companies => "companies",
+            Toolset::Articles => "articles",
+            Toolset::Realtime => "realtime",
+            Toolset::Bulk => "bulk",
+            Toolset::Analytics => "analytics",
+            Toolset::Automations => "automations",
+        }
+    }
+}
+
+impl fmt::Display for Toolset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Toolset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Toolset::ALL
+            .into_iter()
+            .find(|t| t.name() == wanted)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Toolset::ALL.iter().map(|t| t.name()).collect();
+                format!(
+                    "unknown toolset `{s}`; known toolsets: {}, default, all",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+/// What the operator asked for on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Toolset names, plus the keywords `default` and `all`. Empty = `default`.
+    pub toolsets: Vec<String>,
+    /// Allow-list of tool names; when non-empty only these tools are exposed.
+    pub tools: Vec<String>,
+    /// Remove every tool that is not annotated read-only, whatever else is asked.
+    pub read_only: bool,
+}
+
+impl Selection {
+    /// Resolve the toolset names into a set, rejecting unknown names.
+    pub fn toolsets(&self) -> Result<BTreeSet<Toolset>, String> {
+        let mut out = BTreeSet::new();
+        let names: Vec<&str> = self
+            .toolsets
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if names.is_empty() {
+            out.extend(Toolset::DEFAULT);
+        }
+        for name in names {
+            match name.to_ascii_lowercase().as_str() {
+                "all" => out.extend(Toolset::ALL),
+                "default" => out.extend(Toolset::DEFAULT),
+                _ => {
+                    out.insert(name.parse::<Toolset>()?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn tool_names(&self) -> BTreeSet<String> {
+        self.tools
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// Decide whether a tool from `toolset` is exposed.
+    ///
+    /// An explicit `--tools` allow-list selects tools from any toolset (so a
+    /// single tool can be picked without naming its toolset); `--read-only`
+    /// always wins.
+    pub fn admits(&self, toolset: Toolset, tool: &Tool, toolsets: &BTreeSet<Toolset>) -> bool {
+        if self.read_only && !is_read_only(tool) {
+            return false;
+        }
+        let names = self.tool_names();
+        if !names.is_empty() {
+            return names.contains(tool.name.as_ref());
+        }
+        toolsets.contains(&toolset)
+    }
+
+    /// Names in `--tools` that match no known tool, for a clear startup error.
+    pub fn unknown_tools<'a>(&self, known: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let known: BTreeSet<&str> = known.collect();
+        self.tool_names()
+            .into_iter()
+            .filter(|n| !known.contains(n.as_str()))
+            .collect()
+    }
+}
+
+pub fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_selection_means_default() {
+        let sel = Selection::default();
+        assert_eq!(
+            sel.toolsets().unwrap(),
+            Toolset::DEFAULT.into_iter().collect()
+        );
+    }
+
+    #[test]
+    fn all_and_names_combine() {
+        let sel = Selection {
+            toolsets: vec!["tickets, workspace".into()],
+            ..Default::default()
+        };
+        let got = sel.toolsets().unwrap();
+        assert_eq!(
+            got,
+            [Toolset::Tickets, Toolset::Workspace].into_iter().collect()
+        );
+        let all = Selection {
+            toolsets: vec!["all".into()],
+            ..Default::default()
+        };
+        assert_eq!(all.toolsets().unwrap().len(), Toolset::ALL.len());
+    }
+
+    #[test]
+    fn unknown_toolset_is_an_error_naming_it() {
+        let sel = Selection {
+            toolsets: vec!["nope".into()],
+            ..Default::default()
+        };
+        let err = sel.toolsets().unwrap_err();
+        assert!(
+            err.contains("nope") && err.contains("conversations"),
+            "{err}"
+        );
+    }
+}

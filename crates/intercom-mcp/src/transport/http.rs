@@ -1,0 +1,234 @@
+//! The HTTP server: Streamable HTTP at `/mcp` (both protocol eras), legacy
+//! HTTP+SSE at `/sse` + `/messages`, and `/healthz`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use intercom_api::Secret;
+use parking_lot::Mutex;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use super::auth::{AccessPolicy, is_loopback_host, require_bearer, validate_host_and_origin};
+use super::sse::{SseState, open_stream, post_message};
+use crate::server::{IntercomServer, SERVER_NAME, SERVER_VERSION};
+
+/// Default request-body limit: MCP messages are small; 4 MiB leaves room for
+/// article bodies while stopping abuse.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How the HTTP server is exposed.
+#[derive(Clone)]
+pub struct HttpOptions {
+    pub host: String,
+    pub port: u16,
+    pub auth_token: Option<Secret>,
+    pub token_from_request: bool,
+    /// Extra accepted Host values; loopback names and the bind host are always accepted.
+    pub allowed_hosts: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "***"))
+            .field("token_from_request", &self.token_from_request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            auth_token: None,
+            token_from_request: false,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Refuse to expose the workspace beyond this machine without a token.
+    pub fn check(&self) -> Result<(), String> {
+        if !is_loopback_host(&self.host) && self.auth_token.is_none() && !self.token_from_request {
+            return Err(format!(
+                "binding {} exposes the Intercom workspace to the network: set an access token \
+                 with --auth-token or INTERCOM_MCP_AUTH_TOKEN (clients send it as \
+                 `Authorization: Bearer <token>`), use --token-from-request, or bind 127.0.0.1",
+                self.host
+            ));
+        }
+        Ok(())
+    }
+
+    fn policy(&self) -> AccessPolicy {
+        let wildcard = self.allowed_hosts.iter().any(|h| h == "*");
+        let unspecified = matches!(self.host.as_str(), "0.0.0.0" | "::" | "[::]");
+        let allowed_hosts = if wildcard || (unspecified && self.allowed_hosts.is_empty()) {
+            // Bound to every interface with a token required and no list given:
+            // the token is the protection, any Host is accepted.
+            Vec::new()
+        } else {
+            let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            if !unspecified {
+                hosts.push(
+                    self.host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_string(),
+                );
+            }
+            hosts.extend(self.allowed_hosts.iter().cloned());
+            hosts
+        };
+        AccessPolicy {
+            auth_token: self.auth_token.clone(),
+            token_from_request: self.token_from_request,
+            allowed_hosts,
+            allowed_origins: self.allowed_origins.clone(),
+        }
+    }
+}
+
+/// Upstream probe results are reused briefly so `/healthz` stays cheap.
+const HEALTH_CACHE: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+struct HealthState {
+    server: IntercomServer,
+    last: Arc<Mutex<Option<(Instant, serde_json::Value)>>>,
+}
+
+async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
+    if let Some((at, body)) = state.last.lock().clone()
+        && at.elapsed() < HEALTH_CACHE
+    {
+        return Json(body);
+    }
+    let workspaces = state.server.workspaces();
+    let (status, upstream) = if !workspaces.has_default_token() {
+        (
+            "ok",
+            json!({"checked": false, "reason": "no server-wide token (per-request tokens or none configured)"}),
+        )
+    } else {
+        match state.server.workspaces().default_workspace().await {
+            Ok(ws) => {
+                let started = Instant::now();
+                match tokio::time::timeout(Duration::from_secs(5), ws.api().get("/me", &[])).await {
+                    Ok(Ok(_)) => (
+                        "ok",
+                        json!({"checked": true, "reachable": true, "latency_ms": started.elapsed().as_millis() as u64}),
+                    ),
+                    Ok(Err(e)) => (
+                        "degraded",
+                        json!({"checked": true, "reachable": false, "error": e.message}),
+                    ),
+                    Err(_) => (
+                        "degraded",
+                        json!({"checked": true, "reachable": false, "error": "Intercom did not answer within 5 s"}),
+                    ),
+                }
+            }
+            Err(e) => ("degraded", json!({"checked": false, "error": e.message})),
+        }
+    };
+    let body = json!({
+        "status": status,
+        "server": SERVER_NAME,
+        "version": SERVER_VERSION,
+        "tools": state.server.catalogue().len(),
+        "upstream": upstream,
+    });
+    *state.last.lock() = Some((Instant::now(), body.clone()));
+    Json(body)
+}
+
+/// Build the axum application (also used by tests, which bind it themselves).
+pub fn router(
+    server: IntercomServer,
+    options: &HttpOptions,
+    shutdown: CancellationToken,
+) -> Router {
+    let policy = Arc::new(options.policy());
+    let factory_server = server.clone();
+    let mcp_config = StreamableHttpServerConfig::default()
+        // Host/Origin checks run in our own middleware for every route alike.
+        .disable_allowed_hosts()
+        .disable_allowed_origins()
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_cancellation_token(shutdown.child_token());
+    let mcp = StreamableHttpService::new(
+        move || Ok(factory_server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        mcp_config,
+    );
+    let sse_state = SseState::new(server.clone(), "/messages");
+    let protected = Router::new()
+        .nest_service("/mcp", mcp)
+        .route("/sse", get(open_stream))
+        .route(
+            "/messages",
+            post(post_message).layer(RequestBodyLimitLayer::new(options.max_body_bytes)),
+        )
+        .with_state(sse_state)
+        .layer(middleware::from_fn_with_state(
+            policy.clone(),
+            require_bearer,
+        ));
+    let health = Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(HealthState {
+            server,
+            last: Arc::new(Mutex::new(None)),
+        });
+    protected
+        .merge(health)
+        .layer(middleware::from_fn_with_state(
+            policy,
+            validate_host_and_origin,
+        ))
+}
+
+/// Bind and serve until `shutdown` is cancelled. Returns the bound address
+/// through `on_bound` before serving (port 0 picks a free port).
+pub async fn serve_http(
+    server: IntercomServer,
+    options: HttpOptions,
+    shutdown: CancellationToken,
+    on_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    options.check().map_err(anyhow::Error::msg)?;
+    let app = router(server, &options, shutdown.clone());
+    let host = options.host.trim_start_matches('[').trim_end_matches(']');
+    let listener = tokio::net::TcpListener::bind((host, options.port))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("could not listen on {}:{}: {e}", options.host, options.port)
+        })?;
+    let addr = listener.local_addr()?;
+    on_bound(addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
+    Ok(())
+}

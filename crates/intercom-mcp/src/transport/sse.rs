@@ -1,0 +1,172 @@
+//! The legacy HTTP+SSE transport (protocol 2024-11-05 style), still used by
+//! many clients (`claude mcp add --transport sse NAME URL/sse`).
+//!
+//! `GET /sse` opens an event stream whose first event is `endpoint`, naming
+//! `POST /messages?sessionId=…`. Each POSTed JSON-RPC message is accepted
+//! with 202 and its response arrives on the stream. Each stream is one rmcp
+//! server session, run over a channel pair.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::channel::mpsc;
+use futures::{Stream, StreamExt};
+use parking_lot::Mutex;
+use rmcp::model::{ClientJsonRpcMessage, GetExtensions, JsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::service::serve_server;
+use serde::Deserialize;
+
+use crate::server::IntercomServer;
+
+/// Open SSE sessions, by id.
+#[derive(Clone)]
+pub struct SseState {
+    server: IntercomServer,
+    sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<ClientJsonRpcMessage>>>>,
+    /// Where clients POST, as seen from the client (`/messages`).
+    messages_path: String,
+}
+
+impl SseState {
+    pub fn new(server: IntercomServer, messages_path: impl Into<String>) -> Self {
+        Self {
+            server,
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+            messages_path: messages_path.into(),
+        }
+    }
+
+    pub fn open_sessions(&self) -> usize {
+        self.sessions.lock().len()
+    }
+}
+
+/// Removes the session when its event stream is dropped (client went away).
+struct SessionGuard {
+    id: String,
+    sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<ClientJsonRpcMessage>>>>,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.sessions.lock().remove(&self.id);
+        tracing::debug!(session = %self.id, "SSE session closed");
+    }
+}
+
+/// `GET /sse`.
+pub async fn open_stream(
+    State(state): State<SseState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (to_server, from_client) = mpsc::unbounded::<ClientJsonRpcMessage>();
+    let (to_client, from_server) = mpsc::unbounded::<ServerJsonRpcMessage>();
+    state.sessions.lock().insert(id.clone(), to_server);
+
+    let server = state.server.clone();
+    let session = id.clone();
+    tokio::spawn(async move {
+        match serve_server(server, (to_client, from_client)).await {
+            Ok(running) => {
+                let _ = running.waiting().await;
+            }
+            Err(err) => {
+                tracing::debug!(%session, error = %err, "SSE session ended before initialisation")
+            }
+        }
+    });
+
+    let endpoint = format!("{}?sessionId={id}", state.messages_path);
+    let guard = SessionGuard {
+        id,
+        sessions: state.sessions.clone(),
+    };
+    let first =
+        futures::stream::once(async move { Ok(Event::default().event("endpoint").data(endpoint)) });
+    let messages = from_server.map(move |message| {
+        let _keep_session_while_streaming = &guard;
+        let data = serde_json::to_string(&message).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not serialise a server message");
+            String::from("{}")
+        });
+        Ok(Event::default().event("message").data(data))
+    });
+    Sse::new(first.chain(messages)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionQuery {
+    #[serde(rename = "sessionId", alias = "session_id")]
+    session_id: Option<String>,
+}
+
+/// `POST /messages?sessionId=…`.
+pub async fn post_message(
+    State(state): State<SseState>,
+    Query(query): Query<SessionQuery>,
+    request: Request,
+) -> Response {
+    let Some(session_id) = query.session_id else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Bad Request: missing sessionId query parameter",
+        )
+            .into_response();
+    };
+    let Some(sender) = state.sessions.lock().get(&session_id).cloned() else {
+        return (
+            StatusCode::NOT_FOUND,
+            "Not Found: unknown or closed session; open a new stream with GET /sse",
+        )
+            .into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(err) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("could not read the body: {err}"),
+            )
+                .into_response();
+        }
+    };
+    let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(err) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "jsonrpc": "2.0", "id": null,
+                    "error": {"code": -32700, "message": format!("Parse error: {err}")}
+                })),
+            )
+                .into_response();
+        }
+    };
+    // Tools can see the HTTP request (its bearer token) as on /mcp.
+    match &mut message {
+        JsonRpcMessage::Request(req) => {
+            req.request.extensions_mut().insert(parts);
+        }
+        JsonRpcMessage::Notification(not) => {
+            not.notification.extensions_mut().insert(parts);
+        }
+        _ => {}
+    }
+    if sender.unbounded_send(message).is_err() {
+        return (
+            StatusCode::GONE,
+            "Gone: the session has ended; open a new stream with GET /sse",
+        )
+            .into_response();
+    }
+    StatusCode::ACCEPTED.into_response()
+}

@@ -1,0 +1,481 @@
+//! The Intercom workspace a tool call works on: an API client, the workspace
+//! directory (admins, teams, tags, ticket states, cached), the time zone and
+//! the token's own admin (`/me`).
+//!
+//! One [`Workspace`] exists per access token. With `--token-from-request`
+//! every client's bearer token gets its own, and nothing is shared across
+//! tokens: not the client, not the cached directory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono_tz::Tz;
+use intercom_api::{Client, ClientConfig, Method, Region, Secret};
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::output::ToolError;
+
+/// How to reach Intercom; everything except the token, which is per workspace.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub region: Region,
+    /// Overrides the region's URL (sandbox, proxy).
+    pub base_url: Option<String>,
+    /// Workspace time zone for people's-words dates and rendered times.
+    pub time_zone: Tz,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            region: Region::Us,
+            base_url: None,
+            time_zone: Tz::UTC,
+        }
+    }
+}
+
+impl ApiSettings {
+    pub fn client(&self, token: &Secret) -> Result<Client, ToolError> {
+        let mut builder = ClientConfig::builder(token.clone()).region(self.region);
+        if let Some(url) = &self.base_url {
+            builder = builder.base_url(url.clone());
+        }
+        let config = builder.build()?;
+        Ok(Client::new(config)?)
+    }
+}
+
+/// Thin JSON access to the API with ids checked before they go into a path.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: Client,
+}
+
+/// Check an id before it becomes a path segment, so `../admins` cannot reach
+/// another endpoint.
+pub fn path_id(id: &str) -> Result<&str, ToolError> {
+    let id = id.trim();
+    if id.is_empty() || id.contains(['/', '?', '#', '%']) || id == "." || id == ".." {
+        return Err(ToolError::invalid(format!(
+            "`{id}` is not a valid Intercom id; ids are letters, digits, `-` and `_`"
+        )));
+    }
+    Ok(id)
+}
+
+impl Api {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ToolError> {
+        Ok(self
+            .client
+            .send_json(Method::GET, path, query, None)
+            .await?)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value, ToolError> {
+        Ok(self
+            .client
+            .send_json(Method::POST, path, &[], Some(body))
+            .await?)
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Result<Value, ToolError> {
+        Ok(self
+            .client
+            .send_json(Method::PUT, path, &[], Some(body))
+            .await?)
+    }
+
+    pub async fn delete(&self, path: &str, body: Option<Value>) -> Result<Value, ToolError> {
+        Ok(self
+            .client
+            .send_json(Method::DELETE, path, &[], body)
+            .await?)
+    }
+}
+
+/// An admin as the directory knows it.
+#[derive(Debug, Clone)]
+pub struct AdminEntry {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub away: bool,
+    pub team_ids: Vec<String>,
+}
+
+/// Names for ids, a snapshot of the workspace directory.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub admins: Vec<AdminEntry>,
+    pub teams: Vec<(String, String)>,
+}
+
+impl Names {
+    pub fn admin(&self, id: &str) -> Option<&AdminEntry> {
+        self.admins.iter().find(|a| a.id == id)
+    }
+
+    pub fn admin_name(&self, id: &str) -> Option<&str> {
+        self.admin(id).map(|a| a.name.as_str())
+    }
+
+    pub fn team_name(&self, id: &str) -> Option<&str> {
+        self.teams
+            .iter()
+            .find(|(tid, _)| tid == id)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// `Ann Lee (admin 12)` or `admin 12` when the id is unknown.
+    pub fn describe_admin(&self, id: &str) -> String {
+        match self.admin_name(id) {
+            Some(name) => name.to_string(),
+            None => format!("admin {id}"),
+        }
+    }
+
+    pub fn describe_team(&self, id: &str) -> String {
+        match self.team_name(id) {
+            Some(name) => name.to_string(),
+            None => format!("team {id}"),
+        }
+    }
+
+    /// Find an admin by id, email or name (case-insensitive).
+    pub fn find_admin(&self, needle: &str) -> Option<&AdminEntry> {
+        let n = needle.trim();
+        let lower = n.to_lowercase();
+        self.admins
+            .iter()
+            .find(|a| a.id == n)
+            .or_else(|| {
+                self.admins
+                    .iter()
+                    .find(|a| a.email.as_deref().map(str::to_lowercase) == Some(lower.clone()))
+            })
+            .or_else(|| self.admins.iter().find(|a| a.name.to_lowercase() == lower))
+    }
+
+    /// Find a team by id or name (case-insensitive).
+    pub fn find_team(&self, needle: &str) -> Option<(&str, &str)> {
+        let n = needle.trim();
+        let lower = n.to_lowercase();
+        self.teams
+            .iter()
+            .find(|(id, name)| id == n || name.to_lowercase() == lower)
+            .map(|(id, name)| (id.as_str(), name.as_str()))
+    }
+}
+
+/// How long directory lists are trusted before being read again.
+const DIRECTORY_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Default)]
+struct Cached {
+    value: Option<(Instant, Arc<Value>)>,
+}
+
+/// Cached workspace lists, keyed by endpoint.
+#[derive(Default)]
+struct Directory {
+    lists: Mutex<HashMap<&'static str, Cached>>,
+}
+
+/// One Intercom workspace, reached with one token.
+pub struct Workspace {
+    api: Api,
+    time_zone: Tz,
+    directory: Directory,
+    me: OnceCell<Value>,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("time_zone", &self.time_zone)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Workspace {
+    pub fn new(client: Client, time_zone: Tz) -> Self {
+        Self {
+            api: Api::new(client),
+            time_zone,
+            directory: Directory::default(),
+            me: OnceCell::new(),
+        }
+    }
+
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
+    }
+
+    /// `GET /me`, read once per workspace.
+    pub async fn me(&self) -> Result<&Value, ToolError> {
+        self.me.get_or_try_init(|| self.api.get("/me", &[])).await
+    }
+
+    /// The id of the admin who owns the token.
+    pub async fn my_admin_id(&self) -> Result<String, ToolError> {
+        let me = self.me().await?;
+        me.get("id")
+            .and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_i64().map(|n| n.to_string()))
+            })
+            .ok_or_else(|| ToolError::invalid("Intercom's /me answer has no admin id"))
+    }
+
+    /// A cached list endpoint (`/admins`, `/teams`, `/tags`, `/ticket_states`).
+    pub async fn cached_list(&self, path: &'static str) -> Result<Arc<Value>, ToolError> {
+        if let Some((at, value)) = self
+            .directory
+            .lists
+            .lock()
+            .get(path)
+            .and_then(|c| c.value.clone())
+            && at.elapsed() < DIRECTORY_TTL
+        {
+            return Ok(value);
+        }
+        let value = Arc::new(self.api.get(path, &[]).await?);
+        self.directory.lists.lock().insert(
+            path,
+            Cached {
+                value: Some((Instant::now(), value.clone())),
+            },
+        );
+        Ok(value)
+    }
+
+    /// Forget a cached list after a write changed it (a new tag).
+    pub fn invalidate(&self, path: &'static str) {
+        self.directory.lists.lock().remove(path);
+    }
+
+    /// Admin and team names, from the cached lists.
+    pub async fn names(&self) -> Result<Names, ToolError> {
+        let (admins, teams) =
+            tokio::try_join!(self.cached_list("/admins"), self.cached_list("/teams"))?;
+        Ok(Names {
+            admins: items(&admins, "admins").iter().map(admin_entry).collect(),
+            teams: items(&teams, "teams")
+                .iter()
+                .map(|t| (id_string(t.get("id")), str_field(t, "name")))
+                .collect(),
+        })
+    }
+
+    /// Resolve a tag name or id to its id; create the tag when `create` is set.
+    pub async fn resolve_tag(
+        &self,
+        name_or_id: &str,
+        create: bool,
+    ) -> Result<(String, String), ToolError> {
+        let needle = name_or_id.trim();
+        if needle.is_empty() {
+            return Err(ToolError::invalid(
+                "the tag is empty; pass a tag name or id",
+            ));
+        }
+        let tags = self.cached_list("/tags").await?;
+        let lower = needle.to_lowercase();
+        let found = items(&tags, "tags").iter().find(|t| {
+            id_string(t.get("id")) == needle || str_field(t, "name").to_lowercase() == lower
+        });
+        if let Some(tag) = found {
+            return Ok((id_string(tag.get("id")), str_field(tag, "name")));
+        }
+        if !create {
+            return Err(ToolError::not_found(format!(
+                "there is no tag named `{needle}`; call list_tags to see the tags, or pass \
+                 create_missing_tags=true to create it"
+            )));
+        }
+        let created = self.api.post("/tags", json!({ "name": needle })).await?;
+        self.invalidate("/tags");
+        Ok((id_string(created.get("id")), str_field(&created, "name")))
+    }
+}
+
+/// The `data`/named array of an Intercom list body (`{"type":"admin.list","admins":[...]}`).
+pub fn items<'a>(body: &'a Value, key: &str) -> &'a [Value] {
+    body.get(key)
+        .or_else(|| body.get("data"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// Intercom ids are strings in some places and integers in others.
+pub fn id_string(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+pub fn str_field(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn admin_entry(a: &Value) -> AdminEntry {
+    AdminEntry {
+        id: id_string(a.get("id")),
+        name: str_field(a, "name"),
+        email: a.get("email").and_then(Value::as_str).map(str::to_string),
+        away: a
+            .get("away_mode_enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        team_ids: a
+            .get("team_ids")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().map(|i| id_string(Some(i))).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Where workspaces come from: the configured token, or each request's bearer.
+pub struct Workspaces {
+    settings: ApiSettings,
+    default_token: Option<Secret>,
+    default: OnceCell<Arc<Workspace>>,
+    by_token: Mutex<HashMap<[u8; 32], Arc<Workspace>>>,
+}
+
+impl std::fmt::Debug for Workspaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspaces")
+            .field("settings", &self.settings)
+            .field("has_default_token", &self.default_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Upper bound on cached per-token workspaces; the oldest are dropped beyond it.
+const MAX_CACHED_TOKENS: usize = 256;
+
+impl Workspaces {
+    pub fn new(settings: ApiSettings, default_token: Option<Secret>) -> Self {
+        Self {
+            settings,
+            default_token: default_token.filter(|t| !t.is_blank()),
+            default: OnceCell::new(),
+            by_token: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &ApiSettings {
+        &self.settings
+    }
+
+    pub fn has_default_token(&self) -> bool {
+        self.default_token.is_some()
+    }
+
+    /// The workspace of the configured token.
+    pub async fn default_workspace(&self) -> Result<Arc<Workspace>, ToolError> {
+        let Some(token) = &self.default_token else {
+            return Err(ToolError::invalid(
+                "no Intercom access token is configured: set INTERCOM_ACCESS_TOKEN (or \
+                 --access-token), or start the server with --sandbox to use the demo workspace",
+            ));
+        };
+        self.default
+            .get_or_try_init(|| async {
+                let client = self.settings.client(token)?;
+                Ok(Arc::new(Workspace::new(client, self.settings.time_zone)))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The workspace of a request's own token (`--token-from-request`).
+    pub fn for_token(&self, token: &str) -> Result<Arc<Workspace>, ToolError> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut map = self.by_token.lock();
+        if let Some(ws) = map.get(&key) {
+            return Ok(ws.clone());
+        }
+        let client = self.settings.client(&Secret::new(token))?;
+        let ws = Arc::new(Workspace::new(client, self.settings.time_zone));
+        if map.len() >= MAX_CACHED_TOKENS {
+            map.clear();
+        }
+        map.insert(key, ws.clone());
+        Ok(ws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_ids_cannot_escape() {
+        assert!(path_id("123").is_ok());
+        assert!(path_id("6643a1b2c3").is_ok());
+        for bad in ["", "../admins", "1?x=2", "a/b", "..", "%2e%2e"] {
+            assert!(path_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_lookup() {
+        let names = Names {
+            admins: vec![AdminEntry {
+                id: "7".into(),
+                name: "Ann Lee".into(),
+                email: Some("ann@example.com".into()),
+                away: false,
+                team_ids: vec![],
+            }],
+            teams: vec![("3".into(), "Billing".into())],
+        };
+        assert_eq!(names.find_admin("ANN@example.com").unwrap().id, "7");
+        assert_eq!(names.find_admin("ann lee").unwrap().id, "7");
+        assert_eq!(names.find_team("billing"), Some(("3", "Billing")));
+        assert_eq!(names.describe_admin("9"), "admin 9");
+    }
+
+    #[test]
+    fn tokens_get_separate_workspaces() {
+        let pool = Workspaces::new(
+            ApiSettings {
+                base_url: Some("http://127.0.0.1:9".into()),
+                ..Default::default()
+            },
+            None,
+        );
+        let a = pool.for_token("token-a").unwrap();
+        let a2 = pool.for_token("token-a").unwrap();
+        let b = pool.for_token("token-b").unwrap();
+        assert!(Arc::ptr_eq(&a, &a2));
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(!format!("{pool:?}").contains("token-a"));
+    }
+}
