@@ -8,6 +8,7 @@ pub mod columns;
 pub mod export;
 pub mod sqlite;
 pub mod store;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -527,13 +527,14 @@ fn take_parts(conversation: &mut Value, id: &str) -> Vec<Value> {
             "author": source.get("author").cloned().unwrap_or(Value::Null),
         }));
     }
-    if let Some(list) = conversation
+    if let Some(items) = conversation
         .as_object_mut()
         .and_then(|o| o.remove("conversation_parts"))
+        .as_ref()
+        .and_then(|list| list.get("conversation_parts"))
+        .and_then(Value::as_array)
     {
-        if let Some(items) = list.get("conversation_parts").and_then(Value::as_array) {
-            parts.extend(items.iter().cloned());
-        }
+        parts.extend(items.iter().cloned());
     }
     parts
 }
