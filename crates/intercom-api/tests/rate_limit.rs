@@ -1,0 +1,146 @@
+//! Pacing from X-RateLimit-* headers and 429 handling.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use futures::future::join_all;
+use serde_json::json;
+
+fn admins_body() -> serde_json::Value {
+    json!({"type": "admin.list", "admins": [{"type": "admin", "id": "1"}]})
+}
+
+#[tokio::test]
+async fn spent_window_holds_the_next_request_until_reset() {
+    // Reset two whole seconds ahead so at least ~1 s remains whatever the sub-second clock.
+    let reset = unix_now() + 2;
+    let server =
+        scripted(
+            move |_, _| async move { reply(200, admins_body(), &rate_headers(100, 0, reset)) },
+        )
+        .await;
+    let c = client(&server.base);
+    c.list_admins().await.unwrap();
+    let snap = c.rate_limit();
+    assert_eq!(snap.remaining, Some(0));
+    assert_eq!(snap.limit, Some(100));
+    assert_eq!(snap.reset_at, Some(reset));
+
+    let start = Instant::now();
+    c.list_admins().await.unwrap();
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
+    assert!(waited <= Duration::from_millis(3500), "waited {waited:?}");
+    assert_eq!(c.rate_limit().paced_requests, 1);
+}
+
+#[tokio::test]
+async fn plenty_of_budget_means_no_wait() {
+    let reset = unix_now() + 10;
+    let server = scripted(move |_, i| async move {
+        reply(
+            200,
+            admins_body(),
+            &rate_headers(1000, 999 - i as u64, reset),
+        )
+    })
+    .await;
+    let c = client(&server.base);
+    let start = Instant::now();
+    for _ in 0..5 {
+        c.list_admins().await.unwrap();
+    }
+    // 995 left over ~10 s is one per 10 ms: five calls barely notice.
+    assert!(
+        start.elapsed() < Duration::from_millis(600),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_tasks_share_the_budget() {
+    // Remaining 2 in a window that resets ~2 s ahead: of 5 parallel calls made after that answer,
+    // the ones beyond the budget must wait for the reset.
+    let reset = unix_now() + 2;
+    let server = scripted(move |_, i| async move {
+        let remaining = if i == 0 { 2 } else { 0 };
+        reply(200, admins_body(), &rate_headers(100, remaining, reset))
+    })
+    .await;
+    let c = client(&server.base);
+    c.list_admins().await.unwrap();
+    let start = Instant::now();
+    let calls = (0..5).map(|_| {
+        let c = c.clone();
+        async move {
+            c.list_admins().await.unwrap();
+            start.elapsed()
+        }
+    });
+    let times = join_all(calls).await;
+    let slow = times
+        .iter()
+        .filter(|t| **t >= Duration::from_millis(900))
+        .count();
+    assert!(
+        slow >= 3,
+        "at least 3 of 5 must wait for the reset: {times:?}"
+    );
+    assert_eq!(server.count(), 6);
+}
+
+#[tokio::test]
+async fn rate_limited_429_waits_for_reset_then_succeeds() {
+    let server = scripted(|_, i| async move {
+        if i == 0 {
+            let reset = unix_now() + 1;
+            reply(
+                429,
+                error_body(
+                    "rate_limit_exceeded",
+                    "Exceeded rate limit of 167 in 10_seconds",
+                ),
+                &rate_headers(167, 0, reset),
+            )
+        } else {
+            ok(admins_body())
+        }
+    })
+    .await;
+    let c = client(&server.base);
+    let start = Instant::now();
+    let admins = c.list_admins().await.unwrap();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(server.count(), 2);
+    // Reset was "now + 1" in whole seconds: between 0 and 1 s away, plus jitter.
+    assert!(start.elapsed() <= Duration::from_millis(2500));
+    let snap = c.rate_limit();
+    assert_eq!(snap.rate_limited_responses, 1);
+    assert_eq!(snap.requests_sent, 2);
+}
+
+#[tokio::test]
+async fn persistent_429_gives_an_actionable_error() {
+    let server = scripted(|_, _| async move {
+        reply(
+            429,
+            error_body("rate_limit_exceeded", "Exceeded rate limit"),
+            &rate_headers(167, 0, unix_now()),
+        )
+    })
+    .await;
+    let c = client_with(&server.base, fast_retry(2), Duration::from_secs(5));
+    let err = c.list_tags().await.unwrap_err();
+    assert_eq!(server.count(), 2);
+    assert!(err.is_rate_limited());
+    let msg = err.to_string();
+    assert!(msg.contains("rate limit"), "{msg}");
+    assert!(msg.contains("resets at"), "{msg}");
+    assert!(msg.contains("after 2 attempts"), "{msg}");
+}
