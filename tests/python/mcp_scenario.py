@@ -105,10 +105,3 @@ async def check_errors(client: Client) -> None:
     bad = await client.call_tool("get_conversation", {"conversation_id": "999999999"})
     assert bad.is_error, "a missing conversation must come back as isError"
     assert "not found" in rendered(bad).lower(), rendered(bad)
-
-
-async def full_scenario(client: Client, api: httpx.Client) -> None:
-    await check_catalogue(client)
-    await check_reads(client, api)
-    await check_write_is_applied(client, api)
-    await check_errors(client)

@@ -15,31 +15,57 @@ from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
 from conftest import HttpServerHandle, SandboxHandle, base_env, binary_path, serve_env
-from mcp_scenario import call_ok, full_scenario, rendered
+from mcp_scenario import call_ok, check_catalogue, check_errors, check_reads, check_write_is_applied, rendered
 
 SCENARIO_TIMEOUT_SECONDS = 120
 
 
+def first_leaf(error: BaseException) -> BaseException:
+    """The client's task groups wrap a failed assertion in exception groups; find the assertion."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
 def run(coroutine) -> None:
-    asyncio.run(asyncio.wait_for(coroutine, SCENARIO_TIMEOUT_SECONDS))
+    try:
+        asyncio.run(asyncio.wait_for(coroutine, SCENARIO_TIMEOUT_SECONDS))
+    except BaseExceptionGroup as group:
+        raise first_leaf(group) from None
 
 
-async def scenario_over(client: Client, api: httpx.Client) -> None:
-    async with client:
-        await full_scenario(client, api)
+TRANSPORTS = ["stdio", "http-legacy", "http-2026-07-28", "sse"]
+CHECKS = {
+    "catalogue": lambda client, api: check_catalogue(client),
+    "reads": check_reads,
+    "write-read-back": check_write_is_applied,
+    "errors": lambda client, api: check_errors(client),
+}
 
 
-def test_stdio(sandbox: SandboxHandle, api: httpx.Client) -> None:
-    params = StdioServerParameters(command=str(binary_path()), args=["serve"], env=serve_env(sandbox))
-    run(scenario_over(Client(params, mode="legacy", read_timeout_seconds=60), api))
+def client_for(transport: str, sandbox: SandboxHandle, server: HttpServerHandle) -> Client:
+    if transport == "stdio":
+        params = StdioServerParameters(command=str(binary_path()), args=["serve"], env=serve_env(sandbox))
+        return Client(params, mode="legacy", read_timeout_seconds=60)
+    if transport == "http-legacy":
+        return Client(server.mcp_url, mode="legacy", read_timeout_seconds=60)
+    if transport == "http-2026-07-28":
+        return Client(server.mcp_url, mode="2026-07-28", read_timeout_seconds=60)
+    if transport == "sse":
+        return Client(sse_client(server.sse_url, timeout=30, sse_read_timeout=60), mode="legacy", read_timeout_seconds=60)
+    raise ValueError(transport)
 
 
-def test_streamable_http_legacy_era(mcp_http_server: HttpServerHandle, api: httpx.Client) -> None:
-    run(scenario_over(Client(mcp_http_server.mcp_url, mode="legacy", read_timeout_seconds=60), api))
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_independent_client(
+    transport: str, check: str, sandbox: SandboxHandle, mcp_http_server: HttpServerHandle, api: httpx.Client
+) -> None:
+    async def scenario() -> None:
+        async with client_for(transport, sandbox, mcp_http_server) as client:
+            await CHECKS[check](client, api)
 
-
-def test_streamable_http_2026_era(mcp_http_server: HttpServerHandle, api: httpx.Client) -> None:
-    run(scenario_over(Client(mcp_http_server.mcp_url, mode="2026-07-28", read_timeout_seconds=60), api))
+    run(scenario())
 
 
 def test_streamable_http_auto_negotiates_latest(mcp_http_server: HttpServerHandle) -> None:
@@ -48,11 +74,6 @@ def test_streamable_http_auto_negotiates_latest(mcp_http_server: HttpServerHandl
             return client.protocol_version
 
     assert asyncio.run(asyncio.wait_for(negotiate(), 60)) == "2026-07-28"
-
-
-def test_legacy_sse(mcp_http_server: HttpServerHandle, api: httpx.Client) -> None:
-    transport = sse_client(mcp_http_server.sse_url, timeout=30, sse_read_timeout=60)
-    run(scenario_over(Client(transport, mode="legacy", read_timeout_seconds=60), api))
 
 
 def test_stdio_with_embedded_sandbox() -> None:
