@@ -37,6 +37,15 @@ function resultOf(run, what) {
   return JSON.parse(run.stdout).result;
 }
 
+/** The tool result the Inspector printed, or undefined when it printed none (a protocol error). */
+function parsedResult(run) {
+  try {
+    return JSON.parse(run.stdout).result;
+  } catch {
+    return undefined;
+  }
+}
+
 function textOf(result) {
   return JSON.stringify(result.structuredContent ?? {}) + (result.content ?? []).map((block) => block.text ?? "").join("\n");
 }
@@ -103,6 +112,9 @@ for (const transport of ["stdio", "http (legacy era)", "http (modern era)", "sse
       const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "get_conversation",
         "--tool-args-json", JSON.stringify({ conversation_id: "999999999" })]);
       assert.equal(run.code, 5, `expected exit 5 (isError), got ${run.code}: ${run.stdout.slice(0, 1000)} ${run.stderr.slice(-1000)}`);
+      const result = parsedResult(run);
+      assert.equal(result?.isError, true, `expected an isError tool result, got stdout ${run.stdout.slice(0, 1000)} stderr ${run.stderr.slice(-1000)}`);
+      assert.match(textOf(result), /not found/i);
     });
   });
 }
