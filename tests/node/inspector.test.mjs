@@ -98,7 +98,7 @@ for (const transport of ["stdio", "http (legacy era)", "http (modern era)", "sse
     test("a note written through reply_to_conversation is in the sandbox", async () => {
       const { conversations: [conversation] } = await sandbox.rest("GET", "/conversations?per_page=1");
       const note = `inspector ${transport} ${randomUUID()}`;
-      const args = { conversation_id: String(conversation.id), message_type: "note", body: note };
+      const args = { id: String(conversation.id), message_type: "note", body: note };
       const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "reply_to_conversation",
         "--tool-args-json", JSON.stringify(args)]);
       resultOf(run, "reply_to_conversation");
@@ -110,7 +110,7 @@ for (const transport of ["stdio", "http (legacy era)", "http (modern era)", "sse
 
     test("a missing conversation is an isError result (exit 5)", async () => {
       const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "get_conversation",
-        "--tool-args-json", JSON.stringify({ conversation_id: "999999999" })]);
+        "--tool-args-json", JSON.stringify({ id: "999999999" })]);
       assert.equal(run.code, 5, `expected exit 5 (isError), got ${run.code}: ${run.stdout.slice(0, 1000)} ${run.stderr.slice(-1000)}`);
       const result = parsedResult(run);
       assert.equal(result?.isError, true, `expected an isError tool result, got stdout ${run.stdout.slice(0, 1000)} stderr ${run.stderr.slice(-1000)}`);

@@ -73,7 +73,7 @@ async def check_reads(client: Client, api: httpx.Client) -> None:
     assert contact["id"] in found, found[:1000]
 
     conversation = api.get("/conversations", params={"per_page": 1}).json()["conversations"][0]
-    fetched = rendered(await call_ok(client, "get_conversation", {"conversation_id": str(conversation["id"])}))
+    fetched = rendered(await call_ok(client, "get_conversation", {"id": str(conversation["id"])}))
     assert str(conversation["id"]) in fetched, fetched[:1000]
 
     teams = api.get("/teams").json()["teams"]
@@ -87,7 +87,7 @@ async def check_write_is_applied(client: Client, api: httpx.Client) -> None:
     conversation_id = str(conversation["id"])
     note = f"independent-client note {uuid.uuid4().hex}"
     await call_ok(client, "reply_to_conversation", {
-        "conversation_id": conversation_id, "message_type": "note", "body": note,
+        "id": conversation_id, "message_type": "note", "body": note,
     })
     parts = api.get(f"/conversations/{conversation_id}").json()["conversation_parts"]["conversation_parts"]
     notes = [p for p in parts if note in (p.get("body") or "")]
@@ -102,6 +102,6 @@ async def check_errors(client: Client) -> None:
         pass  # a protocol error is a correct answer to an unknown tool
     else:
         assert result.is_error, "an unknown tool must fail"
-    bad = await client.call_tool("get_conversation", {"conversation_id": "999999999"})
+    bad = await client.call_tool("get_conversation", {"id": "999999999"})
     assert bad.is_error, "a missing conversation must come back as isError"
     assert "not found" in rendered(bad).lower(), rendered(bad)
