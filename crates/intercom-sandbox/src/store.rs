@@ -226,10 +226,12 @@ pub struct State {
     pub help_centers: Collection<Value>,
     /// Merged-away contact id → the contact it was merged into.
     pub merged_contacts: HashMap<String, String>,
+    /// Tags applied to tickets (the 2.16 ticket object has no `tags` field).
+    pub ticket_tags: HashMap<String, Vec<Value>>,
     /// Archived contacts: retrievable by id, left out of lists and searches.
     pub archived_contacts: HashSet<String>,
-    /// Next numeric id handed out (conversations, parts, tickets, notes, tags, articles…).
-    next_numeric: u64,
+    /// Next numeric id per kind of object (each kind counts on from its largest seeded id).
+    next_ids: HashMap<IdKind, u64>,
     /// Counter behind new 24-hex ids.
     next_hex: u64,
     /// The one open companies scroll: (param, position, last use).
@@ -252,12 +254,42 @@ fn collect(items: &[Value]) -> Collection<Value> {
     c
 }
 
-fn max_numeric_id(values: &[&Value]) -> u64 {
-    values
-        .iter()
-        .filter_map(|v| id_of(v).parse::<u64>().ok())
-        .max()
-        .unwrap_or(0)
+/// The parts array of a conversation (`conversation_parts`) or ticket (`ticket_parts`).
+pub fn parts_of<'a>(doc: &'a Value, key: &str) -> &'a [Value] {
+    doc.get(key)
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// Kinds of numeric ids, each with its own sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    Conversation,
+    Message,
+    Part,
+    Ticket,
+    TicketNumber,
+    Note,
+    Tag,
+    Article,
+}
+
+impl IdKind {
+    /// Where a sequence starts when the seed has no object of the kind.
+    fn first(self) -> u64 {
+        match self {
+            IdKind::Conversation => 100_000_001,
+            IdKind::Message => 2_000_000_001,
+            IdKind::Part => 20_000_000_001,
+            IdKind::Ticket => 500_001,
+            IdKind::TicketNumber => 1,
+            IdKind::Note => 1_001,
+            IdKind::Tag => 9_001,
+            IdKind::Article => 7_000_001,
+        }
+    }
 }
 
 impl State {
@@ -267,46 +299,36 @@ impl State {
         for c in &seed.conversations {
             conversations.insert(id_of(c), Conversation::new(c.clone()));
         }
-        // New numeric ids start past every seeded one (parts included) so nothing collides.
-        let mut all: Vec<&Value> = Vec::new();
-        for list in [
-            &seed.admins,
-            &seed.teams,
-            &seed.tags,
-            &seed.notes,
-            &seed.conversations,
-            &seed.tickets,
-            &seed.articles,
-            &seed.ticket_types,
-            &seed.ticket_states,
-            &seed.help_centers,
+        let mut next_ids = HashMap::new();
+        let mut bump = |kind: IdKind, id: Option<&Value>| {
+            if let Some(n) = id.map(id_of).and_then(|s| s.parse::<u64>().ok()) {
+                let next = next_ids.entry(kind).or_insert(1);
+                *next = (*next).max(n + 1);
+            }
+        };
+        for (kind, list) in [
+            (IdKind::Tag, &seed.tags),
+            (IdKind::Note, &seed.notes),
+            (IdKind::Conversation, &seed.conversations),
+            (IdKind::Ticket, &seed.tickets),
+            (IdKind::Article, &seed.articles),
         ] {
-            all.extend(list.iter());
+            for item in list {
+                bump(kind, Some(item));
+            }
         }
-        let mut max = max_numeric_id(&all);
-        for c in seed.conversations.iter().chain(seed.tickets.iter()) {
-            for parts_key in [
-                ("conversation_parts", "conversation_parts"),
-                ("ticket_parts", "ticket_parts"),
-            ] {
-                if let Some(parts) = c
-                    .get(parts_key.0)
-                    .and_then(|p| p.get(parts_key.1))
-                    .and_then(Value::as_array)
-                {
-                    let refs: Vec<&Value> = parts.iter().collect();
-                    max = max.max(max_numeric_id(&refs));
-                }
+        for c in &seed.conversations {
+            bump(IdKind::Message, c.get("source"));
+            for part in parts_of(c, "conversation_parts") {
+                bump(IdKind::Part, Some(part));
             }
-            if let Some(n) = c
-                .get("source")
-                .map(id_of)
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                max = max.max(n);
+        }
+        for t in &seed.tickets {
+            if let Some(number) = t.get("ticket_id") {
+                bump(IdKind::TicketNumber, Some(&json!({"id": number})));
             }
-            if let Some(n) = c.get("ticket_id").and_then(Value::as_str) {
-                max = max.max(n.parse().unwrap_or(0));
+            for part in parts_of(t, "ticket_parts") {
+                bump(IdKind::Part, Some(part));
             }
         }
         State {
@@ -330,16 +352,18 @@ impl State {
             help_centers: collect(&seed.help_centers),
             merged_contacts: HashMap::new(),
             archived_contacts: HashSet::new(),
-            next_numeric: max + 1,
+            ticket_tags: HashMap::new(),
+            next_ids,
             next_hex: 1,
             company_scroll: None,
         }
     }
 
-    /// A fresh numeric-string id, as Intercom uses for conversations, parts, tickets, tags, notes.
-    pub fn numeric_id(&mut self) -> String {
-        let id = self.next_numeric;
-        self.next_numeric += 1;
+    /// A fresh numeric-string id of `kind`, as Intercom uses for conversations, parts, tickets…
+    pub fn numeric_id(&mut self, kind: IdKind) -> String {
+        let next = self.next_ids.entry(kind).or_insert_with(|| kind.first());
+        let id = *next;
+        *next += 1;
         id.to_string()
     }
 

@@ -14,7 +14,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, check_custom_attributes, query_int};
 use crate::paging::{self, SortKey};
 use crate::search::{self, FieldType, Query as SearchQuery, Resolver, Val};
-use crate::store::{State as Store, id_of};
+use crate::store::{IdKind, State as Store, id_of};
 
 pub const DEFAULT_PER_PAGE: usize = 50;
 pub const MAX_PER_PAGE: usize = 150;
@@ -834,7 +834,7 @@ pub async fn create_note(
         .admin(&admin_id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
-    let note_id = state.numeric_id();
+    let note_id = state.numeric_id(IdKind::Note);
     let note = json!({
         "type": "note",
         "id": note_id,

@@ -8,8 +8,12 @@ use serde_json::Value;
 use crate::app::SharedApp;
 use crate::errors::{ApiError, ApiResult};
 
+pub mod articles;
+pub mod companies;
 pub mod contacts;
 pub mod control;
+pub mod conversations;
+pub mod tickets;
 pub mod workspace;
 
 pub type AppState = State<SharedApp>;
@@ -80,6 +84,78 @@ pub fn router(app: SharedApp) -> Router {
         .route(
             "/contacts/{contact_id}/companies/{company_id}",
             delete(contacts::detach_company),
+        )
+        .route(
+            "/companies",
+            get(companies::retrieve).post(companies::upsert),
+        )
+        .route("/companies/list", post(companies::list))
+        .route("/companies/scroll", get(companies::scroll))
+        .route(
+            "/companies/{company_id}",
+            get(companies::get)
+                .put(companies::update)
+                .delete(companies::delete),
+        )
+        .route("/companies/{company_id}/contacts", get(companies::contacts))
+        .route(
+            "/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route("/conversations/search", post(conversations::search))
+        .route(
+            "/conversations/{conversation_id}",
+            get(conversations::get).put(conversations::update),
+        )
+        .route(
+            "/conversations/{conversation_id}/reply",
+            post(conversations::reply),
+        )
+        .route(
+            "/conversations/{conversation_id}/parts",
+            post(conversations::manage),
+        )
+        .route(
+            "/conversations/{conversation_id}/tags",
+            post(conversations::attach_tag),
+        )
+        .route(
+            "/conversations/{conversation_id}/tags/{tag_id}",
+            delete(conversations::detach_tag),
+        )
+        .route(
+            "/conversations/{conversation_id}/customers",
+            post(conversations::attach_contact),
+        )
+        .route(
+            "/conversations/{conversation_id}/customers/{contact_id}",
+            delete(conversations::detach_contact),
+        )
+        .route(
+            "/conversations/{conversation_id}/convert",
+            post(conversations::convert),
+        )
+        .route("/tickets", post(tickets::create))
+        .route("/tickets/search", post(tickets::search))
+        .route(
+            "/tickets/{ticket_id}",
+            get(tickets::get)
+                .put(tickets::update)
+                .delete(tickets::delete),
+        )
+        .route("/tickets/{ticket_id}/reply", post(tickets::reply))
+        .route("/tickets/{ticket_id}/tags", post(tickets::attach_tag))
+        .route(
+            "/tickets/{ticket_id}/tags/{tag_id}",
+            delete(tickets::detach_tag),
+        )
+        .route("/articles", get(articles::list).post(articles::create))
+        .route("/articles/search", get(articles::search))
+        .route(
+            "/articles/{article_id}",
+            get(articles::get)
+                .put(articles::update)
+                .delete(articles::delete),
         )
         .route("/_sandbox/stats", get(control::stats))
         .route("/_sandbox/reset", post(control::reset))

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{AppState, JsonResult};
 use crate::errors::ApiError;
 use crate::input::{Fields, JsonBody};
-use crate::store;
+use crate::store::{self, IdKind};
 
 pub async fn me(State(app): AppState) -> JsonResult {
     let state = app.state.read();
@@ -173,7 +173,7 @@ pub async fn create_tag(State(app): AppState, JsonBody(body): JsonBody) -> JsonR
             tag_id
         }
         None => {
-            let tag_id = state.numeric_id();
+            let tag_id = state.numeric_id(IdKind::Tag);
             state.tags.insert(
                 tag_id.clone(),
                 json!({"type": "tag", "id": tag_id, "name": name}),
