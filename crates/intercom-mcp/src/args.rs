@@ -143,6 +143,27 @@ id_deserializers! {
     Ticket => ticket_id, opt_ticket_id;
 }
 
+/// A required string that may arrive as a number.
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = Value::deserialize(d)?;
+    scalar_to_string(&value)
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| D::Error::custom(format!("expected text or a number, got {value}")))
+}
+
+/// Accept a string or a number as text (ids that clients send either way).
+pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match scalar_to_string(&value) {
+            Some(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+            None => Err(D::Error::custom(format!(
+                "expected text or a number, got {value}"
+            ))),
+        },
+    }
+}
+
 /// Accept a number, or a string holding a number.
 pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     match Option::<Value>::deserialize(d)? {

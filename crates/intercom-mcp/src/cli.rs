@@ -12,7 +12,7 @@ use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
 #[command(name = "intercom-mcp", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Log filter (tracing syntax, e.g. `info`, `intercom_mcp=debug`). Logs go to stderr.
-    #[arg(long, global = true, env = "INTERCOM_MCP_LOG", default_value = "info")]
+    #[arg(long, global = true, env = "INTERCOM_MCP_LOG", default_value = "info,rmcp=warn")]
     pub log: String,
 
     #[command(subcommand)]

@@ -9,6 +9,7 @@ pub mod dates;
 pub mod inprocess;
 pub mod output;
 pub mod prompts;
+pub mod query;
 pub mod render;
 pub mod resources;
 pub mod server;

@@ -285,6 +285,52 @@ impl Workspace {
         })
     }
 
+    /// Resolve an admin given as id, email, name or `me` to `(id, name)`.
+    pub async fn resolve_admin(&self, needle: &str) -> Result<(String, String), ToolError> {
+        let needle = needle.trim();
+        if needle.is_empty() {
+            return Err(ToolError::invalid(
+                "the admin is empty; pass an admin id, email, name or `me`",
+            ));
+        }
+        let names = self.names().await?;
+        if needle.eq_ignore_ascii_case("me") {
+            let id = self.my_admin_id().await?;
+            let name = names.describe_admin(&id);
+            return Ok((id, name));
+        }
+        names
+            .find_admin(needle)
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .ok_or_else(|| {
+                ToolError::not_found(format!(
+                    "no admin matches `{needle}` (by id, email or name); call list_admins to see them"
+                ))
+            })
+    }
+
+    /// Resolve a team given as id or name to `(id, name)`.
+    pub async fn resolve_team(&self, needle: &str) -> Result<(String, String), ToolError> {
+        let names = self.names().await?;
+        names
+            .find_team(needle)
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .ok_or_else(|| {
+                ToolError::not_found(format!(
+                    "no team matches `{}` (by id or name); call list_teams to see them",
+                    needle.trim()
+                ))
+            })
+    }
+
+    /// The acting admin: the one named, or the token's own admin.
+    pub async fn acting_admin(&self, named: Option<&str>) -> Result<(String, String), ToolError> {
+        match named.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(n) => self.resolve_admin(n).await,
+            None => self.resolve_admin("me").await,
+        }
+    }
+
     /// Resolve a tag name or id to its id; create the tag when `create` is set.
     pub async fn resolve_tag(
         &self,

@@ -3,15 +3,20 @@
 
 use std::sync::Arc;
 
-use rmcp::tool_router;
+use rmcp::handler::server::tool::Extension;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
-use crate::output::{Render, ToolError};
-use crate::render::{Detail, Transcript, time_field, transcript};
+use crate::args::{IdKind, normalize_ids};
+use crate::dates::{iso, resolve};
+use crate::output::{Json, PageArgs, Paging, Render, ToolError};
+use crate::query::{all_of, comparison, date_filter, filter, search_body};
+use crate::render::{Detail, Transcript, html_to_text, opt_detail, time_field, transcript};
 use crate::server::IntercomServer;
-use crate::workspace_context::{Names, Workspace, id_string, path_id, str_field};
+use crate::workspace_context::{Names, Workspace, id_string, items, path_id, str_field};
 
 /// A person on the conversation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -273,5 +278,1187 @@ pub async fn load_conversation(
     Ok(conversation_view(&body, &names, ws, detail, max_messages))
 }
 
-#[tool_router(router = conversation_tools, vis = "pub", allow_empty)]
-impl IntercomServer {}
+// ---------------------------------------------------------------------------
+// Search
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct SearchConversationsArgs {
+    /// Only these conversation ids (raw, prefixed or URLs; list or comma-separated).
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub ids: Option<Vec<String>>,
+    /// Channel of the first message: conversation, email, facebook, instagram, phone_call, push, sms, twitter, whatsapp.
+    #[serde(default)]
+    pub source_type: Option<String>,
+    /// Name of the person who started the conversation (exact).
+    #[serde(default)]
+    pub source_author_name: Option<String>,
+    /// Email of the person who started the conversation (exact).
+    #[serde(default)]
+    pub source_author_email: Option<String>,
+    /// `open`, `closed` or `snoozed`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Team id the conversation is assigned to (use `team` for names).
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub team_assignee_id: Option<String>,
+    /// Admin id the conversation is assigned to (use `assignee` for names, emails, `me`).
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub admin_assignee_id: Option<String>,
+    /// Seconds until first assignment, with a comparison: ">3600", "<600", "=0".
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub statistics_time_to_assignment: Option<Value>,
+    /// Seconds until the first admin reply, with a comparison: ">3600", "<600".
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub statistics_time_to_admin_reply: Option<Value>,
+    /// Seconds until first closed, with a comparison: ">86400".
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub statistics_time_to_first_close: Option<Value>,
+    /// Created after: ISO date/datetime or words such as today, yesterday, this_week, last_week, 7d, 30d.
+    #[serde(default)]
+    pub created_after: Option<String>,
+    /// Created before: ISO date/datetime or words (yesterday = before the start of yesterday).
+    #[serde(default)]
+    pub created_before: Option<String>,
+    /// Updated after: ISO date/datetime or words such as today, 24h, 7d.
+    #[serde(default)]
+    pub updated_after: Option<String>,
+    /// Priority: none, low, medium, high or urgent.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Tag name or id the conversation carries.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub tag: Option<String>,
+    /// Email of a contact taking part in the conversation.
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    /// Assigned admin: id, email, name, `me`, or `unassigned`.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub assignee: Option<String>,
+    /// Assigned team: id or name.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub team: Option<String>,
+    /// Words that appear in the first message.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// true = open conversations only (includes snoozed), false = closed only.
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub open: Option<bool>,
+    /// true = read by an admin, false = unread.
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub read: Option<bool>,
+    /// A raw Intercom search query ({"field","operator","value"} or an AND/OR group), combined with the other filters.
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub query: Option<Value>,
+    /// Maximum results (1-150, default 20).
+    #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    pub limit: Option<u32>,
+    /// Alias of `limit` (Intercom's name).
+    #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    pub per_page: Option<u32>,
+    /// Cursor from a previous call's `next_cursor`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Alias of `cursor` (Intercom's name).
+    #[serde(default)]
+    pub starting_after: Option<String>,
+}
+
+/// One conversation in a list.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConversationSummary {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    pub read: bool,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<String>,
+    /// Assigned admin's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Assigned team's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// Who started it (name or email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The start of the first message.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub preview: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationSummary>,
+    #[serde(flatten)]
+    pub paging: Paging,
+    /// The Intercom query that was run (to refine with `query`).
+    pub intercom_query: Value,
+}
+
+impl Render for ConversationList {
+    fn render(&self) -> String {
+        let total = self
+            .paging
+            .total_count
+            .map(|t| format!(" of {t}"))
+            .unwrap_or_default();
+        let mut out = format!("{} conversations{total}\n", self.conversations.len());
+        for c in &self.conversations {
+            let who = c.from.as_deref().unwrap_or("unknown");
+            let owner = match (&c.assignee, &c.team) {
+                (Some(a), _) => a.clone(),
+                (None, Some(t)) => format!("team {t}"),
+                (None, None) => "unassigned".into(),
+            };
+            let prio = c
+                .priority
+                .as_deref()
+                .filter(|p| *p != "none")
+                .map(|p| format!(", {p}"))
+                .unwrap_or_default();
+            let title = c
+                .title
+                .as_deref()
+                .map(|t| format!(" \"{t}\""))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- {}{title} [{}{prio}{}] from {who}, {owner}, created {}: {}\n",
+                c.id,
+                c.state,
+                if c.read { "" } else { ", unread" },
+                c.created_at,
+                c.preview
+            ));
+        }
+        if let Some(next) = &self.paging.next_cursor {
+            out.push_str(&format!(
+                "More results: call again with cursor=\"{next}\"\n"
+            ));
+        }
+        out.trim_end().to_string()
+    }
+}
+
+const PREVIEW_CHARS: usize = 140;
+
+fn preview(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= PREVIEW_CHARS {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(PREVIEW_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn conversation_summary(c: &Value, names: &Names, tz: chrono_tz::Tz) -> ConversationSummary {
+    let author = c.pointer("/source/author").cloned().unwrap_or(Value::Null);
+    let from = ["name", "email"]
+        .iter()
+        .find_map(|k| {
+            author
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
+        .map(str::to_string);
+    let body = c
+        .pointer("/source/body")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let subject = c
+        .pointer("/source/subject")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    ConversationSummary {
+        id: id_string(c.get("id")),
+        title: c
+            .get("title")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        state: str_field(c, "state"),
+        priority: c
+            .get("priority")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        read: c.get("read").and_then(Value::as_bool).unwrap_or(false),
+        created_at: time_field(c, "created_at", tz).unwrap_or_default(),
+        updated_at: time_field(c, "updated_at", tz),
+        waiting_since: time_field(c, "waiting_since", tz),
+        assignee: non_empty(c.get("admin_assignee_id")).map(|a| names.describe_admin(&a)),
+        team: non_empty(c.get("team_assignee_id")).map(|t| names.describe_team(&t)),
+        from,
+        tags: c
+            .pointer("/tags/tags")
+            .and_then(Value::as_array)
+            .map(|t| t.iter().map(|x| str_field(x, "name")).collect())
+            .unwrap_or_default(),
+        preview: preview(&html_to_text(if body.is_empty() { subject } else { body })),
+    }
+}
+
+/// Contact ids with this email (contacts search).
+pub async fn contact_ids_by_email(ws: &Workspace, email: &str) -> Result<Vec<String>, ToolError> {
+    let body = ws
+        .api()
+        .post(
+            "/contacts/search",
+            search_body(
+                filter("email", "=", email.trim()),
+                &PageArgs {
+                    limit: Some(15),
+                    cursor: None,
+                },
+            ),
+        )
+        .await?;
+    Ok(items(&body, "data")
+        .iter()
+        .map(|c| id_string(c.get("id")))
+        .collect())
+}
+
+impl SearchConversationsArgs {
+    async fn filters(&self, ws: &Workspace) -> Result<Vec<Value>, ToolError> {
+        let tz = ws.time_zone();
+        let mut f = Vec::new();
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(ids) = &self.ids
+            && !ids.is_empty()
+        {
+            let ids = normalize_ids(IdKind::Conversation, ids).map_err(ToolError::invalid)?;
+            f.push(filter("id", "IN", ids));
+        }
+        if let Some(v) = text(&self.source_type) {
+            f.push(filter("source.type", "=", v));
+        }
+        if let Some(v) = text(&self.source_author_name) {
+            f.push(filter("source.author.name", "=", v));
+        }
+        if let Some(v) = text(&self.source_author_email) {
+            f.push(filter("source.author.email", "=", v));
+        }
+        if let Some(v) = text(&self.state) {
+            let v = v.to_ascii_lowercase();
+            if !["open", "closed", "snoozed"].contains(&v.as_str()) {
+                return Err(ToolError::invalid(format!(
+                    "state `{v}` is unknown; use open, closed or snoozed"
+                )));
+            }
+            f.push(filter("state", "=", v));
+        }
+        if let Some(v) = text(&self.team_assignee_id) {
+            f.push(filter("team_assignee_id", "=", v));
+        }
+        if let Some(v) = text(&self.admin_assignee_id) {
+            f.push(filter("admin_assignee_id", "=", v));
+        }
+        for (field, value, name) in [
+            (
+                "statistics.time_to_assignment",
+                &self.statistics_time_to_assignment,
+                "statistics_time_to_assignment",
+            ),
+            (
+                "statistics.time_to_admin_reply",
+                &self.statistics_time_to_admin_reply,
+                "statistics_time_to_admin_reply",
+            ),
+            (
+                "statistics.time_to_first_close",
+                &self.statistics_time_to_first_close,
+                "statistics_time_to_first_close",
+            ),
+        ] {
+            if let Some(v) = value {
+                f.push(comparison(field, v, name)?);
+            }
+        }
+        f.extend(date_filter(
+            "created_at",
+            ">",
+            self.created_after.as_deref(),
+            tz,
+            "created_after",
+        )?);
+        f.extend(date_filter(
+            "created_at",
+            "<",
+            self.created_before.as_deref(),
+            tz,
+            "created_before",
+        )?);
+        f.extend(date_filter(
+            "updated_at",
+            ">",
+            self.updated_after.as_deref(),
+            tz,
+            "updated_after",
+        )?);
+        if let Some(v) = text(&self.priority) {
+            let v = v.to_ascii_lowercase();
+            if !["none", "low", "medium", "high", "urgent"].contains(&v.as_str()) {
+                return Err(ToolError::invalid(format!(
+                    "priority `{v}` is unknown; use none, low, medium, high or urgent"
+                )));
+            }
+            f.push(filter("priority", "=", v));
+        }
+        if let Some(v) = text(&self.tag) {
+            let (id, _) = ws.resolve_tag(&v, false).await?;
+            f.push(filter("tag_ids", "IN", vec![id]));
+        }
+        if let Some(email) = text(&self.contact_email) {
+            let ids = contact_ids_by_email(ws, &email).await?;
+            if ids.is_empty() {
+                return Err(ToolError::not_found(format!(
+                    "no contact has the email `{email}`, so there are no conversations with them; check the address or search contacts"
+                )));
+            }
+            f.push(filter("contact_ids", "IN", ids));
+        }
+        if let Some(v) = text(&self.assignee) {
+            let lower = v.to_ascii_lowercase();
+            if matches!(lower.as_str(), "unassigned" | "none" | "nobody") {
+                f.push(filter("admin_assignee_id", "=", 0));
+            } else {
+                let (id, _) = ws.resolve_admin(&v).await?;
+                f.push(filter("admin_assignee_id", "=", id));
+            }
+        }
+        if let Some(v) = text(&self.team) {
+            let (id, _) = ws.resolve_team(&v).await?;
+            f.push(filter("team_assignee_id", "=", id));
+        }
+        if let Some(words) = text(&self.text) {
+            // Intercom matches `source.body` word by word with `=`.
+            for word in words
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(5)
+            {
+                f.push(filter("source.body", "=", word));
+            }
+        }
+        if let Some(open) = self.open {
+            f.push(filter("open", "=", open));
+        }
+        if let Some(read) = self.read {
+            f.push(filter("read", "=", read));
+        }
+        if let Some(raw) = &self.query {
+            if !raw.is_object() {
+                return Err(ToolError::invalid(
+                    "query must be an Intercom query object such as {\"field\": \"state\", \"operator\": \"=\", \"value\": \"open\"}",
+                ));
+            }
+            f.push(raw.clone());
+        }
+        Ok(f)
+    }
+
+    fn page(&self) -> PageArgs {
+        PageArgs {
+            limit: self.limit.or(self.per_page),
+            cursor: self.cursor.clone().or_else(|| self.starting_after.clone()),
+        }
+    }
+}
+
+/// Run a conversation search and summarise the results.
+pub async fn run_conversation_search(
+    ws: &Workspace,
+    query: Value,
+    page: &PageArgs,
+) -> Result<ConversationList, ToolError> {
+    let (body, names) = tokio::try_join!(
+        ws.api()
+            .post("/conversations/search", search_body(query.clone(), page)),
+        ws.names()
+    )?;
+    let tz = ws.time_zone();
+    Ok(ConversationList {
+        conversations: items(&body, "conversations")
+            .iter()
+            .map(|c| conversation_summary(c, &names, tz))
+            .collect(),
+        paging: Paging::from_intercom(&body),
+        intercom_query: query,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Arguments of the single-conversation tools
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetConversationArgs {
+    /// Conversation id: raw (`123`), prefixed (`conversation_123`) or an Intercom inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// `summary` (default): messages with author, time, text. `full`: also system events, part ids, attachments, statistics, custom attributes.
+    #[serde(default, deserialize_with = "opt_detail")]
+    pub detail: Option<Detail>,
+    /// Most messages to show (default 60 for summary, 200 for full; max 500). Longer threads are cut from the middle, with a count.
+    #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    pub max_messages: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateConversationArgs {
+    /// The customer's contact id (or prefixed `contact_…`). Give this or `contact_email`.
+    #[serde(default, deserialize_with = "crate::args::opt_contact_id")]
+    pub contact_id: Option<String>,
+    /// The customer's email, to find the contact. Give this or `contact_id`.
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    /// Create a lead with this email when no contact has it (default false).
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub create_contact_if_missing: Option<bool>,
+    /// The customer's first message (plain text or HTML).
+    pub body: String,
+    /// Subject line (shown for email conversations).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Assign to this admin in the same call: id, email, name or `me`.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub assignee: Option<String>,
+    /// Assign to this team in the same call: id or name.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplyArgs {
+    /// Conversation id: raw, prefixed or an inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// The reply text (plain text or HTML).
+    pub body: String,
+    /// `comment` (default, the customer sees it) or `note` (internal, teammates only).
+    #[serde(default)]
+    pub message_type: Option<String>,
+    /// Reply as this admin (id, email or name); default: the token's admin.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ManageArgs {
+    /// Conversation id: raw, prefixed or an inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// `close`, `open`, `snooze`, `assign` or `unassign`.
+    pub action: String,
+    /// For snooze: until when — an ISO datetime, `tomorrow`, or a span from now such as `2h`, `3d`, `1w`.
+    #[serde(default)]
+    pub snoozed_until: Option<String>,
+    /// For assign: the admin (id, email, name or `me`).
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub assignee: Option<String>,
+    /// For assign: the team (id or name).
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub team: Option<String>,
+    /// Optional message added with close or assign (visible to the customer on close).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Act as this admin (id, email or name); default: the token's admin.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateConversationArgs {
+    /// Conversation id: raw, prefixed or an inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// New title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Mark read (true) or unread (false).
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub read: Option<bool>,
+    /// Conversation custom attributes to set, e.g. {"issue_type": "billing"} (object or JSON text).
+    #[serde(default, deserialize_with = "crate::args::opt_object")]
+    pub custom_attributes: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TagConversationArgs {
+    /// Conversation id: raw, prefixed or an inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// Tags to add, by name or id (list or comma-separated).
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub add: Option<Vec<String>>,
+    /// Tags to remove, by name or id (list or comma-separated).
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub remove: Option<Vec<String>>,
+    /// Create tags in `add` that do not exist yet (default false: unknown tags are an error).
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub create_missing_tags: Option<bool>,
+    /// Act as this admin (id, email or name); default: the token's admin.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ConvertArgs {
+    /// Conversation id: raw, prefixed or an inbox URL.
+    #[serde(deserialize_with = "crate::args::conversation_id")]
+    pub id: String,
+    /// Ticket type, by id or name (see list_ticket_types).
+    #[serde(deserialize_with = "crate::args::text")]
+    pub ticket_type: String,
+    /// Ticket attributes, e.g. {"_default_title_": "Refund", "_default_description_": "…"} (object or JSON text).
+    #[serde(default, deserialize_with = "crate::args::opt_object")]
+    pub attributes: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReplyResult {
+    pub conversation_id: String,
+    /// `comment` or `note`.
+    pub message_type: String,
+    /// Who wrote it.
+    pub author: String,
+    pub text: String,
+    /// State of the conversation after the reply.
+    pub state: String,
+}
+
+impl Render for ReplyResult {
+    fn render(&self) -> String {
+        let what = if self.message_type == "note" {
+            "Internal note added"
+        } else {
+            "Reply sent"
+        };
+        format!(
+            "{what} to conversation {} as {} (conversation is {}): {}",
+            self.conversation_id, self.author, self.state, self.text
+        )
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConversationChange {
+    /// What was done.
+    pub message: String,
+    pub conversation: ConversationSummary,
+}
+
+impl Render for ConversationChange {
+    fn render(&self) -> String {
+        let c = &self.conversation;
+        let owner = match (&c.assignee, &c.team) {
+            (Some(a), Some(t)) => format!("assigned to {a} (team {t})"),
+            (Some(a), None) => format!("assigned to {a}"),
+            (None, Some(t)) => format!("assigned to team {t}"),
+            (None, None) => "unassigned".into(),
+        };
+        let tags = if c.tags.is_empty() {
+            String::new()
+        } else {
+            format!(", tags: {}", c.tags.join(", "))
+        };
+        format!(
+            "{}\nConversation {} is {}, {owner}{tags}.",
+            self.message, c.id, c.state
+        )
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TicketCreated {
+    /// The new ticket's id.
+    pub ticket_id: String,
+    pub ticket_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The conversation it came from.
+    pub conversation_id: String,
+}
+impl Render for TicketCreated {}
+
+fn nonempty_text(s: &str, what: &str) -> Result<String, ToolError> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(ToolError::invalid(format!("{what} is empty")))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+/// Snooze target: spans count forward from now; other words resolve normally.
+fn snooze_until(words: &str, tz: chrono_tz::Tz) -> Result<i64, ToolError> {
+    let now = chrono::Utc::now().timestamp();
+    let period =
+        resolve(words, tz).map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))?;
+    // Relative spans (`2h`, `3d`) resolve to [now - span, now]: mirror them forward.
+    let until = if period.end == now && period.start < now {
+        now + (now - period.start)
+    } else {
+        period.start
+    };
+    if until <= now {
+        return Err(ToolError::invalid(format!(
+            "snoozed_until `{words}` is not in the future ({}); use e.g. `tomorrow`, `4h` or an ISO datetime",
+            iso(until, tz)
+        )));
+    }
+    Ok(until)
+}
+
+impl IntercomServer {
+    async fn conversation_after_change(
+        ws: &Arc<Workspace>,
+        id: &str,
+        message: String,
+    ) -> Result<Json<ConversationChange>, ToolError> {
+        let path = format!("/conversations/{}", path_id(id)?);
+        let (body, names) = tokio::try_join!(ws.api().get(&path, &[]), ws.names())?;
+        Ok(Json(ConversationChange {
+            message,
+            conversation: conversation_summary(&body, &names, ws.time_zone()),
+        }))
+    }
+
+    async fn assign(
+        ws: &Workspace,
+        id: &str,
+        acting: &str,
+        kind: &str,
+        assignee_id: &str,
+        body: Option<&str>,
+    ) -> Result<(), ToolError> {
+        let mut req = json!({
+            "message_type": "assignment", "type": kind, "admin_id": acting, "assignee_id": assignee_id,
+        });
+        if let Some(b) = body.map(str::trim).filter(|b| !b.is_empty()) {
+            req["body"] = json!(b);
+        }
+        ws.api()
+            .post(&format!("/conversations/{}/parts", path_id(id)?), req)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tool_router(router = conversation_tools, vis = "pub")]
+impl IntercomServer {
+    #[tool(
+        name = "search_conversations",
+        description = "Find conversations by state, assignee, team, tag, contact, dates, priority, channel or words in the \
+                       first message. Dates take people's words (today, yesterday, this_week, last_week, 7d) in the \
+                       workspace time zone. Example: open conversations from today = {\"open\": true, \"created_after\": \"today\"}. \
+                       Returns summaries; use get_conversation to read one.",
+        annotations(
+            title = "Search conversations",
+            read_only_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn search_conversations(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<SearchConversationsArgs>,
+    ) -> Result<Json<ConversationList>, ToolError> {
+        let query = all_of(args.filters(&ws).await?)?;
+        Ok(Json(
+            run_conversation_search(&ws, query, &args.page()).await?,
+        ))
+    }
+
+    #[tool(
+        name = "get_conversation",
+        description = "Read one conversation: state, assignee, tags, contact and the messages (HTML turned to text, system \
+                       events folded). Accepts a raw id, a prefixed id (conversation_123) or an Intercom inbox URL. Long \
+                       threads are cut from the middle and say how to see the rest.",
+        annotations(
+            title = "Get conversation",
+            read_only_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn get_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<GetConversationArgs>,
+    ) -> Result<Json<ConversationView>, ToolError> {
+        let detail = args.detail.unwrap_or_default();
+        let default = if detail == Detail::Full { 200 } else { 60 };
+        let max = args.max_messages.unwrap_or(default).clamp(2, 500) as usize;
+        Ok(Json(load_conversation(&ws, &args.id, detail, max).await?))
+    }
+
+    #[tool(
+        name = "create_conversation",
+        description = "Start a conversation on behalf of a customer (their first message), found by contact id or email, \
+                       and optionally assign it to an admin and/or team in the same call. Use reply_to_conversation to \
+                       answer an existing conversation instead.",
+        annotations(
+            title = "Create conversation",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn create_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<CreateConversationArgs>,
+    ) -> Result<Json<ConversationView>, ToolError> {
+        let body = nonempty_text(&args.body, "body (the first message)")?;
+        // Resolve everything before writing, so a bad assignee creates nothing.
+        let admin = match &args.assignee {
+            Some(a) => Some(ws.resolve_admin(a).await?),
+            None => None,
+        };
+        let team = match &args.team {
+            Some(t) => Some(ws.resolve_team(t).await?),
+            None => None,
+        };
+        let acting = if admin.is_some() || team.is_some() {
+            Some(ws.my_admin_id().await?)
+        } else {
+            None
+        };
+        let contact = match (
+            &args.contact_id,
+            args.contact_email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty()),
+        ) {
+            (Some(id), _) => {
+                ws.api()
+                    .get(&format!("/contacts/{}", path_id(id)?), &[])
+                    .await?
+            }
+            (None, Some(email)) => {
+                let found = ws
+                    .api()
+                    .post(
+                        "/contacts/search",
+                        search_body(
+                            filter("email", "=", email),
+                            &PageArgs {
+                                limit: Some(1),
+                                cursor: None,
+                            },
+                        ),
+                    )
+                    .await?;
+                match items(&found, "data").first() {
+                    Some(c) => c.clone(),
+                    None if args.create_contact_if_missing.unwrap_or(false) => {
+                        ws.api()
+                            .post("/contacts", json!({ "role": "lead", "email": email }))
+                            .await?
+                    }
+                    None => {
+                        return Err(ToolError::not_found(format!(
+                            "no contact has the email `{email}`; pass create_contact_if_missing=true to create a lead, or check the address"
+                        )));
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(ToolError::invalid(
+                    "pass contact_id or contact_email to say who the conversation is from",
+                ));
+            }
+        };
+        let contact_id = id_string(contact.get("id"));
+        let role = match contact.get("role").and_then(Value::as_str) {
+            Some("lead") => "lead",
+            _ => "user",
+        };
+        let mut req = json!({ "from": { "type": role, "id": contact_id }, "body": body });
+        if let Some(s) = args
+            .subject
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            req["subject"] = json!(s);
+        }
+        let created = ws.api().post("/conversations", req).await?;
+        let conversation_id =
+            id_string(created.get("conversation_id").or_else(|| created.get("id")));
+        if let Some(acting) = &acting {
+            let mut done = Vec::new();
+            for (kind, target) in [("team", &team), ("admin", &admin)] {
+                if let Some((tid, tname)) = target
+                    && let Err(e) =
+                        Self::assign(&ws, &conversation_id, acting, kind, tid, None).await
+                {
+                    return Err(ToolError::invalid(format!(
+                        "conversation {conversation_id} was created{}, but assigning it to {tname} failed: {}. \
+                         Retry with manage_conversation (action=assign) instead of creating it again",
+                        if done.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" and assigned to {}", done.join(", "))
+                        },
+                        e.message
+                    )));
+                }
+                if let Some((_, tname)) = target {
+                    done.push(tname.clone());
+                }
+            }
+        }
+        Ok(Json(
+            load_conversation(&ws, &conversation_id, Detail::Summary, 60).await?,
+        ))
+    }
+
+    #[tool(
+        name = "reply_to_conversation",
+        description = "Reply to a conversation as an admin: a comment the customer sees, or an internal note for \
+                       teammates (message_type=note). Replies as the token's admin unless `admin` is given.",
+        annotations(
+            title = "Reply to conversation",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn reply_to_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<ReplyArgs>,
+    ) -> Result<Json<ReplyResult>, ToolError> {
+        let body = nonempty_text(&args.body, "body (the reply)")?;
+        let message_type = match args
+            .message_type
+            .as_deref()
+            .map(|m| m.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("") | Some("comment") | Some("reply") => "comment",
+            Some("note") | Some("internal_note") | Some("internal") => "note",
+            Some(other) => {
+                return Err(ToolError::invalid(format!(
+                    "message_type `{other}` is unknown; use comment or note"
+                )));
+            }
+        };
+        let (admin_id, admin_name) = ws.acting_admin(args.admin.as_deref()).await?;
+        let path = format!("/conversations/{}/reply", path_id(&args.id)?);
+        let after = ws
+            .api()
+            .post(&path, json!({ "message_type": message_type, "type": "admin", "admin_id": admin_id, "body": body }))
+            .await?;
+        Ok(Json(ReplyResult {
+            conversation_id: args.id,
+            message_type: message_type.to_string(),
+            author: admin_name,
+            text: html_to_text(&body),
+            state: str_field(&after, "state"),
+        }))
+    }
+
+    #[tool(
+        name = "manage_conversation",
+        description = "Change a conversation's state or owner: close, open (reopen), snooze until a time, assign to an \
+                       admin and/or team, or unassign. Acts as the token's admin unless `admin` is given.",
+        annotations(
+            title = "Manage conversation",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn manage_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<ManageArgs>,
+    ) -> Result<Json<ConversationChange>, ToolError> {
+        let id = path_id(&args.id)?.to_string();
+        let action = args.action.trim().to_ascii_lowercase();
+        let (acting, _) = ws.acting_admin(args.admin.as_deref()).await?;
+        let parts = format!("/conversations/{id}/parts");
+        let body = args
+            .body
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty());
+        let message = match action.as_str() {
+            "close" => {
+                let mut req =
+                    json!({ "message_type": "close", "type": "admin", "admin_id": acting });
+                if let Some(b) = body {
+                    req["body"] = json!(b);
+                }
+                ws.api().post(&parts, req).await?;
+                "Closed.".to_string()
+            }
+            "open" | "reopen" => {
+                ws.api()
+                    .post(
+                        &parts,
+                        json!({ "message_type": "open", "admin_id": acting }),
+                    )
+                    .await?;
+                "Reopened.".to_string()
+            }
+            "snooze" => {
+                let words = args.snoozed_until.as_deref().ok_or_else(|| {
+                    ToolError::invalid(
+                        "snooze needs snoozed_until, e.g. `tomorrow`, `4h` or an ISO datetime",
+                    )
+                })?;
+                let until = snooze_until(words, ws.time_zone())?;
+                ws.api()
+                    .post(&parts, json!({ "message_type": "snoozed", "admin_id": acting, "snoozed_until": until }))
+                    .await?;
+                format!("Snoozed until {}.", iso(until, ws.time_zone()))
+            }
+            "assign" => {
+                if args.assignee.is_none() && args.team.is_none() {
+                    return Err(ToolError::invalid(
+                        "assign needs `assignee` (admin) and/or `team`",
+                    ));
+                }
+                let admin = match &args.assignee {
+                    Some(a) => Some(ws.resolve_admin(a).await?),
+                    None => None,
+                };
+                let team = match &args.team {
+                    Some(t) => Some(ws.resolve_team(t).await?),
+                    None => None,
+                };
+                let mut names = Vec::new();
+                if let Some((tid, tname)) = &team {
+                    Self::assign(&ws, &id, &acting, "team", tid, body).await?;
+                    names.push(format!("team {tname}"));
+                }
+                if let Some((aid, aname)) = &admin {
+                    Self::assign(
+                        &ws,
+                        &id,
+                        &acting,
+                        "admin",
+                        aid,
+                        if team.is_some() { None } else { body },
+                    )
+                    .await?;
+                    names.push(aname.clone());
+                }
+                format!("Assigned to {}.", names.join(" and "))
+            }
+            "unassign" => {
+                Self::assign(&ws, &id, &acting, "admin", "0", body).await?;
+                "Unassigned from its admin.".to_string()
+            }
+            other => {
+                return Err(ToolError::invalid(format!(
+                    "action `{other}` is unknown; use close, open, snooze, assign or unassign"
+                )));
+            }
+        };
+        Self::conversation_after_change(&ws, &id, message).await
+    }
+
+    #[tool(
+        name = "update_conversation",
+        description = "Change a conversation's title, mark it read or unread, or set its custom attributes. Use \
+                       manage_conversation for state and assignment, tag_conversation for tags.",
+        annotations(
+            title = "Update conversation",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn update_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<UpdateConversationArgs>,
+    ) -> Result<Json<ConversationChange>, ToolError> {
+        let mut req = Map::new();
+        let mut changed = Vec::new();
+        if let Some(t) = &args.title {
+            req.insert("title".into(), json!(t.trim()));
+            changed.push("title");
+        }
+        if let Some(r) = args.read {
+            req.insert("read".into(), json!(r));
+            changed.push(if r { "marked read" } else { "marked unread" });
+        }
+        if let Some(c) = &args.custom_attributes {
+            req.insert("custom_attributes".into(), Value::Object(c.clone()));
+            changed.push("custom attributes");
+        }
+        if req.is_empty() {
+            return Err(ToolError::invalid(
+                "nothing to update: pass title, read or custom_attributes",
+            ));
+        }
+        let path = format!("/conversations/{}", path_id(&args.id)?);
+        ws.api().put(&path, Value::Object(req)).await?;
+        Self::conversation_after_change(&ws, &args.id, format!("Updated: {}.", changed.join(", ")))
+            .await
+    }
+
+    #[tool(
+        name = "tag_conversation",
+        description = "Add or remove tags on a conversation, by tag name or id. Unknown tag names are an error unless \
+                       create_missing_tags=true.",
+        annotations(
+            title = "Tag conversation",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn tag_conversation(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<TagConversationArgs>,
+    ) -> Result<Json<ConversationChange>, ToolError> {
+        let add = args.add.clone().unwrap_or_default();
+        let remove = args.remove.clone().unwrap_or_default();
+        if add.is_empty() && remove.is_empty() {
+            return Err(ToolError::invalid(
+                "nothing to do: pass tag names or ids in `add` and/or `remove`",
+            ));
+        }
+        let id = path_id(&args.id)?.to_string();
+        let (acting, _) = ws.acting_admin(args.admin.as_deref()).await?;
+        let create = args.create_missing_tags.unwrap_or(false);
+        // Resolve every tag first, so an unknown name changes nothing.
+        let mut to_add = Vec::new();
+        for t in &add {
+            to_add.push(ws.resolve_tag(t, create).await?);
+        }
+        let mut to_remove = Vec::new();
+        for t in &remove {
+            to_remove.push(ws.resolve_tag(t, false).await?);
+        }
+        for (tag_id, _) in &to_add {
+            ws.api()
+                .post(
+                    &format!("/conversations/{id}/tags"),
+                    json!({ "id": tag_id, "admin_id": acting }),
+                )
+                .await?;
+        }
+        for (tag_id, _) in &to_remove {
+            ws.api()
+                .delete(
+                    &format!("/conversations/{id}/tags/{}", path_id(tag_id)?),
+                    Some(json!({ "admin_id": acting })),
+                )
+                .await?;
+        }
+        let mut parts = Vec::new();
+        if !to_add.is_empty() {
+            parts.push(format!(
+                "added {}",
+                to_add
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !to_remove.is_empty() {
+            parts.push(format!(
+                "removed {}",
+                to_remove
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Self::conversation_after_change(&ws, &id, format!("Tags {}.", parts.join("; "))).await
+    }
+
+    #[tool(
+        name = "convert_conversation_to_ticket",
+        description = "Turn a conversation into a ticket of the given type (by name or id), optionally with ticket \
+                       attributes. Use when a customer request needs tracked follow-up.",
+        annotations(
+            title = "Convert conversation to ticket",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn convert_conversation_to_ticket(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<ConvertArgs>,
+    ) -> Result<Json<TicketCreated>, ToolError> {
+        let types = ws.api().get("/ticket_types", &[]).await?;
+        let wanted = args.ticket_type.trim().to_lowercase();
+        let ticket_type = items(&types, "data")
+            .iter()
+            .find(|t| {
+                id_string(t.get("id")) == wanted || str_field(t, "name").to_lowercase() == wanted
+            })
+            .cloned()
+            .ok_or_else(|| {
+                let known: Vec<String> = items(&types, "data")
+                    .iter()
+                    .map(|t| str_field(t, "name"))
+                    .collect();
+                ToolError::not_found(format!(
+                    "no ticket type `{}`; known types: {}",
+                    args.ticket_type.trim(),
+                    known.join(", ")
+                ))
+            })?;
+        let mut req = json!({ "ticket_type_id": id_string(ticket_type.get("id")) });
+        if let Some(a) = &args.attributes {
+            req["attributes"] = Value::Object(a.clone());
+        }
+        let ticket = ws
+            .api()
+            .post(
+                &format!("/conversations/{}/convert", path_id(&args.id)?),
+                req,
+            )
+            .await?;
+        Ok(Json(TicketCreated {
+            ticket_id: id_string(ticket.get("id")),
+            ticket_type: str_field(&ticket_type, "name"),
+            state: ticket
+                .pointer("/ticket_state/internal_label")
+                .or_else(|| ticket.pointer("/ticket_state/category"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            title: ticket
+                .pointer("/ticket_attributes/_default_title_")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            conversation_id: args.id,
+        }))
+    }
+}

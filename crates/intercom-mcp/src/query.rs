@@ -1,0 +1,161 @@
+//! Building Intercom search queries from tool arguments (shared by the
+//! conversation, ticket and contact search tools and by `search`).
+
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use crate::dates::resolve;
+use crate::output::{PageArgs, ToolError};
+
+/// One `{field, operator, value}` filter.
+pub fn filter(field: &str, operator: &str, value: impl Into<Value>) -> Value {
+    json!({ "field": field, "operator": operator, "value": value.into() })
+}
+
+/// Intercom allows at most 15 filters per group.
+const MAX_GROUP: usize = 15;
+
+/// Combine filters with AND; an empty set matches everything.
+pub fn all_of(mut filters: Vec<Value>) -> Result<Value, ToolError> {
+    match filters.len() {
+        0 => Ok(filter("created_at", ">", 0)),
+        1 => Ok(filters.remove(0)),
+        n if n > MAX_GROUP => Err(ToolError::invalid(format!(
+            "too many filters ({n}); Intercom accepts at most {MAX_GROUP} per search, so drop some"
+        ))),
+        _ => Ok(json!({ "operator": "AND", "value": filters })),
+    }
+}
+
+/// `created_after`-style filters from people's words.
+pub fn date_filter(
+    field: &str,
+    operator: &str,
+    words: Option<&str>,
+    tz: Tz,
+    arg_name: &str,
+) -> Result<Option<Value>, ToolError> {
+    let Some(words) = words.map(str::trim).filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    let period = resolve(words, tz).map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
+    // Intercom's `>`/`<` on dates are strict; `after today` includes midnight.
+    let value = if operator == ">" {
+        period.start - 1
+    } else {
+        period.start
+    };
+    Ok(Some(filter(field, operator, value)))
+}
+
+/// A comparison given as `>3600`, `<=60`, `gt:3600`, `=0`, a bare number, or
+/// `{"operator": ">", "value": 3600}`.
+pub fn comparison(field: &str, raw: &Value, arg_name: &str) -> Result<Value, ToolError> {
+    let bad = || {
+        ToolError::invalid(format!(
+            "{arg_name}: expected a number of seconds with an optional comparison, such as \">3600\", \"<600\" or {{\"operator\": \">\", \"value\": 3600}}"
+        ))
+    };
+    let (op, number) = match raw {
+        Value::Number(n) => ("=".to_string(), n.as_i64().ok_or_else(bad)?),
+        Value::Object(o) => {
+            let op = o.get("operator").and_then(Value::as_str).ok_or_else(bad)?;
+            let value = o.get("value").ok_or_else(bad)?;
+            let n = value
+                .as_i64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(bad)?;
+            (op.to_string(), n)
+        }
+        Value::String(s) => {
+            let s = s.trim();
+            let (op, rest) = if let Some((word, rest)) = s.split_once(':') {
+                (word.to_string(), rest)
+            } else {
+                let split = s
+                    .find(|c: char| c.is_ascii_digit() || c == '-')
+                    .ok_or_else(bad)?;
+                (s[..split].trim().to_string(), &s[split..])
+            };
+            (
+                if op.is_empty() { "=".into() } else { op },
+                rest.trim().parse().map_err(|_| bad())?,
+            )
+        }
+        _ => return Err(bad()),
+    };
+    let op = match op.to_ascii_lowercase().as_str() {
+        "=" | "==" | "eq" => "=",
+        "!=" | "neq" | "ne" => "!=",
+        ">" | "gt" | ">=" | "gte" => ">",
+        "<" | "lt" | "<=" | "lte" => "<",
+        _ => return Err(bad()),
+    };
+    Ok(filter(field, op, number))
+}
+
+/// The body of a search POST.
+pub fn search_body(query: Value, page: &PageArgs) -> Value {
+    let mut pagination = json!({ "per_page": page.limit() });
+    if let Some(cursor) = page.cursor() {
+        pagination["starting_after"] = json!(cursor);
+    }
+    json!({ "query": query, "pagination": pagination })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons_in_every_form() {
+        let f = |v: Value| comparison("statistics.time_to_admin_reply", &v, "x").unwrap();
+        assert_eq!(f(json!(">3600"))["operator"], ">");
+        assert_eq!(f(json!(">3600"))["value"], 3600);
+        assert_eq!(f(json!("lt:60"))["operator"], "<");
+        assert_eq!(f(json!(0))["operator"], "=");
+        assert_eq!(f(json!({"operator": "gt", "value": "5"}))["value"], 5);
+        assert!(comparison("f", &json!("soon"), "x").is_err());
+    }
+
+    #[test]
+    fn groups() {
+        assert_eq!(all_of(vec![]).unwrap()["field"], "created_at");
+        let one = filter("state", "=", "open");
+        assert_eq!(all_of(vec![one.clone()]).unwrap(), one);
+        assert_eq!(
+            all_of(vec![one.clone(), one.clone()]).unwrap()["operator"],
+            "AND"
+        );
+        assert!(all_of(vec![one; 16]).is_err());
+    }
+
+    #[test]
+    fn dates_in_words() {
+        let f = date_filter(
+            "created_at",
+            ">",
+            Some("2024-05-01"),
+            Tz::UTC,
+            "created_after",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(f["value"], 1_714_521_600 - 1);
+        assert!(
+            date_filter(
+                "created_at",
+                ">",
+                Some("whenever"),
+                Tz::UTC,
+                "created_after"
+            )
+            .is_err()
+        );
+        assert!(
+            date_filter("created_at", ">", None, Tz::UTC, "created_after")
+                .unwrap()
+                .is_none()
+        );
+    }
+}
