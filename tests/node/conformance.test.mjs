@@ -10,29 +10,18 @@ import { createRequire } from "node:module";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { REPO_ROOT, startHttpServer, startSandbox } from "./harness.mjs";
+import { REPO_ROOT, useServerStack } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const CONFORMANCE = join(dirname(require.resolve("@modelcontextprotocol/conformance/package.json")), "dist", "index.js");
 const RUN_TIMEOUT_MS = 8 * 60_000;
 
-let sandbox;
-let server;
-
-before(async () => {
-  sandbox = await startSandbox({ seed: 17 });
-  server = await startHttpServer(sandbox);
-});
-
-after(() => {
-  server?.stop();
-  sandbox?.stop();
-});
+const stack = useServerStack({ seed: 17, before, after });
 
 function conformance(specVersion) {
   const baseline = join(REPO_ROOT, "tests", "conformance", `expected-failures-${specVersion}.yml`);
   const outputDir = mkdtempSync(join(tmpdir(), `conformance-${specVersion}-`));
-  const args = [CONFORMANCE, "server", "--url", server.mcpUrl, "--suite", "all", "--spec-version", specVersion,
+  const args = [CONFORMANCE, "server", "--url", stack.server.mcpUrl, "--suite", "all", "--spec-version", specVersion,
     "--expected-failures", baseline, "--timeout", "20000", "-o", outputDir];
   return new Promise((resolveRun) => {
     execFile(process.execPath, args, { timeout: RUN_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {

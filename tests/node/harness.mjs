@@ -118,3 +118,20 @@ export async function startHttpServer(sandbox) {
   await child.waitUntil(async () => (await fetchWithTimeout(`${baseUrl}/healthz`)).status === 200);
   return { baseUrl, mcpUrl: `${baseUrl}/mcp`, sseUrl: `${baseUrl}/sse`, child, stop: () => child.stop() };
 }
+
+/**
+ * Registers before/after hooks that run a sandbox and an HTTP server on it for the calling test
+ * file; returns an object whose `sandbox` and `server` are set once the hooks have run.
+ */
+export function useServerStack({ seed, before, after }) {
+  const stack = { sandbox: undefined, server: undefined };
+  before(async () => {
+    stack.sandbox = await startSandbox({ seed });
+    stack.server = await startHttpServer(stack.sandbox);
+  });
+  after(() => {
+    stack.server?.stop();
+    stack.sandbox?.stop();
+  });
+  return stack;
+}

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { binaryPath, startHttpServer, startSandbox } from "./harness.mjs";
+import { binaryPath, useServerStack } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const INSPECTOR = join(dirname(require.resolve("@modelcontextprotocol/inspector/package.json")),
@@ -50,29 +50,18 @@ function textOf(result) {
   return JSON.stringify(result.structuredContent ?? {}) + (result.content ?? []).map((block) => block.text ?? "").join("\n");
 }
 
-let sandbox;
-let server;
-
-before(async () => {
-  sandbox = await startSandbox({ seed: 13 });
-  server = await startHttpServer(sandbox);
-});
-
-after(() => {
-  server?.stop();
-  sandbox?.stop();
-});
+const stack = useServerStack({ seed: 13, before, after });
 
 /** The ways the Inspector reaches the server, one per transport. */
 function targets() {
   return {
     stdio: {
-      options: ["-e", `INTERCOM_API_BASE=${sandbox.baseUrl}`, "-e", `INTERCOM_ACCESS_TOKEN=${sandbox.token}`, "--transport", "stdio"],
+      options: ["-e", `INTERCOM_API_BASE=${stack.sandbox.baseUrl}`, "-e", `INTERCOM_ACCESS_TOKEN=${stack.sandbox.token}`, "--transport", "stdio"],
       command: [binaryPath(), "serve"],
     },
-    "http (legacy era)": { options: ["--server-url", server.mcpUrl, "--transport", "http", "--protocol-era", "legacy"] },
-    "http (modern era)": { options: ["--server-url", server.mcpUrl, "--transport", "http", "--protocol-era", "modern"] },
-    sse: { options: ["--server-url", server.sseUrl, "--transport", "sse"] },
+    "http (legacy era)": { options: ["--server-url", stack.server.mcpUrl, "--transport", "http", "--protocol-era", "legacy"] },
+    "http (modern era)": { options: ["--server-url", stack.server.mcpUrl, "--transport", "http", "--protocol-era", "modern"] },
+    sse: { options: ["--server-url", stack.server.sseUrl, "--transport", "sse"] },
   };
 }
 
@@ -89,20 +78,20 @@ for (const transport of ["stdio", "http (legacy era)", "http (modern era)", "sse
     });
 
     test("whoami answers with the token's admin", async () => {
-      const me = await sandbox.rest("GET", "/me");
+      const me = await stack.sandbox.rest("GET", "/me");
       const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "whoami"]);
       const text = textOf(resultOf(run, "whoami"));
       assert.ok(text.includes(String(me.id)) && text.includes(me.email), text.slice(0, 1000));
     });
 
     test("a note written through reply_to_conversation is in the sandbox", async () => {
-      const { conversations: [conversation] } = await sandbox.rest("GET", "/conversations?per_page=1");
+      const { conversations: [conversation] } = await stack.sandbox.rest("GET", "/conversations?per_page=1");
       const note = `inspector ${transport} ${randomUUID()}`;
       const args = { id: String(conversation.id), message_type: "note", body: note };
       const run = await inspector(targets()[transport], ["--method", "tools/call", "--tool-name", "reply_to_conversation",
         "--tool-args-json", JSON.stringify(args)]);
       resultOf(run, "reply_to_conversation");
-      const readBack = await sandbox.rest("GET", `/conversations/${conversation.id}`);
+      const readBack = await stack.sandbox.rest("GET", `/conversations/${conversation.id}`);
       const carrying = readBack.conversation_parts.conversation_parts.filter((part) => (part.body ?? "").includes(note));
       assert.equal(carrying.length, 1, "the note was not applied exactly once");
       assert.equal(carrying[0].part_type, "note");
