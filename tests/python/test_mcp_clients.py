@@ -104,3 +104,21 @@ def test_http_rejects_foreign_origin(mcp_http_server: HttpServerHandle, origin: 
         timeout=10,
     )
     assert response.status_code == 403, f"{origin}: {response.status_code} {response.text[:300]}"
+
+
+def test_read_only_exposes_only_read_tools(sandbox: SandboxHandle) -> None:
+    """`serve --read-only` removes every tool that writes, whatever else is asked."""
+    params = StdioServerParameters(
+        command=str(binary_path()), args=["serve", "--read-only", "--toolsets", "all"], env=serve_env(sandbox)
+    )
+
+    async def scenario() -> None:
+        async with Client(params, mode="legacy", read_timeout_seconds=60) as client:
+            tools = (await client.list_tools()).tools
+            assert tools, "--read-only left no tool at all"
+            writers = [t.name for t in tools if not (t.annotations and t.annotations.read_only_hint is True)]
+            assert not writers, f"--read-only still lists tools without readOnlyHint: {writers}"
+            names = {t.name for t in tools}
+            assert "whoami" in names and "reply_to_conversation" not in names
+
+    run(scenario())
