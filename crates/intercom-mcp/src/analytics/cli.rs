@@ -1,0 +1,127 @@
+//! `intercom-mcp metrics`: the support metrics on the command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::period::ReportPeriod;
+use super::{GroupBy, MetricsRequest, SourceChoice, chart, report};
+use crate::cli::{ConnectionArgs, SandboxChoice};
+use crate::dates::parse_time_zone;
+use crate::mirror::{Mirror, default_store_path, now_unix};
+
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxChoice,
+    #[command(flatten)]
+    pub store: crate::mirror::commands::StoreArgs,
+    /// today, yesterday, this_week, last_week, last_7d or last_30d (default last_7d).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// First day (YYYY-MM-DD, workspace time zone) of a custom period.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (inclusive) of a custom period; default now.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Break down by day, week, team, admin, channel, tag or priority.
+    #[arg(long = "group-by", value_parser = parse_group_by)]
+    pub group_by: Option<GroupBy>,
+    /// auto (mirror when synced, else API), mirror or api.
+    #[arg(long, default_value = "auto", value_parser = parse_source)]
+    pub source: SourceChoice,
+    /// Write the Markdown report to this file (stdout otherwise).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write a PNG chart (volume per day, first-response time) to this file.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_group_by(s: &str) -> Result<GroupBy, String> {
+    s.parse()
+}
+
+fn parse_source(s: &str) -> Result<SourceChoice, String> {
+    s.parse()
+}
+
+pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
+    let time_zone = parse_time_zone(&args.connection.time_zone).map_err(anyhow::Error::msg)?;
+    let period = ReportPeriod::resolve(
+        args.period.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+        time_zone,
+        chrono::Utc::now(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let upstream = crate::commands::upstream(&args.connection, &args.sandbox).await?;
+    let client = match &upstream.token {
+        Some(token) => Some(
+            upstream
+                .settings
+                .client(token)
+                .map_err(|e| anyhow::anyhow!(e.message))?,
+        ),
+        None => None,
+    };
+    // Only an existing mirror is read: asking for metrics never creates one.
+    let store_path = args.store.store.clone().unwrap_or_else(default_store_path);
+    let mirror =
+        if store_path.exists() && !args.sandbox.sandbox {
+            Some(Mirror::open_sqlite(&store_path).with_context(|| {
+                format!("could not open the mirror at {}", store_path.display())
+            })?)
+        } else {
+            None
+        };
+    let request = MetricsRequest {
+        period,
+        group_by: args.group_by,
+        source: args.source,
+        now: now_unix(),
+    };
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let progress = |done: u64, total: Option<u64>, message: String| {
+        let text = match total {
+            Some(total) => format!("{message} ({done}/{total})"),
+            None => message,
+        };
+        bar.set_message(text);
+        bar.tick();
+    };
+    let result = super::run(&request, client.as_ref(), mirror.as_ref(), &progress).await;
+    bar.finish_and_clear();
+    let report = result?;
+    if let Some(path) = &args.chart {
+        let png = chart::png(&report).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, png)
+            .with_context(|| format!("could not write the chart to {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
+    let markdown = report::markdown(&report);
+    if let Some(path) = &args.output {
+        std::fs::write(path, &markdown)
+            .with_context(|| format!("could not write the report to {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.output.is_none() {
+        print!("{markdown}");
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! Where the facts come from: the mirror (one indexed SQL pass) when it holds a
+//! finished sync, otherwise Intercom's search API, paged within the rate budget.
+
+use std::collections::{HashMap, HashSet};
+
+use intercom_api::{Client, Method, SearchQuery};
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::facts::{ConversationState, FactSet, SlaStatus};
+use crate::mirror::{Mirror, MirrorError, ObjectKind, SqliteStore, columns::id_string, now_unix};
+
+/// Ids to names for group labels.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub admins: HashMap<String, String>,
+    pub teams: HashMap<String, String>,
+    pub tags: HashMap<String, String>,
+}
+
+/// What the API loader reports as it pages.
+pub type ProgressFn<'a> = &'a (dyn Fn(u64, Option<u64>, String) + Send + Sync);
+
+/// Seconds since the mirror's conversations were last brought up to date, or
+/// `None` when no full sync has finished (the mirror cannot answer then).
+pub fn mirror_age(store: &SqliteStore) -> Result<Option<i64>, MirrorError> {
+    use crate::mirror::MirrorStore;
+    let Some(checkpoint) = store.checkpoint(ObjectKind::Conversation)? else {
+        return Ok(None);
+    };
+    let Some(synced_at) = checkpoint.last_completed_at else {
+        return Ok(None);
+    };
+    let last_webhook: Option<i64> = store.read(|conn| {
+        conn.query_row(
+            "SELECT value FROM meta WHERE key = 'last_webhook_at'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+        .map(|v| v.and_then(|v| v.parse().ok()))
+    })?;
+    let fresh = last_webhook.map_or(synced_at, |w| w.max(synced_at));
+    Ok(Some((now_unix() - fresh).max(0)))
+}
+
+/// Facts from the mirror for a window starting at `start` and ending at `end`:
+/// every conversation created in it, touched since its start (closes and ratings
+/// bump `updated_at`), or still open (the backlog).
+pub fn load_from_mirror(
+    store: &SqliteStore,
+    start: i64,
+    end: i64,
+    with_tags: bool,
+) -> Result<FactSet, MirrorError> {
+    store.read(|conn| {
+        let mut facts = FactSet::default();
+        let tag_column = if with_tags { "tag_ids" } else { "NULL" };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT created_at, state, last_close_at, time_to_admin_reply, count_reopens,
+                    rating_score, rating_created_at, sla_status, admin_assignee_id,
+                    team_assignee_id, channel, priority, {tag_column}
+             FROM conversations
+             WHERE (created_at >= ?1 AND created_at < ?2) OR updated_at >= ?1
+                OR state IN ('open', 'snoozed')"
+        ))?;
+        let mut rows = stmt.query(params![start, end])?;
+        while let Some(r) = rows.next()? {
+            let channel: Option<String> = r.get(10)?;
+            let priority: Option<String> = r.get(11)?;
+            let tags = match r.get::<_, Option<String>>(12)? {
+                Some(json) => serde_json::from_str::<Vec<String>>(&json)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| facts.symbols.intern(Some(t)))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let state: Option<String> = r.get(1)?;
+            let sla: Option<String> = r.get(7)?;
+            let fact = super::facts::ConversationFact {
+                created_at: r.get::<_, Option<i64>>(0)?.unwrap_or(0),
+                state: ConversationState::parse(state.as_deref()),
+                last_close_at: r.get(2)?,
+                first_response_secs: r.get(3)?,
+                reopens: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                rating: r
+                    .get::<_, Option<i64>>(5)?
+                    .and_then(|v| u8::try_from(v).ok()),
+                rated_at: r.get(6)?,
+                sla: SlaStatus::parse(sla.as_deref()),
+                admin_id: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                team_id: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                channel: facts.symbols.intern(channel.as_deref()),
+                priority: facts.symbols.intern(priority.as_deref()),
+                tags,
+            };
+            facts.conversations.push(fact);
+        }
+        let mut stmt = conn.prepare(
+            "SELECT created_at, updated_at, state_category,
+                    coalesce(json_extract(raw, '$.ticket_type.name'), 'type ' || ticket_type_id),
+                    admin_assignee_id, team_assignee_id
+             FROM tickets WHERE (created_at >= ?1 AND created_at < ?2) OR updated_at >= ?1",
+        )?;
+        let mut rows = stmt.query(params![start, end])?;
+        while let Some(r) = rows.next()? {
+            let category: Option<String> = r.get(2)?;
+            let ticket_type: Option<String> = r.get(3)?;
+            let fact = super::facts::TicketFact {
+                created_at: r.get::<_, Option<i64>>(0)?.unwrap_or(0),
+                updated_at: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                state_category: facts.symbols.intern(category.as_deref()),
+                ticket_type: facts.symbols.intern(ticket_type.as_deref()),
+                admin_id: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                team_id: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+            };
+            facts.tickets.push(fact);
+        }
+        Ok(facts)
+    })
+}
+
+/// Names of admins, teams and tags held in the mirror.
+pub fn directory_from_mirror(store: &SqliteStore) -> Result<Directory, MirrorError> {
+    store.read(|conn| {
+        let read = |table: &str| -> rusqlite::Result<HashMap<String, String>> {
+            let mut stmt = conn.prepare(&format!("SELECT id, coalesce(name, id) FROM {table}"))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        };
+        Ok(Directory {
+            admins: read("admins")?,
+            teams: read("teams")?,
+            tags: read("tags")?,
+        })
+    })
+}
+
+/// Names of admins, teams and tags from the API.
+pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directory> {
+    let (admins, teams, tags) = tokio::try_join!(
+        client.list_admins(),
+        client.list_teams(),
+        client.list_tags()
+    )?;
+    let pairs = |items: Vec<(Option<String>, Option<String>)>| {
+        items
+            .into_iter()
+            .filter_map(|(id, name)| Some((id?, name.unwrap_or_default())))
+            .collect::<HashMap<_, _>>()
+    };
+    Ok(Directory {
+        admins: pairs(admins.into_iter().map(|a| (a.id, a.name)).collect()),
+        teams: pairs(teams.into_iter().map(|t| (t.id, t.name)).collect()),
+        tags: pairs(tags.into_iter().map(|t| (t.id, t.name)).collect()),
+    })
+}
+
+/// Pages one search endpoint, calling `each` for every object, reporting progress per page.
+async fn search_all(
+    client: &Client,
+    path: &str,
+    list_key: &str,
+    query: &SearchQuery,
+    progress: ProgressFn<'_>,
+    mut each: impl FnMut(&Value),
+) -> intercom_api::Result<u64> {
+    let mut cursor: Option<String> = None;
+    let mut seen = 0u64;
+    loop {
+        let mut pagination = json!({"per_page": 150});
+        if let Some(c) = &cursor {
+            pagination["starting_after"] = json!(c);
+        }
+        let body = json!({"query": query.to_json(), "pagination": pagination});
+        let page = client
+            .send_json(Method::POST, path, &[], Some(body))
+            .await?;
+        let items = page
+            .get(list_key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for item in items {
+            each(item);
+        }
+        seen += items.len() as u64;
+        let total = page.get("total_count").and_then(Value::as_u64);
+        progress(seen, total, format!("read {seen} {list_key} from the API"));
+        cursor = page
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if cursor.is_none() || items.is_empty() {
+            return Ok(seen);
+        }
+    }
+}
+
+/// Facts from the API: the same population as [`load_from_mirror`], found with
+/// search windows on `created_at`/`updated_at` plus the open backlog.
+pub async fn load_from_api(
+    client: &Client,
+    start: i64,
+    end: i64,
+    with_tags: bool,
+    progress: ProgressFn<'_>,
+) -> intercom_api::Result<FactSet> {
+    let touched = SearchQuery::or([
+        SearchQuery::and([
+            SearchQuery::field("created_at").gt(start - 1),
+            SearchQuery::field("created_at").lt(end),
+        ]),
+        SearchQuery::field("updated_at").gt(start - 1),
+        SearchQuery::field("state").is_in(["open", "snoozed"]),
+    ]);
+    let mut facts = FactSet::default();
+    let mut ids = HashSet::new();
+    search_all(
+        client,
+        "/conversations/search",
+        "conversations",
+        &touched,
+        progress,
+        |c| {
+            // Paging while objects change can repeat one; count it once.
+            if let Some(id) = c.get("id").and_then(id_string)
+                && ids.insert(id)
+            {
+                facts.push_conversation_json(c, with_tags);
+            }
+        },
+    )
+    .await?;
+    let tickets = SearchQuery::or([
+        SearchQuery::and([
+            SearchQuery::field("created_at").gt(start - 1),
+            SearchQuery::field("created_at").lt(end),
+        ]),
+        SearchQuery::field("updated_at").gt(start - 1),
+    ]);
+    let mut ticket_ids = HashSet::new();
+    let mut tickets_json = Vec::new();
+    search_all(
+        client,
+        "/tickets/search",
+        "tickets",
+        &tickets,
+        progress,
+        |t| {
+            if let Some(id) = t.get("id").and_then(id_string)
+                && ticket_ids.insert(id)
+            {
+                tickets_json.push(t.clone());
+            }
+        },
+    )
+    .await?;
+    for t in &tickets_json {
+        facts.push_ticket_json(t);
+    }
+    Ok(facts)
+}
+
+/// The mirror to read, if it can answer (a finished conversation sync), with its age.
+pub async fn usable_mirror(mirror: &Mirror) -> Option<i64> {
+    let mirror = mirror.clone();
+    tokio::task::spawn_blocking(move || mirror.sqlite().map(mirror_age))
+        .await
+        .ok()
+        .flatten()
+        .and_then(Result::ok)
+        .flatten()
+}
