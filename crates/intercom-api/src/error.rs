@@ -207,7 +207,13 @@ pub enum Error {
     /// The request never got an HTTP answer.
     #[error(
         "{kind} while calling Intercom at {target} ({method} {path}) after {attempts} \
-         attempt(s): {message}. Check the network and the base URL, then retry"
+         attempt(s): {message}. {}",
+        if *may_have_been_processed {
+            "The request may have reached Intercom, so it was not repeated automatically: \
+             check whether it took effect before sending it again"
+        } else {
+            "Check the network and the base URL, then retry"
+        }
     )]
     Transport {
         /// Failure class.
@@ -222,6 +228,9 @@ pub enum Error {
         attempts: u32,
         /// Underlying message (never contains the token).
         message: String,
+        /// True when a non-idempotent call failed after its request may have been received,
+        /// so it was deliberately not retried.
+        may_have_been_processed: bool,
     },
 
     /// A 2xx answer whose body did not match the expected shape.

@@ -347,11 +347,20 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(serde_json::to_vec(body).unwrap_or_default());
         }
+        let sent_at = Instant::now();
         let response = match req.send().await {
             Ok(r) => r,
             Err(e) => return self.transport_failure(call, attempt, e),
         };
         let status = response.status().as_u16();
+        tracing::debug!(
+            method = %call.method,
+            path = %call.path_for_messages(),
+            status,
+            attempt,
+            elapsed_ms = sent_at.elapsed().as_millis() as u64,
+            "Intercom call answered"
+        );
         let headers = response.headers().clone();
         self.inner.limiter.observe(&headers, status);
         let bytes = match response.bytes().await {
@@ -403,6 +412,7 @@ impl Client {
         } else {
             TransportKind::Request
         };
+        let retry = kind == TransportKind::Connect || call.idempotent;
         let error = Error::Transport {
             kind,
             method: call.method.to_string(),
@@ -410,10 +420,11 @@ impl Client {
             target: self.inner.config.describe_target(),
             attempts: attempt,
             message: redact(&error_chain(&e), self.inner.config.token.expose()),
+            may_have_been_processed: !retry,
         };
         // A connect error means no byte of the request left: safe even for a create.
         // Anything later may have been processed, so only idempotent calls repeat.
-        if kind == TransportKind::Connect || call.idempotent {
+        if retry {
             Attempt::Retry {
                 wait: Self::backoff(&self.inner.config.retry, attempt),
                 last: error,

@@ -62,6 +62,10 @@ async fn create_post_reset_after_receipt_is_not_retried() {
         other => panic!("expected a transport error, got {other:?}"),
     }
     assert!(err.to_string().contains("POST /contacts"), "{err}");
+    assert!(
+        err.to_string().contains("was not repeated automatically"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
