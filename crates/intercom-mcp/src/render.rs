@@ -240,7 +240,7 @@ pub fn transcript(
                     .filter(|s| !s.is_empty()),
                 author,
                 author_type,
-                at: String::new(),
+                at: time_field(src, "created_at", tz).unwrap_or_default(),
                 kind: None,
                 text,
                 attachments: if full { attachments(src) } else { Vec::new() },

@@ -172,8 +172,18 @@ pub fn conversation_view(
     let hint = format!(
         "call get_conversation with id {id} and max_messages={{needed}} (up to 500) to see them"
     );
+    // The opening message carries no time of its own: it is the conversation's.
+    let source = c.get("source").filter(|s| s.is_object()).map(|s| {
+        let mut s = s.clone();
+        if s.get("created_at").is_none()
+            && let Some(at) = c.get("created_at")
+        {
+            s["created_at"] = at.clone();
+        }
+        s
+    });
     let transcript = transcript(
-        c.get("source"),
+        source.as_ref(),
         &parts,
         names,
         tz,
@@ -248,7 +258,20 @@ pub fn conversation_view(
             .and_then(Value::as_str)
             .map(str::to_string),
         transcript,
-        statistics: if full { object("statistics") } else { None },
+        statistics: if full {
+            object("statistics").map(|m| {
+                m.into_iter()
+                    .filter(|(k, v)| k != "type" && !v.is_null())
+                    .map(|(k, v)| match v.as_i64() {
+                        // Timestamps as ISO times; durations stay in seconds.
+                        Some(ts) if k.ends_with("_at") => (k, Value::String(iso(ts, tz))),
+                        _ => (k, v),
+                    })
+                    .collect()
+            })
+        } else {
+            None
+        },
         custom_attributes: if full {
             object("custom_attributes")
         } else {
@@ -430,7 +453,7 @@ impl Render for ConversationList {
                 .map(|t| format!(" \"{t}\""))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "- {}{title} [{}{prio}{}] from {who}, {owner}, created {}: {}\n",
+                "- {}{title} [{}{prio}{}] from {who}; owner: {owner}; created {}: {}\n",
                 c.id,
                 c.state,
                 if c.read { "" } else { ", unread" },
