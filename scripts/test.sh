@@ -72,7 +72,7 @@ passed=0; failed=0
 echo
 echo "Summary (logs in ${LOG_DIR#"$REPO_ROOT"/}/):"
 for i in "${!STEP_NAMES[@]}"; do
-    printf '  %-20s %-28s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_RESULTS[$i]}" "${STEP_SECONDS[$i]}"
+    printf '  %-20s %-36s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_RESULTS[$i]}" "${STEP_SECONDS[$i]}"
     if [ "${STEP_RESULTS[$i]}" = passed ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 echo "  total time: $(( $(date +%s) - total_started ))s"
