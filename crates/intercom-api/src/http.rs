@@ -5,7 +5,9 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK, RETRY_AFTER,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
@@ -225,8 +227,22 @@ impl Client {
         body: Option<Value>,
         idempotent: bool,
     ) -> Call {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut call = Call::new(method, &segments);
+        let mut call = match Url::parse(path) {
+            // A full URL (e.g. a `pages.next` link); execute() checks it names the configured host.
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Call::absolute(method, url),
+            _ => {
+                let (path_part, inline_query) = match path.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (path, None),
+                };
+                let segments: Vec<&str> = path_part.split('/').filter(|s| !s.is_empty()).collect();
+                let mut call = Call::new(method, &segments);
+                for (k, v) in url::form_urlencoded::parse(inline_query.unwrap_or("").as_bytes()) {
+                    call = call.query(&k, v);
+                }
+                call
+            }
+        };
         if idempotent {
             call = call.idempotent();
         }
@@ -384,6 +400,7 @@ impl Client {
         let error = Error::Api(Box::new(
             self.api_error(call, status, &headers, &bytes, attempt),
         ));
+        let retry_after = retry_after(&headers).map(|d| d.min(cfg.retry.max_rate_limit_wait));
         if status == 429 {
             // Not processed: always safe to repeat. Wait for the reset when it is known.
             let wait = if self.inner.limiter.reset_pending() {
@@ -391,13 +408,12 @@ impl Client {
             } else {
                 Self::backoff(&cfg.retry, attempt).max(Duration::from_secs(1))
             };
+            let wait = wait.max(retry_after.unwrap_or_default());
             return Attempt::Retry { wait, last: error };
         }
         if call.idempotent && matches!(status, 500 | 502 | 503 | 504) {
-            return Attempt::Retry {
-                wait: Self::backoff(&cfg.retry, attempt),
-                last: error,
-            };
+            let wait = Self::backoff(&cfg.retry, attempt).max(retry_after.unwrap_or_default());
+            return Attempt::Retry { wait, last: error };
         }
         Attempt::Fail(error)
     }
@@ -494,6 +510,12 @@ impl Client {
             attempts: attempt,
         }
     }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Intercom or common proxies).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    raw.parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Extracts the target of `Link: <https://…/contacts/abc>; rel="canonical"`, as the last path segment.

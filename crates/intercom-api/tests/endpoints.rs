@@ -210,7 +210,7 @@ async fn conversation_actions_send_documented_bodies() {
         &s,
         "POST",
         "/conversations",
-        json!({"from": {"type": "user", "id": "c1"}, "body": "Hello"}),
+        json!({"from": {"type": "contact", "id": "c1"}, "body": "Hello"}),
     );
 
     c.get_conversation_plaintext("cv1").await.unwrap();
@@ -455,4 +455,42 @@ async fn send_json_goes_through_the_same_machinery() {
         .unwrap_err();
     assert_eq!(plain.count(), 1, "a generic POST is not retried on 5xx");
     assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test]
+async fn send_json_accepts_inline_queries_and_same_host_urls_only() {
+    let server =
+        scripted(|req, _| async move { ok(json!({"path": req.path, "q": req.query})) }).await;
+    let c = client(&server.base);
+    let v = c
+        .send_json(
+            intercom_api::Method::GET,
+            "/contacts/c1/companies?page=2",
+            &[("per_page", "5")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["path"], "/contacts/c1/companies");
+    assert_eq!(v["q"], "page=2&per_page=5");
+
+    let next = format!("{}/contacts/c1/companies?page=3", server.base);
+    let v = c
+        .send_json(intercom_api::Method::GET, &next, &[], None)
+        .await
+        .unwrap();
+    assert_eq!(v["q"], "page=3");
+    assert_eq!(server.request(1).headers["intercom-version"], "2.16");
+
+    let err = c
+        .send_json(
+            intercom_api::Method::GET,
+            "https://elsewhere.example/contacts",
+            &[],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another host"), "{err}");
+    assert_eq!(server.count(), 2, "the foreign URL is never called");
 }

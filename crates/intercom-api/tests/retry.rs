@@ -204,3 +204,23 @@ async fn client_errors_are_not_retried() {
     assert_eq!(server.count(), 1);
     assert!(!err.is_retryable());
 }
+
+#[tokio::test]
+async fn retry_after_header_is_honoured() {
+    let server = scripted(|_, i| async move {
+        if i == 0 {
+            reply(503, json!({}), &[("Retry-After", "1".to_owned())])
+        } else {
+            ok(json!({"type": "team.list", "teams": []}))
+        }
+    })
+    .await;
+    let start = Instant::now();
+    client(&server.base).list_teams().await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.count(), 2);
+}

@@ -87,7 +87,7 @@ impl Client {
         )
     }
 
-    /// `POST /conversations`: a contact starts a conversation. Returns the message (with
+    /// `POST /conversations`: a contact (user or lead, by Intercom id) starts a conversation. Returns the message (with
     /// `conversation_id`). Never retried after the request may have reached Intercom.
     pub async fn create_conversation(
         &self,
@@ -95,7 +95,7 @@ impl Client {
         body: &str,
         subject: Option<&str>,
     ) -> Result<Message> {
-        let mut payload = json!({"from": {"type": "user", "id": contact_id}, "body": body});
+        let mut payload = json!({"from": {"type": "contact", "id": contact_id}, "body": body});
         if let Some(s) = subject {
             payload["subject"] = json!(s);
         }
