@@ -31,6 +31,12 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Run one tool in-process and print its result.
     Call(CallArgs),
+    /// Copy the workspace into the local mirror: full backfill, then incremental runs (resumable).
+    Sync(crate::mirror::commands::SyncArgs),
+    /// Receive Intercom webhooks into the local mirror (POST /webhooks/intercom), without MCP.
+    Webhooks(crate::mirror::commands::WebhooksArgs),
+    /// Stream mirrored objects to stdout as JSON Lines or CSV.
+    Export(crate::mirror::commands::ExportArgs),
 }
 
 /// How to reach Intercom.
@@ -155,6 +161,9 @@ pub struct ServeArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Real time: --sync, --store, --sync-interval.
+    #[command(flatten)]
+    pub realtime: crate::mirror::commands::RealtimeServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -104,6 +104,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let server = build_server(&upstream, &args.selection, args.token_from_request)?;
+    // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
+    let server = match crate::mirror::commands::start_for_serve(&args.realtime, &upstream).await? {
+        Some(realtime) => server.with_realtime(realtime),
+        None => server,
+    };
     tracing::info!(tools = server.catalogue().len(), transport = ?args.transport, "intercom-mcp starting");
     match args.transport {
         TransportKind::Stdio => {

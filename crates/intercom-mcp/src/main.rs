@@ -25,6 +25,9 @@ async fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor(args).await.map(|()| true),
         Command::Tools(args) => commands::tools(args).map(|()| true),
         Command::Call(args) => commands::call(args).await,
+        Command::Sync(args) => intercom_mcp::mirror::commands::sync(args).await.map(|()| true),
+        Command::Webhooks(args) => intercom_mcp::mirror::commands::webhooks(args).await.map(|()| true),
+        Command::Export(args) => intercom_mcp::mirror::commands::export_command(args).map(|()| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -40,6 +40,8 @@ struct Shared {
     catalogue: Vec<CatalogueEntry>,
     workspaces: Arc<Workspaces>,
     token_from_request: bool,
+    /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
+    realtime: std::sync::OnceLock<Arc<crate::mirror::live::Realtime>>,
 }
 
 /// The server. Cheap to clone: every session shares one catalogue and one
@@ -103,6 +105,7 @@ impl IntercomServer {
                 catalogue,
                 workspaces: options.workspaces,
                 token_from_request: options.token_from_request,
+                realtime: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -118,6 +121,17 @@ impl IntercomServer {
             .iter()
             .map(|e| e.tool.clone())
             .collect()
+    }
+
+    /// Attach the real-time side (mirror, webhook receiver, resource subscriptions).
+    pub fn with_realtime(self, realtime: Arc<crate::mirror::live::Realtime>) -> Self {
+        let _ = self.shared.realtime.set(realtime);
+        self
+    }
+
+    /// The real-time side, when the mirror is on.
+    pub fn realtime(&self) -> Option<&Arc<crate::mirror::live::Realtime>> {
+        self.shared.realtime.get()
     }
 
     pub fn workspaces(&self) -> &Arc<Workspaces> {
@@ -157,13 +171,19 @@ fn error_result(err: ToolError) -> CallToolResponse {
 
 impl ServerHandler for IntercomServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .enable_prompts()
-                .build(),
-        )
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .build();
+        // Real time: resource updates need the mirror's change feed.
+        if self.realtime().is_some()
+            && let Some(resources) = capabilities.resources.as_mut()
+        {
+            resources.subscribe = Some(true);
+            resources.list_changed = Some(true);
+        }
+        ServerConfig::new(capabilities)
         .with_server_info(
             Implementation::new(SERVER_NAME, SERVER_VERSION)
                 .with_title("Intercom")
@@ -250,6 +270,52 @@ impl ServerHandler for IntercomServer {
         resources::read(&workspace, &request.uri)
             .await
             .map(Into::into)
+    }
+
+    // Real time: resource subscriptions, both protocol eras (see mirror::live).
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        self.realtime()
+            .map(|rt| rt.accepted_subscription_filter(requested))
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        match self.realtime() {
+            Some(rt) => rt.listen(context).await,
+            None => {
+                context.cancelled().await;
+                Ok(())
+            }
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        match self.realtime() {
+            Some(rt) => rt.subscribe(&request.uri, &context.peer),
+            None => Err(ErrorData::invalid_request(
+                "resource subscriptions need the local mirror: start the server with --sync",
+                None,
+            )),
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if let Some(rt) = self.realtime() {
+            rt.unsubscribe(&request.uri, &context.peer);
+        }
+        Ok(())
     }
 
     async fn list_prompts(

@@ -5,7 +5,9 @@
 //! live-update plumbing (resource subscriptions) listens to.
 
 pub mod columns;
+pub mod commands;
 pub mod export;
+pub mod live;
 pub mod sqlite;
 pub mod store;
 pub mod sync;

@@ -340,6 +340,9 @@ impl MirrorStore for SqliteStore {
                 })? as u64;
             stats.events =
                 conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64;
+            stats.last_event_seq = conn.query_row("SELECT max(seq) FROM events", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?;
             stats.last_webhook_at = conn
                 .query_row(
                     "SELECT value FROM meta WHERE key = 'last_webhook_at'",

@@ -236,6 +236,8 @@ pub struct MirrorStats {
     pub counts: BTreeMap<String, u64>,
     pub conversation_parts: u64,
     pub events: u64,
+    /// Position of the newest event in the log.
+    pub last_event_seq: Option<i64>,
     pub last_webhook_at: Option<i64>,
     pub checkpoints: Vec<Checkpoint>,
 }

@@ -313,8 +313,7 @@ impl<S: SyncSource> Syncer<S> {
         progress: &ProgressBar,
     ) -> Result<(), SourceError> {
         // Pages are fetched one ahead of the detail requests, so the pipe never runs dry.
-        let (pages_tx, mut pages_rx) =
-            mpsc::channel::<Result<(SourcePage, Vec<bool>), SourceError>>(2);
+        let (pages_tx, pages_rx) = mpsc::channel::<Result<(SourcePage, Vec<bool>), SourceError>>(2);
         let producer = {
             let source = self.source.clone();
             let mirror = self.mirror.clone();
@@ -363,30 +362,35 @@ impl<S: SyncSource> Syncer<S> {
 
         let result = async {
             // Flatten pages into one ordered stream of detail fetches and page ends.
-            let work = futures::stream::unfold(&mut pages_rx, |rx| async move {
-                rx.recv().await.map(|page| (page, rx))
-            })
-            .flat_map(|page| {
-                // A failed page request becomes a step too, so the pages before it
-                // are finished and committed before the error stops the run.
-                let steps: Vec<Step> = match page {
-                    Err(e) => vec![Step::Failed(e)],
-                    Ok((page, wanted)) => {
-                        let total = page.total;
-                        let next = page.next.clone();
-                        let count = page.items.len() as u64;
-                        page.items
-                            .into_iter()
-                            .zip(wanted)
-                            .map(|(item, wanted)| Step::Item { item, wanted })
-                            .chain(std::iter::once(Step::PageEnd { next, total, count }))
-                            .collect()
-                    }
-                };
-                futures::stream::iter(steps)
-            })
-            .map(|step| self.resolve(kind, step))
-            .buffered(self.options.concurrency.max(1));
+            let resolver = Resolver {
+                source: self.source.clone(),
+                requests: self.requests.clone(),
+            };
+            let work = tokio_stream::wrappers::ReceiverStream::new(pages_rx)
+                .flat_map(|page| {
+                    // A failed page request becomes a step too, so the pages before it
+                    // are finished and committed before the error stops the run.
+                    let steps: Vec<Step> = match page {
+                        Err(e) => vec![Step::Failed(e)],
+                        Ok((page, wanted)) => {
+                            let total = page.total;
+                            let next = page.next.clone();
+                            let count = page.items.len() as u64;
+                            page.items
+                                .into_iter()
+                                .zip(wanted)
+                                .map(|(item, wanted)| Step::Item { item, wanted })
+                                .chain(std::iter::once(Step::PageEnd { next, total, count }))
+                                .collect()
+                        }
+                    };
+                    futures::stream::iter(steps)
+                })
+                .map(move |step| {
+                    let resolver = resolver.clone();
+                    async move { resolver.resolve(kind, step).await }
+                })
+                .buffered(self.options.concurrency.max(1));
             futures::pin_mut!(work);
 
             let mut batch: Vec<MirrorWrite> = Vec::new();
@@ -427,6 +431,38 @@ impl<S: SyncSource> Syncer<S> {
         result
     }
 
+    fn progress_bar(&self, kind: ObjectKind, mode: &str) -> ProgressBar {
+        if !self.options.progress || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{kind} ({mode})"));
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+}
+
+/// What the detail-fetching futures need, owned so that they can run concurrently.
+struct Resolver<S> {
+    source: Arc<S>,
+    requests: Arc<AtomicU64>,
+}
+
+impl<S> Clone for Resolver<S> {
+    fn clone(&self) -> Self {
+        Self {
+            source: self.source.clone(),
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+impl<S: SyncSource> Resolver<S> {
     async fn resolve(&self, kind: ObjectKind, step: Step) -> Result<Resolved, SourceError> {
         match step {
             Step::Failed(e) => Err(e),
@@ -448,21 +484,6 @@ impl<S: SyncSource> Syncer<S> {
             }
             Step::Item { item, .. } => Ok(Resolved::Write(MirrorWrite::Upsert(kind, item))),
         }
-    }
-
-    fn progress_bar(&self, kind: ObjectKind, mode: &str) -> ProgressBar {
-        if !self.options.progress || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{kind} ({mode})"));
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
     }
 }
 

@@ -10,6 +10,8 @@ use crate::toolsets::Toolset;
 pub mod conversations;
 pub mod search_fetch;
 pub mod workspace;
+// Real-time engineer: recent_events, sync_status.
+pub mod realtime;
 // registered by the tools engineer: pub mod tickets;
 // registered by the tools engineer: pub mod contacts;
 // registered by the tools engineer: pub mod companies;
@@ -22,6 +24,7 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Workspace, IntercomServer::workspace_tools()),
         (Toolset::Conversations, IntercomServer::conversation_tools()),
         (Toolset::Conversations, IntercomServer::search_fetch_tools()),
+        (Toolset::Realtime, IntercomServer::realtime_tools()),
         // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
         // registered by the tools engineer: (Toolset::Contacts, IntercomServer::contact_tools()),
         // registered by the tools engineer: (Toolset::Companies, IntercomServer::company_tools()),

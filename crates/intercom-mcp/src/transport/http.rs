@@ -195,18 +195,24 @@ pub fn router(
             policy.clone(),
             require_bearer,
         ));
+    // Real time: Intercom's webhooks prove themselves by signature, not by bearer token or Host.
+    let webhooks = server.realtime().and_then(|rt| rt.webhook_router());
     let health = Router::new()
         .route("/healthz", get(healthz))
         .with_state(HealthState {
             server,
             last: Arc::new(Mutex::new(None)),
         });
-    protected
+    let app = protected
         .merge(health)
         .layer(middleware::from_fn_with_state(
             policy,
             validate_host_and_origin,
-        ))
+        ));
+    match webhooks {
+        Some(webhooks) => app.merge(webhooks),
+        None => app,
+    }
 }
 
 /// Bind and serve until `shutdown` is cancelled. Returns the bound address

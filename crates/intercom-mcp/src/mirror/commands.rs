@@ -1,0 +1,269 @@
+//! The mirror's subcommands (`sync`, `webhooks`, `export`) and its part of `serve`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::export::{EXPORTABLE, ExportFormat, export, parse_since};
+use super::live::Realtime;
+use super::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
+use super::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
+use crate::cli::{ConnectionArgs, SandboxChoice};
+use crate::commands::{Upstream, upstream};
+use crate::webhooks::{DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH, WebhookSecret, WebhookState};
+
+/// Where the mirror file is.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StoreArgs {
+    /// The mirror's SQLite file (default: intercom-mcp/mirror.sqlite3 under the user's data directory).
+    #[arg(long, env = STORE_ENV)]
+    pub store: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn path(&self) -> PathBuf {
+        self.store.clone().unwrap_or_else(default_store_path)
+    }
+
+    fn open(&self) -> anyhow::Result<Mirror> {
+        let path = self.path();
+        Mirror::open_sqlite(&path)
+            .with_context(|| format!("could not open the mirror at {}", path.display()))
+    }
+}
+
+/// `serve` options of the real-time side.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RealtimeServeArgs {
+    /// Keep a local mirror current (webhooks at /webhooks/intercom on the HTTP transport, plus a
+    /// periodic incremental sync); enables full-text search over all messages, the realtime tools
+    /// and resource subscriptions.
+    #[arg(long = "sync", env = "INTERCOM_MCP_SYNC")]
+    pub sync: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Seconds between incremental syncs with --sync.
+    #[arg(
+        long = "sync-interval",
+        env = "INTERCOM_MCP_SYNC_INTERVAL",
+        default_value_t = 300
+    )]
+    pub sync_interval: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxChoice,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Object kinds to sync, comma-separated (admins, teams, tags, companies, contacts, tickets,
+    /// conversations); default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub objects: Vec<String>,
+    /// Conversation requests in flight at once (the client still paces to the rate limit).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhooksArgs {
+    /// Address to listen on.
+    #[arg(long, env = "INTERCOM_MCP_WEBHOOK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, env = "INTERCOM_MCP_WEBHOOK_PORT", default_value_t = 8090)]
+    pub port: u16,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Largest accepted notification, in bytes.
+    #[arg(long = "max-body-bytes", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// What to export: conversations, contacts, companies or tickets.
+    #[arg(long, value_parser = parse_exportable)]
+    pub object: ObjectKind,
+    /// jsonl (one JSON object per line) or csv (indexed columns plus the raw JSON).
+    #[arg(long, default_value = "jsonl")]
+    pub format: ExportFormat,
+    /// Only objects updated at or after: Unix seconds, RFC 3339, a date (2026-01-31) or an age (7d, 12h).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn parse_exportable(text: &str) -> Result<ObjectKind, String> {
+    ObjectKind::from_plural(text)
+        .filter(|k| EXPORTABLE.contains(k))
+        .ok_or_else(|| {
+            format!("cannot export {text:?}: use conversations, contacts, companies or tickets")
+        })
+}
+
+fn client_for(upstream: &Upstream) -> anyhow::Result<intercom_api::Client> {
+    let Some(token) = &upstream.token else {
+        bail!(
+            "no Intercom access token: set INTERCOM_ACCESS_TOKEN (or --access-token), or use --sandbox"
+        );
+    };
+    upstream
+        .settings
+        .client(token)
+        .map_err(|e| anyhow::anyhow!(e.message))
+}
+
+/// `intercom-mcp sync`.
+pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
+    let kinds = if args.objects.is_empty() {
+        SYNC_ORDER.to_vec()
+    } else {
+        let mut kinds = Vec::new();
+        for name in &args.objects {
+            let kind = ObjectKind::from_plural(name.trim()).with_context(|| {
+                format!("unknown object kind {name:?} in --objects: use admins, teams, tags, companies, contacts, tickets, conversations")
+            })?;
+            kinds.push(kind);
+        }
+        SYNC_ORDER
+            .into_iter()
+            .filter(|k| kinds.contains(k))
+            .collect()
+    };
+    let upstream = upstream(&args.connection, &args.sandbox).await?;
+    let client = client_for(&upstream)?;
+    let mirror = args.store.open()?;
+    eprintln!(
+        "intercom-mcp: syncing {} into {}",
+        client.config().describe_target(),
+        mirror.location()
+    );
+    let options = SyncOptions {
+        concurrency: args.concurrency.max(1),
+        kinds,
+        progress: true,
+    };
+    let report = Syncer::new(mirror, Arc::new(ApiSource::new(client)), options)
+        .run()
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.summary());
+    }
+    Ok(())
+}
+
+/// `intercom-mcp webhooks`: only the receiver, writing into the mirror.
+pub async fn webhooks(args: WebhooksArgs) -> anyhow::Result<()> {
+    let secret = WebhookSecret::from_env().map_err(anyhow::Error::msg)?;
+    let mirror = args.store.open()?;
+    let host = args.host.trim_start_matches('[').trim_end_matches(']');
+    let addr: SocketAddr = tokio::net::lookup_host((host, args.port))
+        .await
+        .with_context(|| format!("cannot resolve --host {}", args.host))?
+        .next()
+        .with_context(|| format!("--host {} resolves to no address", args.host))?;
+    let state = WebhookState::new(mirror.clone(), secret).with_max_body_bytes(args.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    eprintln!(
+        "intercom-mcp: receiving Intercom webhooks at http://{bound}{WEBHOOK_PATH} into {}",
+        mirror.location()
+    );
+    axum::serve(listener, crate::webhooks::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// `intercom-mcp export`: stream the mirror to stdout.
+pub fn export_command(args: ExportArgs) -> anyhow::Result<()> {
+    let path = args.store.path();
+    if !path.exists() {
+        bail!(
+            "no mirror at {}: run `intercom-mcp sync` first (or pass --store)",
+            path.display()
+        );
+    }
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now_unix()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mirror = args.store.open()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = export(
+        mirror.store().as_ref(),
+        args.object,
+        args.format,
+        since,
+        &mut out,
+    );
+    match result.and_then(|n| {
+        out.flush()
+            .map(|()| n)
+            .map_err(|e| super::MirrorError::Invalid(e.to_string()))
+    }) {
+        Ok(count) => {
+            eprintln!("intercom-mcp: exported {count} {}", args.object);
+            Ok(())
+        }
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.to_string().contains("Broken pipe") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `serve --sync` (or `--store`): open the mirror, start the webhook receiver and periodic sync.
+pub async fn start_for_serve(
+    args: &RealtimeServeArgs,
+    upstream: &Upstream,
+) -> anyhow::Result<Option<Arc<Realtime>>> {
+    if !args.sync && args.store.store.is_none() {
+        return Ok(None);
+    }
+    let mirror = args.store.open()?;
+    let secret = match WebhookSecret::from_env() {
+        Ok(secret) => Some(secret),
+        Err(message) => {
+            tracing::warn!("webhooks are off: {message}");
+            None
+        }
+    };
+    let realtime = Realtime::start(mirror, secret);
+    if args.sync {
+        match client_for(upstream) {
+            Ok(client) => {
+                realtime
+                    .spawn_periodic_sync(client, Duration::from_secs(args.sync_interval.max(10)));
+            }
+            Err(e) => tracing::warn!("periodic sync is off: {e}"),
+        }
+    }
+    tracing::info!(
+        store = realtime.mirror().location(),
+        webhooks = realtime.webhooks_enabled(),
+        "local mirror on"
+    );
+    Ok(Some(realtime))
+}
