@@ -57,7 +57,10 @@ async fn away_mode_is_written_and_read_back() {
     assert_eq!(missing.status, 400);
     assert_eq!(missing.code(), "parameter_not_found");
     let wrong = h
-        .put(&path, json!({"away_mode_enabled": "yes", "away_mode_reassign": false}))
+        .put(
+            &path,
+            json!({"away_mode_enabled": "yes", "away_mode_reassign": false}),
+        )
         .await;
     assert_eq!(wrong.status, 400);
     assert_eq!(wrong.body["errors"][0]["field"], "away_mode_enabled");
@@ -66,26 +69,43 @@ async fn away_mode_is_written_and_read_back() {
 #[tokio::test]
 async fn tags_are_created_renamed_found_and_deleted() {
     let h = Harness::start().await;
-    let tag = h.ok(Method::POST, "/tags", Some(json!({"name": "sandbox-test"}))).await;
+    let tag = h
+        .ok(Method::POST, "/tags", Some(json!({"name": "sandbox-test"})))
+        .await;
     let id = tag["id"].as_str().unwrap().to_string();
     assert_eq!(tag["type"], "tag");
     // Same name again: the same tag, not a duplicate.
-    let again = h.ok(Method::POST, "/tags", Some(json!({"name": "sandbox-test"}))).await;
+    let again = h
+        .ok(Method::POST, "/tags", Some(json!({"name": "sandbox-test"})))
+        .await;
     assert_eq!(again["id"], tag["id"]);
     let renamed = h
-        .ok(Method::POST, "/tags", Some(json!({"id": id, "name": "renamed"})))
+        .ok(
+            Method::POST,
+            "/tags",
+            Some(json!({"id": id, "name": "renamed"})),
+        )
         .await;
     assert_eq!(renamed["name"], "renamed");
     let found = h.ok(Method::GET, &format!("/tags/{id}"), None).await;
     assert_eq!(found["name"], "renamed");
     let list = h.ok(Method::GET, "/tags", None).await;
     assert_eq!(list["type"], "list");
-    assert!(list["data"].as_array().unwrap().iter().any(|t| t["id"] == id));
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id)
+    );
 
     assert_eq!(h.delete(&format!("/tags/{id}")).await.status, 200);
     assert_eq!(h.get(&format!("/tags/{id}")).await.status, 404);
     assert_eq!(h.delete(&format!("/tags/{id}")).await.code(), "not_found");
-    assert_eq!(h.post("/tags", json!({})).await.code(), "parameter_not_found");
+    assert_eq!(
+        h.post("/tags", json!({})).await.code(),
+        "parameter_not_found"
+    );
 }
 
 #[tokio::test]
@@ -93,7 +113,9 @@ async fn segments_data_attributes_ticket_types_and_help_centers_list() {
     let h = Harness::start().await;
     let segments = h.ok(Method::GET, "/segments", None).await;
     assert_eq!(segments["type"], "segment.list");
-    let attributes = h.ok(Method::GET, "/data_attributes?model=company", None).await;
+    let attributes = h
+        .ok(Method::GET, "/data_attributes?model=company", None)
+        .await;
     let data = attributes["data"].as_array().unwrap();
     assert!(!data.is_empty());
     assert!(data.iter().all(|a| a["model"] == "company"));
@@ -102,10 +124,18 @@ async fn segments_data_attributes_ticket_types_and_help_centers_list() {
 
     let types = h.ok(Method::GET, "/ticket_types", None).await;
     let type_id = types["data"][0]["id"].as_str().unwrap();
-    let one = h.ok(Method::GET, &format!("/ticket_types/{type_id}"), None).await;
+    let one = h
+        .ok(Method::GET, &format!("/ticket_types/{type_id}"), None)
+        .await;
     assert_eq!(one["id"], type_id);
     let states = h.ok(Method::GET, "/ticket_states", None).await;
-    assert!(states["data"].as_array().unwrap().iter().any(|s| s["category"] == "resolved"));
+    assert!(
+        states["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["category"] == "resolved")
+    );
     let centers = h.ok(Method::GET, "/help_center/help_centers", None).await;
     assert_eq!(centers["type"], "list");
 }

@@ -153,6 +153,9 @@ impl Harness {
                 Some(serde_json::json!({"from": {"type": "user", "id": contact}, "body": text})),
             )
             .await;
-        (message["conversation_id"].as_str().unwrap().to_string(), contact)
+        (
+            message["conversation_id"].as_str().unwrap().to_string(),
+            contact,
+        )
     }
 }
