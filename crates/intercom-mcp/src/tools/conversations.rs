@@ -360,7 +360,7 @@ pub struct SearchConversationsArgs {
     /// Assigned team: id or name.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub team: Option<String>,
-    /// Words that appear in the first message.
+    /// Words that appear in the first message (in any message when the server runs with `--sync`).
     #[serde(default)]
     pub text: Option<String>,
     /// true = open conversations only (includes snoozed), false = closed only.
@@ -1002,7 +1002,37 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<SearchConversationsArgs>,
     ) -> Result<Json<ConversationList>, ToolError> {
-        let query = all_of(args.filters(&ws).await?)?;
+        // Real time: with the mirror on, `text` matches every message (full-text index),
+        // and Intercom's search then applies the other filters to those conversations.
+        let mut args = args;
+        let mirror_hits = match (self.realtime(), args.text.take()) {
+            (Some(realtime), Some(text)) if !text.trim().is_empty() => Some(
+                realtime
+                    .mirror()
+                    .search_text(&text, 150)
+                    .await
+                    .map_err(|e| ToolError::invalid(e.to_string()))?,
+            ),
+            (_, text) => {
+                args.text = text;
+                None
+            }
+        };
+        let mut filters = args.filters(&ws).await?;
+        if let Some(ids) = mirror_hits {
+            if ids.is_empty() {
+                return Ok(Json(ConversationList {
+                    conversations: Vec::new(),
+                    paging: Paging {
+                        total_count: Some(0),
+                        next_cursor: None,
+                    },
+                    intercom_query: serde_json::json!({"full_text": "no mirrored message matches"}),
+                }));
+            }
+            filters.push(serde_json::json!({"field": "id", "operator": "IN", "value": ids}));
+        }
+        let query = all_of(filters)?;
         Ok(Json(
             run_conversation_search(&ws, query, &args.page()).await?,
         ))
