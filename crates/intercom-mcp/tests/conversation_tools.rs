@@ -218,8 +218,7 @@ async fn search_by_assignee_team_tag_contact_and_words() {
         .to_string();
     let word = body
         .split(|ch: char| !ch.is_alphanumeric())
-        .filter(|w| w.len() > 5)
-        .next()
+        .find(|w| w.len() > 5)
         .unwrap()
         .to_string();
     let by_text = h
