@@ -381,7 +381,7 @@ fn build(
     let team_for_topic = cast.directory.team_index(topic.team);
     // Long threads test truncation; others stay within the 2-12 parts of a typical inbox.
     let budget = if long {
-        rng.between(50, 70) as usize
+        rng.between(53, 72) as usize
     } else {
         12
     };
@@ -556,8 +556,13 @@ fn build(
                     admin_assignee = Some(admin);
                 }
                 round += 1;
+                // Long threads keep going until just short of their budget, then wrap up.
                 follow_up_chance = if long {
-                    0.97
+                    if thread.parts.len() + 3 < budget {
+                        1.0
+                    } else {
+                        0.0
+                    }
                 } else {
                     0.55 / round as f64 + 0.1
                 };
@@ -621,7 +626,8 @@ fn build(
                         }
                     }
                 }
-                1 => {
+                // Snoozing needs room for the wake-up part in case the timer already fired.
+                1 if thread.parts.len() + 2 <= budget => {
                     let after = rng.between(MINUTE, 2 * HOUR);
                     if thread.push(
                         after,

@@ -341,6 +341,7 @@ fn company(
     let account_manager = directory.admins[rng.index(directory.admins.len())]
         .name
         .clone();
+    let health = ["green", "green", "amber", "red"][rng.index(4)];
     let json = json!({
         "type": "company",
         "company_id": format!("cmp_{:05}", external_id + 1),
@@ -361,9 +362,10 @@ fn company(
         "custom_attributes": {
             "region": region,
             "account_manager": account_manager,
-            "renewal_date": now + rng.between(5, 360) * DAY,
-            "seats": rng.between(3, 250),
-            "churn_score": (rng.unit() * 100.0).round() / 100.0,
+            // The spec types company custom attributes as strings, so these are all text.
+            "contract": if rng.chance(0.6) { "annual" } else { "monthly" },
+            "renewal_quarter": renewal_quarter(now + rng.between(5, 360) * DAY),
+            "health": health,
         },
         "tags": { "type": "tag.list", "tags": tags },
         "segments": { "type": "segment.list", "segments": [] },
@@ -375,6 +377,13 @@ fn company(
         contact_count: 0,
     };
     (json, info, domain)
+}
+
+/// "2026-Q3" for a Unix time.
+fn renewal_quarter(at: i64) -> String {
+    use chrono::Datelike;
+    let date = chrono::DateTime::from_timestamp(at, 0).unwrap_or_default();
+    format!("{}-Q{}", date.year(), date.month0() / 3 + 1)
 }
 
 pub fn customers(rng: &mut Gen, app_id: &str, sizes: &Sizes, directory: &Directory) -> Customers {
@@ -965,27 +974,27 @@ pub fn data_attributes(directory: &Directory, now: i64) -> Vec<Value> {
         ),
         (
             "company",
-            "renewal_date",
-            "Renewal date",
-            "When the contract renews",
-            "date",
+            "contract",
+            "Contract",
+            "Billing cadence of the contract",
+            "string",
+            &["annual", "monthly"],
+        ),
+        (
+            "company",
+            "renewal_quarter",
+            "Renewal quarter",
+            "Quarter in which the contract renews, like 2026-Q3",
+            "string",
             &[],
         ),
         (
             "company",
-            "seats",
-            "Seats",
-            "Seats purchased",
-            "integer",
-            &[],
-        ),
-        (
-            "company",
-            "churn_score",
-            "Churn score",
-            "Predicted churn probability (0-1)",
-            "float",
-            &[],
+            "health",
+            "Account health",
+            "Customer success health score",
+            "string",
+            &["green", "amber", "red"],
         ),
     ];
     let mut out: Vec<Value> = STANDARD
