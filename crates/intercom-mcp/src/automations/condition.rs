@@ -273,7 +273,7 @@ pub fn within_hours(hours: &BusinessHours, at: i64) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::automations::context::{Event, TagEntry, TeamEntry};
+    use crate::automations::context::{Event, NamedEntry, TeamEntry};
     use crate::automations::parse::parse_rules;
     use serde_json::json;
 
@@ -307,10 +307,11 @@ mod tests {
                 name: "Billing".into(),
                 admin_ids: vec!["11".into()],
             }],
-            tags: vec![TagEntry {
+            tags: vec![NamedEntry {
                 id: "90".into(),
                 name: "VIP".into(),
             }],
+            ticket_types: vec![],
         }
     }
 

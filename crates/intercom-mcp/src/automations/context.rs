@@ -51,7 +51,8 @@ impl Event {
 pub struct Directory {
     pub admins: Vec<AdminEntry>,
     pub teams: Vec<TeamEntry>,
-    pub tags: Vec<TagEntry>,
+    pub tags: Vec<NamedEntry>,
+    pub ticket_types: Vec<NamedEntry>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +71,7 @@ pub struct TeamEntry {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TagEntry {
+pub struct NamedEntry {
     pub id: String,
     pub name: String,
 }
@@ -89,8 +90,14 @@ impl Directory {
             .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
     }
 
-    pub fn tag(&self, key: &str) -> Option<&TagEntry> {
+    pub fn tag(&self, key: &str) -> Option<&NamedEntry> {
         self.tags
+            .iter()
+            .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
+    }
+
+    pub fn ticket_type(&self, key: &str) -> Option<&NamedEntry> {
+        self.ticket_types
             .iter()
             .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
     }

@@ -8,16 +8,22 @@
 //!   claimed before acting makes every rule run at most once per event.
 //! - `engine`: reads events in order, guards against loops, retries, records.
 
+pub mod actions;
 pub mod condition;
 pub mod context;
+pub mod engine;
+pub mod outbound;
 pub mod parse;
 pub mod rules;
+pub mod runlog;
 pub mod template;
 
 pub use condition::{ConditionOutcome, evaluate};
 pub use context::{Directory, Event, EventContext};
+pub use engine::{Engine, EngineError, RunReport, TestReport};
 pub use parse::{RuleError, RuleErrors, load_rules, parse_rules};
-pub use rules::{Rule, RuleSet, Settings};
+pub use rules::{ObjectType, Rule, RuleSet, Settings};
+pub use runlog::{LogFilter, RunLog, RunRecord, RunStatus};
 
 /// Environment variable naming the rules file (same as `--automations`).
 pub const AUTOMATIONS_ENV: &str = "INTERCOM_MCP_AUTOMATIONS";

@@ -20,10 +20,11 @@ impl RuleSet {
     }
 
     /// Enabled rules whose topics include `topic`.
-    pub fn matching<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = &'a Rule> + 'a {
+    pub fn matching(&self, topic: &str) -> Vec<&Rule> {
         self.rules
             .iter()
-            .filter(move |r| r.enabled && r.listens_to(topic))
+            .filter(|r| r.enabled && r.listens_to(topic))
+            .collect()
     }
 }
 

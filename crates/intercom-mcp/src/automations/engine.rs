@@ -1,0 +1,626 @@
+//! The engine: for each event, the rules listening to its topic are claimed in the
+//! run log, checked against loops and the per-object rate cap, evaluated, and run.
+//!
+//! Events come from the mirror's event log (webhooks and sync changes) in order;
+//! the read position is saved after each event, and the claims make a replay after
+//! a restart harmless.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use intercom_api::{Client, Method};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::RwLock;
+
+use super::actions::{ActionOutcome, ActionStatus, Actor};
+use super::condition::{ConditionOutcome, evaluate};
+use super::context::{AdminEntry, Directory, Event, EventContext, NamedEntry, TeamEntry};
+use super::outbound;
+use super::rules::{ObjectType, Rule, RuleSet};
+use super::runlog::{RunLog, RunLogError, RunStatus};
+use crate::mirror::{Mirror, now_unix};
+
+/// Admins' away status changes during the day; names rarely. Refresh this often.
+const DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
+/// How often the event log is polled when no change notification wakes the engine.
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+const CURSOR_KEY: &str = "event_cursor";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("automations: {0}")]
+    RunLog(#[from] RunLogError),
+    #[error("automations could not read the workspace ({what}): {source}")]
+    Api {
+        what: String,
+        source: intercom_api::Error,
+    },
+    #[error("automations: {0}")]
+    Invalid(String),
+}
+
+/// The outcome of one rule on one event.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RunReport {
+    pub rule: String,
+    pub event_id: String,
+    pub topic: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub status: RunStatus,
+    pub dry_run: bool,
+    pub conditions: Vec<ConditionOutcome>,
+    pub actions: Vec<ActionOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What `test_automation` shows: a rule in dry run against one object.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TestReport {
+    pub rule: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// The topic the simulated event carried.
+    pub topic: String,
+    /// Whether every condition matched (the actions would run).
+    pub matched: bool,
+    pub conditions: Vec<ConditionOutcome>,
+    /// What each action would do; nothing was changed.
+    pub actions: Vec<ActionOutcome>,
+    /// Context that could not be looked up (the conditions that need it did not match).
+    pub lookup_errors: Vec<String>,
+}
+
+pub struct Engine {
+    rules: RuleSet,
+    log: Arc<RunLog>,
+    client: Client,
+    http: reqwest::Client,
+    admin: AdminEntry,
+    directory: RwLock<(Arc<Directory>, Instant)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.rules.len())
+            .field("log", &self.log)
+            .field("admin", &self.admin.id)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Resolve the acting admin and the workspace directory, and close out runs a
+    /// previous process left in flight.
+    pub async fn start(
+        rules: RuleSet,
+        log: Arc<RunLog>,
+        client: Client,
+    ) -> Result<Self, EngineError> {
+        let directory = load_directory(&client).await?;
+        let admin = match &rules.settings.admin {
+            Some(key) => directory.admin(key).cloned().ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "settings.admin {key:?} is not an admin of this workspace (give an id, email or name)"
+                ))
+            })?,
+            None => {
+                let me = client.me().await.map_err(|source| EngineError::Api { what: "GET /me".into(), source })?;
+                let id = me.admin.id.clone().unwrap_or_default();
+                directory.admin(&id).cloned().unwrap_or(AdminEntry {
+                    id,
+                    name: me.admin.name.clone().unwrap_or_default(),
+                    email: me.admin.email.clone().unwrap_or_default(),
+                    away: false,
+                })
+            }
+        };
+        let interrupted = log.mark_interrupted(now_unix())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "automation runs were in flight when the server last stopped; marked interrupted, not rerun"
+            );
+        }
+        Ok(Self {
+            rules,
+            log,
+            client,
+            http: outbound::http_client(),
+            admin,
+            directory: RwLock::new((Arc::new(directory), Instant::now())),
+        })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn log(&self) -> &Arc<RunLog> {
+        &self.log
+    }
+
+    /// The admin actions act as.
+    pub fn admin_id(&self) -> &str {
+        &self.admin.id
+    }
+
+    async fn directory(&self) -> Arc<Directory> {
+        {
+            let guard = self.directory.read().await;
+            if guard.1.elapsed() < DIRECTORY_MAX_AGE {
+                return guard.0.clone();
+            }
+        }
+        let mut guard = self.directory.write().await;
+        if guard.1.elapsed() >= DIRECTORY_MAX_AGE {
+            match load_directory(&self.client).await {
+                Ok(fresh) => *guard = (Arc::new(fresh), Instant::now()),
+                // Keep acting on the old copy; try again next time.
+                Err(e) => {
+                    tracing::warn!(error = %e, "automations could not refresh admins, teams and tags");
+                    guard.1 = Instant::now();
+                }
+            }
+        }
+        guard.0.clone()
+    }
+
+    /// Run every rule listening to the event's topic, at most once each.
+    pub async fn handle(&self, event: Event) -> Vec<RunReport> {
+        let candidates = self.rules.matching(&event.topic);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let object = self.full_object(&event).await;
+        let mut ctx = EventContext::new(event, object);
+        ctx.admin = serde_json::to_value(&self.admin).ok();
+        let object_type = ctx.object_type.map(ObjectType::as_str);
+        let object_id = ctx.object_id();
+        let now = now_unix();
+        let keys: Vec<(&str, bool)> = candidates
+            .iter()
+            .map(|r| (r.name.as_str(), r.dry_run))
+            .collect();
+        let claims = match self
+            .log
+            .claim(&ctx.event, object_type, object_id.as_deref(), &keys, now)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                // Without a claim nothing may run: acting unrecorded could act twice.
+                tracing::error!(error = %e, event = %ctx.event.id, "automations could not claim runs; event skipped");
+                return Vec::new();
+            }
+        };
+        let mut claimed: Vec<(&Rule, i64)> = candidates
+            .into_iter()
+            .zip(claims)
+            .filter_map(|(rule, claim)| claim.map(|id| (rule, id)))
+            .collect();
+        if claimed.is_empty() {
+            return Vec::new();
+        }
+        let (event_id, topic) = (ctx.event.id.clone(), ctx.event.topic.clone());
+        let report = |rule: &Rule, status, conditions, actions, error| RunReport {
+            rule: rule.name.clone(),
+            event_id: event_id.clone(),
+            topic: topic.clone(),
+            object_type: object_type.map(str::to_string),
+            object_id: object_id.clone(),
+            status,
+            dry_run: rule.dry_run,
+            conditions,
+            actions,
+            error,
+        };
+        let mut reports = Vec::with_capacity(claimed.len());
+        let mut quick_endings = Vec::new();
+
+        // Our own writes echo back as webhooks: they must not re-trigger the rule that made them.
+        if let Some(oid) = &object_id {
+            let echoes = self
+                .log
+                .echo_rules(oid, &ctx.event.topic, now)
+                .unwrap_or_default();
+            claimed.retain(|(rule, run_id)| {
+                if echoes.contains(&rule.name) {
+                    let why = "this event is the echo of the rule's own action on this object"
+                        .to_string();
+                    quick_endings.push((
+                        *run_id,
+                        RunStatus::SkippedLoop,
+                        json!({"reason": why}),
+                        None,
+                    ));
+                    reports.push(report(
+                        rule,
+                        RunStatus::SkippedLoop,
+                        Vec::new(),
+                        Vec::new(),
+                        Some(why),
+                    ));
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+
+        let dir = self.directory().await;
+        let lookup_errors = self
+            .look_up(&mut ctx, claimed.iter().map(|(r, _)| *r))
+            .await;
+        let settings = &self.rules.settings;
+        let mut to_run = Vec::new();
+        for (rule, run_id) in claimed {
+            let (matched, conditions) = evaluate(rule, &ctx, &dir, false);
+            if !matched {
+                quick_endings.push((
+                    run_id,
+                    RunStatus::NoMatch,
+                    json!({"conditions": conditions, "lookup_errors": lookup_errors}),
+                    None,
+                ));
+                reports.push(report(
+                    rule,
+                    RunStatus::NoMatch,
+                    conditions,
+                    Vec::new(),
+                    None,
+                ));
+                continue;
+            }
+            if let Some(oid) = &object_id {
+                let since = now - settings.rate_window_secs;
+                let runs = self.log.recent_runs(&rule.name, oid, since).unwrap_or(0);
+                // This run's own claim is among them.
+                if runs > settings.max_runs_per_object {
+                    let why = format!(
+                        "rule already ran {} times on {oid} in the last {}s (max_runs_per_object = {})",
+                        runs - 1,
+                        settings.rate_window_secs,
+                        settings.max_runs_per_object
+                    );
+                    quick_endings.push((
+                        run_id,
+                        RunStatus::RateLimited,
+                        json!({"conditions": conditions, "reason": why}),
+                        Some(why.clone()),
+                    ));
+                    reports.push(report(
+                        rule,
+                        RunStatus::RateLimited,
+                        conditions,
+                        Vec::new(),
+                        Some(why),
+                    ));
+                    continue;
+                }
+            }
+            to_run.push((rule, run_id, conditions));
+        }
+        if let Err(e) = self.log.finish_many(&quick_endings, now_unix()) {
+            tracing::error!(error = %e, "automations could not record run outcomes");
+        }
+
+        let actor = Actor {
+            client: &self.client,
+            http: &self.http,
+            dir: &dir,
+            admin_id: &self.admin.id,
+            log: &self.log,
+            settings,
+        };
+        for (rule, run_id, conditions) in to_run {
+            let log = &self.log;
+            let progress = |so_far: &[ActionOutcome]| {
+                let _ = log.progress(
+                    run_id,
+                    &json!({"conditions": conditions, "actions": so_far}),
+                );
+            };
+            let actions = actor.run(rule, &ctx, rule.dry_run, &progress).await;
+            let failure = actions.iter().find(|a| a.status == ActionStatus::Failed);
+            let (status, error) = match failure {
+                Some(f) => (
+                    RunStatus::Failed,
+                    Some(format!(
+                        "action `{}` (line {}) failed: {}",
+                        f.action,
+                        f.line,
+                        f.error.clone().unwrap_or_default()
+                    )),
+                ),
+                None if rule.dry_run => (RunStatus::DryRun, None),
+                None => (RunStatus::Applied, None),
+            };
+            if let Some(e) = &error {
+                tracing::warn!(rule = %rule.name, event = %ctx.event.id, error = %e, "automation failed");
+            }
+            let detail = json!({"conditions": conditions, "actions": actions});
+            if let Err(e) = self
+                .log
+                .finish(run_id, status, &detail, error.as_deref(), now_unix())
+            {
+                tracing::error!(error = %e, "automations could not record a run outcome");
+            }
+            reports.push(report(rule, status, conditions, actions, error));
+        }
+        reports
+    }
+
+    /// Dry-run one rule against an object, showing every condition and action.
+    pub async fn test(
+        &self,
+        rule_name: &str,
+        object_type: ObjectType,
+        id: &str,
+    ) -> Result<TestReport, EngineError> {
+        let rule = self.rules.rule(rule_name).ok_or_else(|| {
+            let names: Vec<_> = self.rules.rules.iter().map(|r| r.name.as_str()).collect();
+            EngineError::Invalid(format!(
+                "no rule named {rule_name:?}; the rules are: {}",
+                names.join(", ")
+            ))
+        })?;
+        let topic = rule.topic_for(object_type).ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "rule {rule_name:?} listens to {:?}, none of them about a {object_type}; test it with a {}",
+                rule.topics,
+                rule.object_types().iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" or ")
+            ))
+        })?;
+        let id = crate::workspace_context::path_id(id)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let object = self
+            .fetch(object_type, id)
+            .await
+            .map_err(|source| EngineError::Api {
+                what: format!("{object_type} {id}"),
+                source,
+            })?;
+        let event = Event {
+            id: format!("test:{}", uuid::Uuid::new_v4()),
+            topic: topic.clone(),
+            created_at: now_unix(),
+            item: object.clone(),
+        };
+        let mut ctx = EventContext::new(event, object);
+        ctx.admin = serde_json::to_value(&self.admin).ok();
+        let dir = self.directory().await;
+        let lookup_errors = self.look_up(&mut ctx, std::iter::once(rule)).await;
+        let (matched, conditions) = evaluate(rule, &ctx, &dir, true);
+        let actor = Actor {
+            client: &self.client,
+            http: &self.http,
+            dir: &dir,
+            admin_id: &self.admin.id,
+            log: &self.log,
+            settings: &self.rules.settings,
+        };
+        let actions = actor.run(rule, &ctx, true, &|_| {}).await;
+        Ok(TestReport {
+            rule: rule.name.clone(),
+            object_type: object_type.as_str().into(),
+            object_id: ctx.object_id().unwrap_or_else(|| id.to_string()),
+            topic,
+            matched,
+            conditions,
+            actions,
+            lookup_errors,
+        })
+    }
+
+    /// The event's object in full: webhooks carry it; sync changes and some topics carry only ids.
+    async fn full_object(&self, event: &Event) -> Value {
+        let item = &event.item;
+        let partial = item
+            .as_object()
+            .is_none_or(|o| o.keys().all(|k| k == "id" || k == "type"));
+        let (Some(ty), Some(id)) = (event.object_type(), event.object_id()) else {
+            return item.clone();
+        };
+        if !partial || event.topic.ends_with(".deleted") {
+            return item.clone();
+        }
+        match self.fetch(ty, &id).await {
+            Ok(full) => full,
+            Err(e) => {
+                tracing::warn!(error = %e, object = %id, "automations could not fetch the event's object; using the event's copy");
+                item.clone()
+            }
+        }
+    }
+
+    async fn fetch(&self, ty: ObjectType, id: &str) -> Result<Value, intercom_api::Error> {
+        let plural = match ty {
+            ObjectType::Conversation => "conversations",
+            ObjectType::Ticket => "tickets",
+            ObjectType::Contact => "contacts",
+            ObjectType::Company => "companies",
+        };
+        self.client
+            .send_json(Method::GET, &format!("/{plural}/{id}"), &[], None)
+            .await
+    }
+
+    /// Fetch the contact and company the rules need; report what could not be had.
+    async fn look_up<'r>(
+        &self,
+        ctx: &mut EventContext,
+        rules: impl Iterator<Item = &'r Rule>,
+    ) -> Vec<String> {
+        let (mut contact, mut company) = (false, false);
+        for rule in rules {
+            contact |= rule.needs_contact() || rule.needs_company();
+            company |= rule.needs_company();
+        }
+        let mut errors = Vec::new();
+        if contact && ctx.contact.is_none() && ctx.object_type != Some(ObjectType::Contact) {
+            match ctx.contact_id() {
+                Some(id) => match self.fetch(ObjectType::Contact, &id).await {
+                    Ok(c) => ctx.contact = Some(c),
+                    Err(e) => errors.push(format!("contact {id}: {e}")),
+                },
+                None => errors.push("the event's object names no contact".into()),
+            }
+        }
+        if company && ctx.company.is_none() && ctx.object_type != Some(ObjectType::Company) {
+            match ctx.company_id() {
+                Some(id) => match self.fetch(ObjectType::Company, &id).await {
+                    Ok(c) => ctx.company = Some(c),
+                    Err(e) => errors.push(format!("company {id}: {e}")),
+                },
+                None => {
+                    errors.push("no company is linked to the event's object or its contact".into())
+                }
+            }
+        }
+        errors
+    }
+
+    /// Follow the mirror's event log until `shutdown` resolves: each new event (webhook or
+    /// sync change) goes through [`Engine::handle`], in order. Starts where the last run
+    /// stopped; the first time, at the log's end (old history does not fire rules).
+    pub async fn follow(
+        self: Arc<Self>,
+        mirror: Mirror,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), EngineError> {
+        let Some(store) = mirror.sqlite() else {
+            return Err(EngineError::Invalid(
+                "automations follow the SQLite mirror's event log; this mirror has none".into(),
+            ));
+        };
+        let mut cursor = match self
+            .log
+            .state(CURSOR_KEY)?
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            Some(c) => c,
+            None => {
+                let end = store
+                    .read(|c| {
+                        c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                    })
+                    .map_err(|e| EngineError::Invalid(e.to_string()))?;
+                self.log.set_state(CURSOR_KEY, &end.to_string())?;
+                end
+            }
+        };
+        let mut wake = mirror.subscribe();
+        tokio::pin!(shutdown);
+        tracing::info!(
+            rules = self.rules.rules.len(),
+            cursor,
+            "automations following the event log"
+        );
+        loop {
+            let batch = match store.read(|c| read_events(c, cursor, 100)) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "automations could not read the event log; retrying");
+                    Vec::new()
+                }
+            };
+            let idle = batch.is_empty();
+            for (seq, event) in batch {
+                self.handle(event).await;
+                cursor = seq;
+                self.log.set_state(CURSOR_KEY, &cursor.to_string())?;
+            }
+            if idle {
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = wake.recv() => {}
+                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Events after `cursor`, oldest first, as engine events.
+fn read_events(
+    conn: &rusqlite::Connection,
+    cursor: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<(i64, Event)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, id, topic, occurred_at, object_type, object_id, payload
+         FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![cursor, limit], |r| {
+        let seq: i64 = r.get(0)?;
+        let id: String = r.get(1)?;
+        let topic: String = r.get(2)?;
+        let occurred_at: i64 = r.get(3)?;
+        let object_type: Option<String> = r.get(4)?;
+        let object_id: Option<String> = r.get(5)?;
+        let payload: Option<String> = r.get(6)?;
+        let from_payload = payload
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .and_then(|env| Event::from_envelope(&env));
+        let event = from_payload.unwrap_or_else(|| Event {
+            id,
+            topic,
+            created_at: occurred_at,
+            item: json!({"type": object_type, "id": object_id}),
+        });
+        Ok((seq, event))
+    })?;
+    rows.collect()
+}
+
+/// Admins (with away status), teams (with members), tags and ticket types.
+pub async fn load_directory(client: &Client) -> Result<Directory, EngineError> {
+    let api = |what: &str| {
+        let what = what.to_string();
+        move |source| EngineError::Api { what, source }
+    };
+    let admins = client.list_admins().await.map_err(api("GET /admins"))?;
+    let teams = client.list_teams().await.map_err(api("GET /teams"))?;
+    let tags = client.list_tags().await.map_err(api("GET /tags"))?;
+    // Some workspaces have no tickets; rules that need a ticket type then fail when they run.
+    let ticket_types = client.list_ticket_types().await.unwrap_or_default();
+    Ok(Directory {
+        admins: admins
+            .into_iter()
+            .map(|a| AdminEntry {
+                id: a.id.unwrap_or_default(),
+                name: a.name.unwrap_or_default(),
+                email: a.email.unwrap_or_default(),
+                away: a.away_mode_enabled.unwrap_or(false),
+            })
+            .collect(),
+        teams: teams
+            .into_iter()
+            .map(|t| TeamEntry {
+                id: t.id.unwrap_or_default(),
+                name: t.name.unwrap_or_default(),
+                admin_ids: t.admin_ids.iter().map(i64::to_string).collect(),
+            })
+            .collect(),
+        tags: tags
+            .into_iter()
+            .map(|t| NamedEntry {
+                id: t.id.unwrap_or_default(),
+                name: t.name.unwrap_or_default(),
+            })
+            .collect(),
+        ticket_types: ticket_types
+            .into_iter()
+            .map(|t| NamedEntry {
+                id: t.id.unwrap_or_default(),
+                name: t.name.unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
