@@ -2,8 +2,8 @@
 # Proof of fidelity, part 3: the Rust client (through the real `intercom-mcp` binary) talks to the
 # sandbox through Stoplight Prism's validating proxy (`prism proxy SPEC UPSTREAM --errors`), so any
 # request the client sends or response the sandbox returns that breaks Intercom's OpenAPI spec
-# fails this script. Runs `doctor`, then `call` of several read tools, with INTERCOM_API_BASE
-# pointing at the proxy.
+# fails this script. Runs `doctor`, then `call` of read tools and a few writes, with
+# INTERCOM_API_BASE pointing at the proxy.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 activate_tools
@@ -119,6 +119,13 @@ run_client "search_tickets" "$BIN" call search_tickets '{"limit":5}'
 run_client "get_ticket" "$BIN" call get_ticket "{\"id\":\"$TICKET_ID\"}"
 run_client "list_articles" "$BIN" call list_articles '{}'
 run_client "search_articles" "$BIN" call search_articles '{"phrase":"account"}'
+# Writes too: prism checks the request bodies the client sends.
+run_client "create_conversation" "$BIN" call create_conversation \
+    "{\"contact_email\":\"$CONTACT_EMAIL\",\"body\":\"Through prism: my export fails\"}"
+run_client "reply_to_conversation" "$BIN" call reply_to_conversation \
+    "{\"id\":\"$CONVERSATION_ID\",\"message_type\":\"note\",\"body\":\"checked through prism\"}"
+run_client "manage_conversation" "$BIN" call manage_conversation "{\"id\":\"$CONVERSATION_ID\",\"action\":\"close\"}"
+run_client "update_conversation" "$BIN" call update_conversation "{\"id\":\"$CONVERSATION_ID\",\"read\":true}"
 
 # Prism logs each request/response violation; with --errors it also answers with an error, but a
 # warning-level violation only shows in the log.

@@ -2,8 +2,8 @@
 
 A few schemas in the spec reject the spec's own examples (which match the live API): `format:
 uri` on fields whose example is a relative path such as `/contacts/…/tags` (or, once, the word
-`note`), and `custom_attributes` declared as string-valued while the example holds numbers and
-booleans. A validator would then fail a faithful emulator. Each such schema node is found here by
+`note`), `format: uuid` on contact ids whose example is a 24-hex-digit Intercom id, and
+`custom_attributes` declared as string-valued while the example holds numbers and booleans. A validator would then fail a faithful emulator. Each such schema node is found here by
 checking the node's own `example` against it, never by a hand-kept list of paths, and relaxed only
 as far as that example needs. Every relaxation is printed, so a run shows what was excused.
 
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from jsonschema import FormatChecker
 
 try:
     from yaml import CSafeLoader as Loader
@@ -51,6 +52,14 @@ def is_absolute_uri(value: str) -> bool:
     return bool(parts.scheme) and bool(parts.netloc or parts.path)
 
 
+def example_breaks_format(format_name: str, example: Any) -> bool:
+    if not isinstance(example, str):
+        return False
+    if format_name == "uri":
+        return not is_absolute_uri(example)
+    return not FormatChecker().conforms(example, format_name)
+
+
 def has_type(value: Any, type_name: str) -> bool:
     expected = JSON_TYPES.get(type_name)
     if expected is None:
@@ -69,9 +78,10 @@ def relax(node: Any, pointer: str, errata: list[Erratum]) -> None:
     if not isinstance(node, dict):
         return
     example = node.get("example")
-    if node.get("format") == "uri" and isinstance(example, str) and not is_absolute_uri(example):
+    format_name = node.get("format")
+    if isinstance(format_name, str) and example_breaks_format(format_name, example):
         del node["format"]
-        errata.append(Erratum(pointer, "dropped format: uri", example))
+        errata.append(Erratum(pointer, f"dropped format: {format_name}", example))
     values = node.get("additionalProperties")
     if isinstance(values, dict) and "type" in values and isinstance(example, dict):
         if any(not has_type(value, values["type"]) for value in example.values()):
