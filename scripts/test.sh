@@ -5,8 +5,8 @@
 # runs fmt/clippy/the Rust tests, then the independent-client suites: Python (pytest), Node
 # (node --test: official SDK, MCP Inspector, MCP conformance) and the Rust client through prism.
 # Every step runs even when an earlier one failed (except those that need the build), each under
-# a time bound; the run fails when any step fails. The last line is
-# "N passed, N failed" over the steps.
+# a time bound; the run fails when any step fails. The last line is "N passed, N failed": the
+# tests each runner counted, plus one for each of build, fmt and clippy.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
@@ -68,13 +68,52 @@ else
     done
 fi
 
-passed=0; failed=0
+# test_counts LOG_FILE: "PASSED FAILED" as the step's own test runner reported them, or nothing
+# when the step is not a test runner (build, fmt, clippy count as one check each).
+test_counts() {
+    local log_file="$1"
+    awk '
+        /^ *Summary \[/ && / tests? run:/ { nextest = 1
+            if (match($0, /[0-9]+ passed/)) p += substr($0, RSTART, RLENGTH) + 0
+            if (match($0, /[0-9]+ failed/)) f += substr($0, RSTART, RLENGTH) + 0
+            if (match($0, /[0-9]+ timed out/)) f += substr($0, RSTART, RLENGTH) + 0 }
+        /^test result: / { seen = 1
+            if (match($0, /[0-9]+ passed/)) p += substr($0, RSTART, RLENGTH) + 0
+            if (match($0, /[0-9]+ failed/)) f += substr($0, RSTART, RLENGTH) + 0 }
+        /^(# |ℹ )pass [0-9]+$/ { seen = 1; p += $3 }
+        /^(# |ℹ )(fail|cancelled) [0-9]+$/ { seen = 1; f += $3 }
+        /^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s( \(.*\))?( =+)?$/ { seen = 1; py_p = 0; py_f = 0
+            n = split($0, words, /[ ,=]+/)
+            for (i = 2; i <= n; i++) {
+                if (words[i] ~ /^passed/) py_p = words[i - 1] + 0
+                if (words[i] ~ /^(failed|errors?)/) py_f += words[i - 1] + 0
+            }
+            p += py_p; f += py_f }
+        /^  ok    / { seen = 1; p += 1 }
+        /^  FAIL  / { seen = 1; f += 1 }
+        END { if (seen || nextest) print p + 0, f + 0 }
+    ' "$log_file"
+}
+
+tests_passed=0; tests_failed=0
 echo
 echo "Summary (logs in ${LOG_DIR#"$REPO_ROOT"/}/):"
 for i in "${!STEP_NAMES[@]}"; do
-    printf '  %-20s %-36s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_RESULTS[$i]}" "${STEP_SECONDS[$i]}"
-    if [ "${STEP_RESULTS[$i]}" = passed ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    name="${STEP_NAMES[$i]}"
+    counts="$( [ -f "$LOG_DIR/$name.log" ] && test_counts "$LOG_DIR/$name.log" )"
+    if [ -n "$counts" ]; then
+        read -r step_passed step_failed <<< "$counts"
+        detail="$step_passed passed, $step_failed failed"
+    elif [ "${STEP_RESULTS[$i]}" = passed ]; then
+        step_passed=1; step_failed=0; detail=""
+    else
+        step_passed=0; step_failed=0; detail=""
+    fi
+    # A failed step always counts as at least one failure, even if its runner printed no count.
+    if [ "${STEP_RESULTS[$i]}" != passed ] && [ "$step_failed" -eq 0 ]; then step_failed=1; fi
+    tests_passed=$((tests_passed + step_passed)); tests_failed=$((tests_failed + step_failed))
+    printf '  %-20s %-36s %6ss  %s\n' "$name" "${STEP_RESULTS[$i]}" "${STEP_SECONDS[$i]}" "$detail"
 done
-echo "  total time: $(( $(date +%s) - total_started ))s"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "  total time: $(( $(date +%s) - total_started ))s (tests counted per runner; build, fmt and clippy count one each)"
+echo "$tests_passed passed, $tests_failed failed"
+[ "$tests_failed" -eq 0 ]
