@@ -221,11 +221,29 @@ impl Stats {
     }
 }
 
+/// Where the workspace comes from, so `POST /_sandbox/reset` can rebuild it without keeping
+/// a second copy of a large workspace in memory.
+pub enum SeedSource {
+    Generated { scale: Scale, seed: u64, now: i64 },
+    Fixed(Box<SeedData>),
+}
+
+impl SeedSource {
+    pub fn build(&self) -> SeedData {
+        match self {
+            SeedSource::Generated { scale, seed, now } => {
+                crate::seed::generate(*scale, *seed, *now)
+            }
+            SeedSource::Fixed(data) => (**data).clone(),
+        }
+    }
+}
+
 /// Everything the handlers share.
 pub struct App {
     pub token: String,
     pub state: RwLock<State>,
-    pub seed: Arc<SeedData>,
+    pub source: SeedSource,
     pub clock: Clock,
     pub controls: Mutex<Controls>,
     pub stats: Mutex<Stats>,
@@ -235,18 +253,19 @@ pub struct App {
 pub type SharedApp = Arc<App>;
 
 impl App {
-    pub fn new(config: &SandboxConfig, seed: Arc<SeedData>, clock: Clock) -> App {
+    pub fn new(config: &SandboxConfig, data: SeedData, source: SeedSource, clock: Clock) -> App {
         let webhooks = config.webhook_url.as_ref().map(|url| {
             WebhookDispatcher::new(
                 url.clone(),
-                config.webhook_secret.clone(),
+                config.webhook_secret.clone().unwrap_or_default(),
+                data.app_id.clone(),
                 Duration::from_secs(60),
             )
         });
         App {
             token: config.token.clone(),
-            state: RwLock::new(State::from_seed(&seed)),
-            seed,
+            state: RwLock::new(State::from_seed(data)),
+            source,
             clock,
             controls: Mutex::new(Controls {
                 fault_rate: config.fault_rate.clamp(0.0, 1.0),
@@ -275,7 +294,8 @@ impl App {
 
     /// Restores the seeded workspace and clears counters.
     pub fn reset(&self) {
-        *self.state.write() = State::from_seed(&self.seed);
+        let fresh = State::from_seed(self.source.build());
+        *self.state.write() = fresh;
         *self.stats.lock() = Stats::default();
     }
 }

@@ -480,16 +480,31 @@ fn positive_match(filter: &Filter<impl Clone>, v: &Val, inclusive: bool) -> bool
                 let (Val::Str(s), QVal::Str(q)) = (v, q) else {
                     return false;
                 };
-                let s = s.to_lowercase();
-                let q = q.to_lowercase();
-                match filter.op {
-                    Op::StartsWith => s.starts_with(&q),
-                    Op::EndsWith => s.ends_with(&q),
-                    _ => s.contains(&q),
-                }
+                text_match(s, q, filter.op)
             }
             Op::In | Op::Nin => false,
         },
+    }
+}
+
+/// Case-insensitive contains / starts-with / ends-with, without allocating for ASCII text.
+fn text_match(text: &str, needle: &str, op: Op) -> bool {
+    if !(text.is_ascii() && needle.is_ascii()) {
+        let (text, needle) = (text.to_lowercase(), needle.to_lowercase());
+        return match op {
+            Op::StartsWith => text.starts_with(&needle),
+            Op::EndsWith => text.ends_with(&needle),
+            _ => text.contains(&needle),
+        };
+    }
+    let (hay, pin) = (text.as_bytes(), needle.as_bytes());
+    if pin.len() > hay.len() {
+        return false;
+    }
+    match op {
+        Op::StartsWith => hay[..pin.len()].eq_ignore_ascii_case(pin),
+        Op::EndsWith => hay[hay.len() - pin.len()..].eq_ignore_ascii_case(pin),
+        _ => pin.is_empty() || hay.windows(pin.len()).any(|w| w.eq_ignore_ascii_case(pin)),
     }
 }
 
@@ -542,6 +557,15 @@ mod tests {
     fn words_strip_html_and_punctuation() {
         let found: Vec<&str> = words("<p>I need <b>support</b>, please.</p>").collect();
         assert_eq!(found, vec!["I", "need", "support", "please"]);
+    }
+
+    #[test]
+    fn text_match_ignores_case() {
+        assert!(text_match("Jane@Example.COM", "example.com", Op::Contains));
+        assert!(text_match("Jane@Example.COM", "JANE", Op::StartsWith));
+        assert!(text_match("Jane@Example.COM", ".com", Op::EndsWith));
+        assert!(!text_match("Jane", "janet", Op::Contains));
+        assert!(text_match("Ünïcode", "ÜNÏ", Op::StartsWith));
     }
 
     #[test]

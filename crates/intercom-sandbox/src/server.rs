@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::app::{App, Clock, SandboxConfig};
+use crate::app::{App, Clock, SandboxConfig, SeedSource};
 use crate::middleware::DropConnection;
 use crate::seed::{self, SeedData};
 
@@ -44,21 +44,28 @@ impl Sandbox {
         let data = tokio::task::spawn_blocking(move || seed::generate(scale, seed, now))
             .await
             .context("generating the seeded workspace failed")?;
-        Self::serve(config, data, clock).await
+        let source = SeedSource::Generated { scale, seed, now };
+        Self::serve(config, data, source, clock).await
     }
 
     /// Starts serving a workspace built from `data` (tests with hand-made data use this).
     pub async fn start_with_data(config: SandboxConfig, data: SeedData) -> anyhow::Result<Sandbox> {
         let clock = Clock::new(config.now);
-        Self::serve(config, data, clock).await
+        let source = SeedSource::Fixed(Box::new(data.clone()));
+        Self::serve(config, data, source, clock).await
     }
 
-    async fn serve(config: SandboxConfig, data: SeedData, clock: Clock) -> anyhow::Result<Sandbox> {
+    async fn serve(
+        config: SandboxConfig,
+        data: SeedData,
+        source: SeedSource,
+        clock: Clock,
+    ) -> anyhow::Result<Sandbox> {
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .await
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let addr = listener.local_addr()?;
-        let app = Arc::new(App::new(&config, Arc::new(data), clock));
+        let app = Arc::new(App::new(&config, data, source, clock));
         let router = crate::routes::router(app.clone());
         let mut tasks = vec![tokio::spawn(accept_loop(listener, router))];
         if config.activity_per_min > 0.0 {

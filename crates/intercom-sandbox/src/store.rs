@@ -207,6 +207,7 @@ impl ConvIndex {
 #[derive(Debug, Clone)]
 pub struct State {
     pub app_id: String,
+    pub app_created_at: i64,
     pub workspace_name: String,
     pub time_zone: Tz,
     pub time_zone_name: String,
@@ -246,10 +247,10 @@ pub fn id_of(v: &Value) -> String {
     }
 }
 
-fn collect(items: &[Value]) -> Collection<Value> {
+fn collect(items: Vec<Value>) -> Collection<Value> {
     let mut c = Collection::default();
     for item in items {
-        c.insert(id_of(item), item.clone());
+        c.insert(id_of(&item), item);
     }
     c
 }
@@ -293,12 +294,9 @@ impl IdKind {
 }
 
 impl State {
-    pub fn from_seed(seed: &SeedData) -> State {
+    /// Builds the store from a generated workspace, taking ownership so nothing is copied.
+    pub fn from_seed(seed: SeedData) -> State {
         let time_zone: Tz = seed.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        let mut conversations = Collection::default();
-        for c in &seed.conversations {
-            conversations.insert(id_of(c), Conversation::new(c.clone()));
-        }
         let mut next_ids = HashMap::new();
         let mut bump = |kind: IdKind, id: Option<&Value>| {
             if let Some(n) = id.map(id_of).and_then(|s| s.parse::<u64>().ok()) {
@@ -331,25 +329,39 @@ impl State {
                 bump(IdKind::Part, Some(part));
             }
         }
+        // The workspace is as old as its oldest object.
+        let app_created_at = seed
+            .companies
+            .iter()
+            .chain(seed.contacts.iter())
+            .chain(seed.ticket_types.iter())
+            .filter_map(|v| v.get("created_at").and_then(Value::as_i64))
+            .min()
+            .unwrap_or(1_600_000_000);
+        let mut conversations = Collection::default();
+        for c in seed.conversations {
+            conversations.insert(id_of(&c), Conversation::new(c));
+        }
         State {
-            app_id: seed.app_id.clone(),
-            workspace_name: seed.workspace_name.clone(),
+            app_created_at,
+            app_id: seed.app_id,
+            workspace_name: seed.workspace_name,
             time_zone,
-            time_zone_name: seed.time_zone.clone(),
-            admins: collect(&seed.admins),
-            teams: collect(&seed.teams),
-            tags: collect(&seed.tags),
-            segments: collect(&seed.segments),
-            data_attributes: seed.data_attributes.clone(),
-            companies: collect(&seed.companies),
-            contacts: collect(&seed.contacts),
-            notes: collect(&seed.notes),
+            time_zone_name: seed.time_zone,
+            admins: collect(seed.admins),
+            teams: collect(seed.teams),
+            tags: collect(seed.tags),
+            segments: collect(seed.segments),
+            data_attributes: seed.data_attributes,
+            companies: collect(seed.companies),
+            contacts: collect(seed.contacts),
+            notes: collect(seed.notes),
             conversations,
-            ticket_types: collect(&seed.ticket_types),
-            ticket_states: collect(&seed.ticket_states),
-            tickets: collect(&seed.tickets),
-            articles: collect(&seed.articles),
-            help_centers: collect(&seed.help_centers),
+            ticket_types: collect(seed.ticket_types),
+            ticket_states: collect(seed.ticket_states),
+            tickets: collect(seed.tickets),
+            articles: collect(seed.articles),
+            help_centers: collect(seed.help_centers),
             merged_contacts: HashMap::new(),
             archived_contacts: HashSet::new(),
             ticket_tags: HashMap::new(),

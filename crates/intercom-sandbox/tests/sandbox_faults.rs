@@ -248,3 +248,43 @@ async fn stats_count_routes_and_reset_restores_the_seed() {
     assert_eq!(after, before);
     assert!(!exists(&h, "reset@example.org").await);
 }
+
+#[tokio::test]
+async fn activity_generator_writes_through_the_store() {
+    let h = Harness::with(SandboxConfig {
+        activity_per_min: 1200.0,
+        ..tiny()
+    })
+    .await;
+    let start = common::NOW;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    // Seeded objects are all at or before NOW; anything updated later is activity.
+    let query = json!({"field": "updated_at", "operator": ">", "value": start + 1});
+    let touched = h
+        .ok(
+            Method::POST,
+            "/conversations/search",
+            Some(json!({"query": query, "pagination": {"per_page": 150}})),
+        )
+        .await;
+    let conversations = touched["conversations"].as_array().unwrap();
+    assert!(
+        !conversations.is_empty(),
+        "activity produced conversation writes"
+    );
+    for c in conversations {
+        // Each was written with Intercom's bookkeeping: statistics follow the parts.
+        let full = h
+            .ok(
+                Method::GET,
+                &format!("/conversations/{}", c["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        let parts = full["conversation_parts"]["conversation_parts"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(full["statistics"]["count_conversation_parts"], parts as u64);
+    }
+}

@@ -15,9 +15,18 @@ pub async fn stats(State(app): AppState) -> Json<Value> {
     Json(stats)
 }
 
-pub async fn reset(State(app): AppState) -> Json<Value> {
-    app.reset();
-    Json(json!({"reset": true}))
+/// Rebuilds the seeded workspace (regenerating it, off the async workers).
+pub async fn reset(State(app): AppState) -> JsonResult {
+    tokio::task::spawn_blocking(move || app.reset())
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!("reset failed: {e}"),
+            )
+        })?;
+    Ok(Json(json!({"reset": true})))
 }
 
 pub async fn get_faults(State(app): AppState) -> Json<Value> {

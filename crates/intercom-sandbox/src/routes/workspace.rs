@@ -42,7 +42,7 @@ pub async fn me(State(app): AppState) -> JsonResult {
             "type": "app",
             "id_code": state.app_id,
             "name": state.workspace_name,
-            "created_at": app.seed.admins.first().and_then(|a| a.get("created_at")).cloned().unwrap_or(json!(1_600_000_000)),
+            "created_at": state.app_created_at,
             "secure": false,
             "identity_verification": false,
             "timezone": state.time_zone_name,
