@@ -48,9 +48,14 @@ pub fn templates() -> Vec<ResourceTemplate> {
     ]
 }
 
+/// An unknown or missing resource; the data names it, as the spec recommends.
+fn not_found(uri: &str, message: String) -> ErrorData {
+    ErrorData::resource_not_found(message, Some(json!({ "uri": uri })))
+}
+
 fn to_error(uri: &str, err: ToolError) -> ErrorData {
     if err.message.contains("not found") {
-        ErrorData::resource_not_found(format!("{uri}: {}", err.message), None)
+        not_found(uri, format!("{uri}: {}", err.message))
     } else {
         ErrorData::internal_error(format!("{uri}: {}", err.message), None)
     }
@@ -82,15 +87,15 @@ pub async fn read(ws: &Arc<Workspace>, uri: &str) -> Result<ReadResourceResult, 
         ]));
     }
     let rest = uri.strip_prefix("intercom://").ok_or_else(|| {
-        ErrorData::invalid_params(
+        not_found(
+            uri,
             format!("unknown resource `{uri}`; URIs start with intercom://"),
-            None,
         )
     })?;
     let (collection, raw_id) = rest.split_once('/').ok_or_else(|| {
-        ErrorData::invalid_params(
+        not_found(
+            uri,
             format!("`{uri}` has no id; use intercom://conversations/{{id}}"),
-            None,
         )
     })?;
     let kind = match collection {
@@ -99,17 +104,17 @@ pub async fn read(ws: &Arc<Workspace>, uri: &str) -> Result<ReadResourceResult, 
         "contacts" => IdKind::Contact,
         "companies" => IdKind::Company,
         other => {
-            return Err(ErrorData::invalid_params(
+            return Err(not_found(
+                uri,
                 format!(
                     "unknown resource type `{other}`; use conversations, tickets, contacts or companies"
                 ),
-                None,
             ));
         }
     };
-    let id = normalize_id(kind, raw_id).map_err(|e| ErrorData::invalid_params(e, None))?;
+    let id = normalize_id(kind, raw_id).map_err(|e| not_found(uri, e))?;
     let id = path_id(&id)
-        .map_err(|e| ErrorData::invalid_params(e.message, None))?
+        .map_err(|e| not_found(uri, e.message))?
         .to_string();
     let text = match kind {
         IdKind::Conversation => load_conversation(ws, &id, Detail::Summary, 100)
