@@ -219,3 +219,57 @@ def test_error_bodies_match_spec(sandbox: SandboxHandle) -> None:
     assert response.status_code == 401
     assert response.json()["type"] == "error.list"
     assert_matches_spec("GET", "/me", response)
+
+
+def test_remaining_served_operations_match_spec(tour: Tour, api: httpx.Client) -> None:
+    """Every other operation the sandbox serves: away mode, segments, help centers, notes,
+    external ids, unarchive, detaching, company update and the deletes."""
+    admin_id = api.get("/me").json()["id"]
+    tour.call("PUT", "/admins/{admin_id}/away", f"/admins/{admin_id}/away",
+              json={"away_mode_enabled": True, "away_mode_reassign": False})
+    tour.call("PUT", "/admins/{admin_id}/away", f"/admins/{admin_id}/away",
+              json={"away_mode_enabled": False, "away_mode_reassign": False})
+    segments = tour.call("GET", "/segments", "/segments")["segments"]
+    tour.call("GET", "/segments/{segment_id}", f"/segments/{first(segments, 'segments')['id']}")
+    centers = tour.call("GET", "/help_center/help_centers", "/help_center/help_centers")["data"]
+    tour.call("GET", "/help_center/help_centers/{help_center_id}",
+              f"/help_center/help_centers/{first(centers, 'help centers')['id']}")
+
+    external_id = f"ext-{uuid.uuid4().hex[:8]}"
+    contact = tour.call("POST", "/contacts", "/contacts",
+                        json={"role": "user", "external_id": external_id, "email": f"{external_id}@example.org"})
+    cid = contact["id"]
+    tour.call("GET", "/contacts/find_by_external_id/{external_id}", f"/contacts/find_by_external_id/{external_id}")
+    note = tour.call("POST", "/contacts/{contact_id}/notes", f"/contacts/{cid}/notes", json={"body": "remember"})
+    tour.call("GET", "/notes/{note_id}", f"/notes/{note['id']}")
+    tour.call("POST", "/contacts/{contact_id}/archive", f"/contacts/{cid}/archive")
+    tour.call("POST", "/contacts/{contact_id}/unarchive", f"/contacts/{cid}/unarchive")
+
+    company = tour.call("POST", "/companies", "/companies", json={"company_id": f"rest-{uuid.uuid4().hex[:8]}", "name": "Rest Co"})
+    tour.call("PUT", "/companies/{company_id}", f"/companies/{company['id']}", json={"name": "Rest Co Renamed"})
+    tour.call("POST", "/contacts/{contact_id}/companies", f"/contacts/{cid}/companies", json={"id": company["id"]})
+    tour.call("DELETE", "/contacts/{contact_id}/companies/{company_id}", f"/contacts/{cid}/companies/{company['id']}")
+
+    message = tour.call("POST", "/conversations", "/conversations",
+                        json={"from": {"type": "user", "id": cid}, "body": "please detach me"})
+    conv_id = str(message["conversation_id"])
+    other = next(c for c in api.get("/contacts", params={"per_page": 20}).json()["data"] if c["id"] != cid)
+    tour.call("POST", "/conversations/{conversation_id}/customers", f"/conversations/{conv_id}/customers",
+              json={"admin_id": admin_id, "customer": {"intercom_user_id": other["id"]}})
+    tour.call("DELETE", "/conversations/{conversation_id}/customers/{contact_id}",
+              f"/conversations/{conv_id}/customers/{other['id']}", json={"admin_id": admin_id})
+
+    ticket_type = api.get("/ticket_types").json()["data"][0]
+    ticket = tour.call("POST", "/tickets", "/tickets", json={
+        "ticket_type_id": str(ticket_type["id"]), "contacts": [{"id": cid}],
+        "ticket_attributes": {"_default_title_": "to delete"},
+    })
+    tour.call("DELETE", "/tickets/{ticket_id}", f"/tickets/{ticket['id']}")
+    article = tour.call("POST", "/articles", "/articles",
+                        json={"title": "to delete", "author_id": int(admin_id), "state": "draft"})
+    tour.call("DELETE", "/articles/{article_id}", f"/articles/{article['id']}")
+    tag = tour.call("POST", "/tags", "/tags", json={"name": f"to-delete-{uuid.uuid4().hex[:6]}"})
+    tour.call("DELETE", "/tags/{tag_id}", f"/tags/{tag['id']}")
+    tour.call("DELETE", "/companies/{company_id}", f"/companies/{company['id']}")
+    tour.call("DELETE", "/contacts/{contact_id}", f"/contacts/{cid}")
+    tour.call("GET", "/contacts/{contact_id}", f"/contacts/{cid}", expect=404)
