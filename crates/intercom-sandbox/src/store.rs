@@ -128,6 +128,70 @@ pub struct ConvIndex {
     pub contact_ids: Vec<String>,
     pub teammate_ids: Vec<String>,
     pub tag_ids: Vec<String>,
+    /// Values of [`INDEXED_PATHS`], in that order (searching deep JSON is cache-miss bound).
+    pub paths: Vec<Option<IndexedValue>>,
+    /// Scalar custom attributes, flat for the same reason.
+    pub custom: Vec<(Box<str>, IndexedValue)>,
+}
+
+/// Nested conversation fields kept as flat columns because searches filter on them often.
+pub const INDEXED_PATHS: &[&str] = &[
+    "title",
+    "channel.initial",
+    "source.type",
+    "source.id",
+    "source.delivered_as",
+    "source.subject",
+    "source.body",
+    "source.author.id",
+    "source.author.type",
+    "source.author.name",
+    "source.author.email",
+    "source.url",
+    "statistics.time_to_assignment",
+    "statistics.time_to_admin_reply",
+    "statistics.time_to_first_close",
+    "statistics.time_to_last_close",
+    "statistics.median_time_to_reply",
+    "statistics.first_contact_reply_at",
+    "statistics.first_assignment_at",
+    "statistics.first_admin_reply_at",
+    "statistics.first_close_at",
+    "statistics.last_assignment_at",
+    "statistics.last_assignment_admin_reply_at",
+    "statistics.last_contact_reply_at",
+    "statistics.last_admin_reply_at",
+    "statistics.last_close_at",
+    "statistics.last_closed_by_id",
+    "statistics.count_reopens",
+    "statistics.count_assignments",
+    "statistics.count_conversation_parts",
+    "statistics.handling_time",
+];
+
+/// A scalar copied out of the JSON for an indexed path.
+#[derive(Debug, Clone)]
+pub enum IndexedValue {
+    Str(Box<str>),
+    Num(f64),
+    Bool(bool),
+}
+
+fn indexed_value(v: &Value, path: &str) -> Option<IndexedValue> {
+    let mut cur = v;
+    for key in path.split('.') {
+        cur = cur.get(key)?;
+    }
+    scalar(cur)
+}
+
+fn scalar(v: &Value) -> Option<IndexedValue> {
+    match v {
+        Value::String(s) => Some(IndexedValue::Str(s.as_str().into())),
+        Value::Number(n) => n.as_f64().map(IndexedValue::Num),
+        Value::Bool(b) => Some(IndexedValue::Bool(*b)),
+        _ => None,
+    }
 }
 
 /// A stored conversation: the full object (with parts) and its index row.
@@ -199,6 +263,17 @@ impl ConvIndex {
             contact_ids: ids_in(v, "contacts", "contacts"),
             teammate_ids: ids_in(v, "teammates", "teammates"),
             tag_ids: ids_in(v, "tags", "tags"),
+            paths: INDEXED_PATHS.iter().map(|p| indexed_value(v, p)).collect(),
+            custom: v
+                .get("custom_attributes")
+                .and_then(Value::as_object)
+                .map(|attrs| {
+                    attrs
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.as_str().into(), scalar(v)?)))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

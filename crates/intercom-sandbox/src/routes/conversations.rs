@@ -14,7 +14,9 @@ use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, check_custom_attributes, query_int};
 use crate::paging::{self, SortKey};
 use crate::search::{self, FieldType, Query as SearchQuery, Resolver, Val};
-use crate::store::{ConvState, Conversation, IdKind, State as Store, id_of};
+use crate::store::{
+    ConvState, Conversation, INDEXED_PATHS, IdKind, IndexedValue, State as Store, id_of,
+};
 
 pub const DEFAULT_PER_PAGE: usize = 20;
 pub const MAX_PER_PAGE: usize = 150;
@@ -294,6 +296,9 @@ pub enum ConvField {
     ContactIds,
     TeammateIds,
     TagIds,
+    /// A column of `ConvIndex::paths`.
+    Indexed(usize),
+    Custom(String),
     Path(Vec<String>),
 }
 
@@ -320,6 +325,15 @@ const STAT_INTS: &[&str] = &[
     "handling_time",
 ];
 
+fn indexed(value: Option<&IndexedValue>) -> Val<'_> {
+    match value {
+        None => Val::Null,
+        Some(IndexedValue::Str(s)) => Val::Str(s.as_ref().into()),
+        Some(IndexedValue::Num(n)) => Val::Num(*n),
+        Some(IndexedValue::Bool(b)) => Val::Bool(*b),
+    }
+}
+
 impl Resolver for ConversationResolver {
     type Doc = Conversation;
     type Field = ConvField;
@@ -327,7 +341,10 @@ impl Resolver for ConversationResolver {
     fn field(&self, name: &str) -> Option<(ConvField, FieldType)> {
         use ConvField as F;
         use FieldType as T;
-        let path = |p: &str| F::Path(search::split_path(p));
+        let path = |p: &str| match INDEXED_PATHS.iter().position(|i| *i == p) {
+            Some(column) => F::Indexed(column),
+            None => F::Path(search::split_path(p)),
+        };
         Some(match name {
             "id" => (F::Id, T::Str),
             "created_at" => (F::CreatedAt, T::Date),
@@ -381,10 +398,7 @@ impl Resolver for ConversationResolver {
                         return None;
                     }
                 } else if name.starts_with("custom_attributes.") && name.len() > 18 {
-                    (
-                        F::Path(vec!["custom_attributes".into(), name[18..].to_string()]),
-                        T::Any,
-                    )
+                    (F::Custom(name[18..].to_string()), T::Any)
                 } else {
                     return None;
                 }
@@ -418,6 +432,13 @@ impl Resolver for ConversationResolver {
             ConvField::ContactIds => list(&ix.contact_ids, f),
             ConvField::TeammateIds => list(&ix.teammate_ids, f),
             ConvField::TagIds => list(&ix.tag_ids, f),
+            ConvField::Indexed(column) => f(&indexed(ix.paths[*column].as_ref())),
+            ConvField::Custom(name) => f(&indexed(
+                ix.custom
+                    .iter()
+                    .find(|(k, _)| k.as_ref() == name.as_str())
+                    .map(|(_, v)| v),
+            )),
             ConvField::Path(path) => f(&Val::from_json(search::path_value(&doc.json, path))),
         }
     }
