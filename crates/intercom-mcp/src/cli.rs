@@ -37,6 +37,10 @@ pub enum Command {
     Webhooks(crate::mirror::commands::WebhooksArgs),
     /// Stream mirrored objects to stdout as JSON Lines or CSV.
     Export(crate::mirror::commands::ExportArgs),
+    /// Support metrics for a period (Markdown, JSON or a PNG chart). [analytics]
+    Metrics(crate::analytics::cli::MetricsArgs),
+    /// Bulk jobs: update contacts, tag, manage conversations (CSV/JSONL input, resumable). [bulk]
+    Bulk(crate::bulk::cli::BulkArgs),
 }
 
 /// How to reach Intercom.

@@ -20,3 +20,6 @@ pub mod workspace_context;
 // Real-time engineer: local mirror (store, sync, export) and webhook receiver.
 pub mod mirror;
 pub mod webhooks;
+// Analytics-and-bulk engineer: support metrics and bulk jobs.
+pub mod analytics;
+pub mod bulk;

@@ -28,6 +28,8 @@ async fn main() -> ExitCode {
         Command::Sync(args) => intercom_mcp::mirror::commands::sync(args).await.map(|()| true),
         Command::Webhooks(args) => intercom_mcp::mirror::commands::webhooks(args).await.map(|()| true),
         Command::Export(args) => intercom_mcp::mirror::commands::export_command(args).map(|()| true),
+        Command::Metrics(args) => intercom_mcp::analytics::cli::run(args).await.map(|()| true),
+        Command::Bulk(args) => intercom_mcp::bulk::cli::run(args).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

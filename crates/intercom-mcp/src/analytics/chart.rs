@@ -4,6 +4,7 @@
 //! Text is drawn with a system font found through fontconfig (plotters' `ttf`
 //! feature); Debian's `fonts-dejavu-core` is enough.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::MetricsReport;
@@ -52,28 +53,15 @@ fn draw(report: &MetricsReport, rgb: &mut [u8]) -> Result<(), Box<dyn std::error
         .unwrap_or(0)
         .max(1) as f64
         * 1.15;
-    let mut volume = ChartBuilder::on(&upper)
-        .caption("Conversations per day", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max_volume)?;
-    volume
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(12))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if i >= 0.0 && (i as usize) % step == 0 {
-                label_at(i as usize)
-            } else {
-                String::new()
-            }
-        })
-        .y_desc("conversations")
-        .x_desc("day")
-        .label_style(("sans-serif", 14))
-        .draw()?;
+    let mut volume = day_chart(
+        &upper,
+        "Conversations per day",
+        max_volume,
+        ("conversations", "day"),
+        &label_at,
+        step,
+        n,
+    )?;
     let created_colour = RGBColor(52, 101, 164);
     let closed_colour = RGBColor(115, 210, 22);
     volume
@@ -113,28 +101,15 @@ fn draw(report: &MetricsReport, rgb: &mut [u8]) -> Result<(), Box<dyn std::error
         .map(|d| d.median_first_response_seconds.map(|s| s as f64 / 3600.0))
         .collect();
     let max_hours = hours.iter().flatten().cloned().fold(0.0, f64::max).max(0.5) * 1.15;
-    let mut response = ChartBuilder::on(&lower)
-        .caption("Median time to first admin reply", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max_hours)?;
-    response
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(12))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if i >= 0.0 && (i as usize) % step == 0 {
-                label_at(i as usize)
-            } else {
-                String::new()
-            }
-        })
-        .y_desc("hours")
-        .x_desc("day (conversations created that day)")
-        .label_style(("sans-serif", 14))
-        .draw()?;
+    let mut response = day_chart(
+        &lower,
+        "Median time to first admin reply",
+        max_hours,
+        ("hours", "day (conversations created that day)"),
+        &label_at,
+        step,
+        n,
+    )?;
     let line_colour = RGBColor(204, 0, 0);
     let points: Vec<(f64, f64)> = hours
         .iter()
@@ -149,6 +124,44 @@ fn draw(report: &MetricsReport, rgb: &mut [u8]) -> Result<(), Box<dyn std::error
     )?;
     root.present()?;
     Ok(())
+}
+
+type DayChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A chart with one slot per day on x (labelled `MM-DD` every `step` days) and `0..y_max` on y.
+fn day_chart<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    y_max: f64,
+    (y_desc, x_desc): (&str, &str),
+    label_at: &dyn Fn(usize) -> String,
+    step: usize,
+    n: usize,
+) -> Result<DayChart<'a, 'b>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n.min(12))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if i >= 0.0 && (i as usize).is_multiple_of(step) {
+                label_at(i as usize)
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y_desc)
+        .x_desc(x_desc)
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    Ok(chart)
 }
 
 fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, String> {

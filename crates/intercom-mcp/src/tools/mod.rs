@@ -12,6 +12,9 @@ pub mod search_fetch;
 pub mod workspace;
 // Real-time engineer: recent_events, sync_status.
 pub mod realtime;
+// Analytics-and-bulk engineer: support_metrics, bulk_*.
+pub mod analytics;
+pub mod bulk;
 // registered by the tools engineer: pub mod tickets;
 // registered by the tools engineer: pub mod contacts;
 // registered by the tools engineer: pub mod companies;
@@ -25,6 +28,8 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Conversations, IntercomServer::conversation_tools()),
         (Toolset::Conversations, IntercomServer::search_fetch_tools()),
         (Toolset::Realtime, IntercomServer::realtime_tools()),
+        (Toolset::Analytics, IntercomServer::analytics_tools()),
+        (Toolset::Bulk, IntercomServer::bulk_tools()),
         // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
         // registered by the tools engineer: (Toolset::Contacts, IntercomServer::contact_tools()),
         // registered by the tools engineer: (Toolset::Companies, IntercomServer::company_tools()),

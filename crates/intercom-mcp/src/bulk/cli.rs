@@ -1,0 +1,387 @@
+//! `intercom-mcp bulk ...`: bulk jobs from the command line, with a progress bar,
+//! CSV/JSONL input and `--resume JOB`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use intercom_api::Client;
+use serde_json::{Map, Value};
+
+use super::input::read_rows;
+use super::ops::{Operation, TagObject};
+use super::{
+    JobReport, JobStore, RunOptions, TargetKind, TargetSpec, configured_max_items, run_job,
+    start_job, targets,
+};
+use crate::cli::{ConnectionArgs, SandboxChoice};
+use crate::mirror::default_store_path;
+
+#[derive(Debug, Clone, Args)]
+pub struct BulkArgs {
+    #[command(subcommand)]
+    pub command: BulkCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BulkCommand {
+    /// Set standard and custom attributes on many contacts (rows of --file, or --ids/--emails/--query with --set).
+    UpdateContacts(UpdateContactsArgs),
+    /// Add or remove a tag on many contacts, companies or conversations.
+    Tag(TagArgs),
+    /// Close, assign, unassign or snooze many conversations.
+    ManageConversations(ManageArgs),
+    /// Show a job's state and per-item report.
+    Status(StatusArgs),
+}
+
+/// Options every bulk operation takes.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxChoice,
+    #[command(flatten)]
+    pub store: crate::mirror::commands::StoreArgs,
+    /// CSV (header row) or JSONL file naming the targets (`id` or `email` column).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Target ids, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub ids: Vec<String>,
+    /// An Intercom search query (JSON) selecting the targets.
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Only list the targets; change nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Resume an interrupted or cancelled job instead of starting one.
+    #[arg(long, value_name = "JOB")]
+    pub resume: Option<String>,
+    /// Refuse to touch more targets than this in one run.
+    #[arg(long = "bulk-max-items", env = super::MAX_ITEMS_ENV)]
+    pub max_items: Option<usize>,
+    /// Requests in flight at most (the rate budget usually binds first).
+    #[arg(long = "max-in-flight", default_value_t = 32)]
+    pub max_in_flight: usize,
+    /// Admin the changes are made as (default: the token's admin).
+    #[arg(long = "admin-id")]
+    pub admin_id: Option<String>,
+    /// Print the final report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpdateContactsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Contact emails, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub emails: Vec<String>,
+    /// Attribute to set on every target: `name=Ann`, `custom.plan=pro` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TagArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// contacts, companies or conversations.
+    #[arg(long)]
+    pub object: String,
+    /// Tag name or id (created when adding a tag that does not exist).
+    #[arg(long)]
+    pub tag: String,
+    /// Remove the tag instead of adding it.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManageArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// close, assign, unassign or snooze.
+    #[arg(long)]
+    pub action: String,
+    /// Admin (or, with --team, team) id to assign to.
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// --assignee is a team id.
+    #[arg(long)]
+    pub team: bool,
+    /// Snooze until (ISO date/time or words such as tomorrow).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Message posted with a close.
+    #[arg(long)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The job id (`job_...`); omit to list recent jobs.
+    pub job: Option<String>,
+    #[command(flatten)]
+    pub store: crate::mirror::commands::StoreArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
+    match args.command {
+        BulkCommand::UpdateContacts(a) => {
+            let attributes = parse_sets(&a.set)?;
+            let op = Operation::UpdateContacts { attributes };
+            execute(
+                &a.common,
+                TargetKind::Contact,
+                a.emails.clone(),
+                |_| async { Ok(op) },
+                true,
+            )
+            .await
+        }
+        BulkCommand::Tag(a) => {
+            let object = TagObject::parse(&a.object).map_err(anyhow::Error::msg)?;
+            let kind = match object {
+                TagObject::Contacts => TargetKind::Contact,
+                TagObject::Companies => TargetKind::Company,
+                TagObject::Conversations => TargetKind::Conversation,
+            };
+            let (tag, remove, admin) = (a.tag.clone(), a.remove, a.common.admin_id.clone());
+            execute(
+                &a.common,
+                kind,
+                Vec::new(),
+                |client: Client| async move {
+                    let (tag_id, tag_name) = super::resolve_tag(&client, &tag, !remove).await?;
+                    let admin_id = super::acting_admin(&client, admin.as_deref()).await?;
+                    Ok(Operation::Tag {
+                        object,
+                        tag_id,
+                        tag_name,
+                        remove,
+                        admin_id,
+                    })
+                },
+                false,
+            )
+            .await
+        }
+        BulkCommand::ManageConversations(a) => {
+            let tz = crate::dates::parse_time_zone(&a.common.connection.time_zone)
+                .map_err(anyhow::Error::msg)?;
+            let action = super::conversation_action(
+                &a.action,
+                a.assignee.as_deref(),
+                a.team,
+                a.until.as_deref(),
+                a.message.clone(),
+                tz,
+            )
+            .map_err(anyhow::Error::msg)?;
+            let admin = a.common.admin_id.clone();
+            execute(
+                &a.common,
+                TargetKind::Conversation,
+                Vec::new(),
+                |client: Client| async move {
+                    let admin_id = super::acting_admin(&client, admin.as_deref()).await?;
+                    Ok(Operation::ManageConversations { action, admin_id })
+                },
+                false,
+            )
+            .await
+        }
+        BulkCommand::Status(a) => status(a),
+    }
+}
+
+/// `key=value` pairs into contact attributes (`custom.x` into custom_attributes).
+fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut fields = Map::new();
+    for set in sets {
+        let Some((key, value)) = set.split_once('=') else {
+            bail!("--set {set:?} is not KEY=VALUE (e.g. --set custom.plan=pro)");
+        };
+        let value = serde_json::from_str::<Value>(value.trim())
+            .ok()
+            .filter(|v| !v.is_string() || value.trim().starts_with('"'))
+            .unwrap_or_else(|| Value::String(value.trim().to_string()));
+        fields.insert(key.trim().to_string(), value);
+    }
+    let rows = super::input::parse_jsonl(&Value::Object(fields).to_string(), false);
+    // Reuse the file reader's column rules: standard fields stay, others are custom.
+    Ok(match rows {
+        Ok(mut rows) if !rows.is_empty() => match rows.remove(0).payload {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    })
+}
+
+fn open_store(store: &crate::mirror::commands::StoreArgs) -> anyhow::Result<JobStore> {
+    let path = store.store.clone().unwrap_or_else(default_store_path);
+    JobStore::open(&path)
+        .with_context(|| format!("could not open the job store at {}", path.display()))
+}
+
+async fn execute<F, Fut>(
+    common: &CommonArgs,
+    kind: TargetKind,
+    emails: Vec<String>,
+    operation: F,
+    email_is_target: bool,
+) -> anyhow::Result<bool>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<Operation, super::BulkError>>,
+{
+    let upstream = crate::commands::upstream(&common.connection, &common.sandbox).await?;
+    let token = upstream.token.clone().context(
+        "no Intercom access token: set INTERCOM_ACCESS_TOKEN (or --access-token), or use --sandbox",
+    )?;
+    let client = upstream
+        .settings
+        .client(&token)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let store = open_store(&common.store)?;
+    let job_id = match &common.resume {
+        Some(job) => job.trim().to_string(),
+        None => {
+            let mut spec = TargetSpec {
+                ids: common.ids.clone(),
+                emails,
+                ..TargetSpec::default()
+            };
+            if let Some(path) = &common.file {
+                spec.rows = read_rows(path, email_is_target).map_err(anyhow::Error::msg)?;
+            }
+            if let Some(query) = &common.query {
+                spec.query =
+                    Some(serde_json::from_str(query).context("--query is not valid JSON")?);
+            }
+            let cap = common.max_items.unwrap_or_else(configured_max_items);
+            let operation = operation(client.clone()).await?;
+            let targets = targets::resolve(&client, kind, &spec, cap).await?;
+            if common.dry_run {
+                println!(
+                    "Dry run: {} — {} target(s):",
+                    operation.describe(),
+                    targets.runnable()
+                );
+                for item in &targets.items {
+                    match &item.failed {
+                        None => println!("  {} ({})", item.id, item.label),
+                        Some(reason) => println!("  skipped {}: {reason}", item.label),
+                    }
+                }
+                return Ok(true);
+            }
+            start_job(&store, &operation, &targets)?
+        }
+    };
+    let job = store
+        .job(&job_id)?
+        .with_context(|| format!("there is no bulk job `{job_id}`"))?;
+    eprintln!("job {job_id}: {}", job.description);
+    let bar = ProgressBar::new(job.total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(job.ok + job.failed);
+    let options = RunOptions {
+        max_in_flight: common.max_in_flight,
+        resume: common.resume.is_some(),
+        ..RunOptions::default()
+    };
+    let cancel = options.cancel.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    });
+    let on_item = |done: u64, _total: u64, item: &super::ItemRecord| {
+        bar.set_position(done);
+        if let Some(err) = &item.error {
+            bar.println(format!("failed {}: {err}", item.label));
+        }
+    };
+    let report = run_job(&client, &store, &job_id, &options, &on_item).await;
+    ctrl_c.abort();
+    bar.finish_and_clear();
+    let report = report?;
+    print_report(&report, common.json)?;
+    Ok(report.job.failed == 0)
+}
+
+fn print_report(report: &JobReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    let job = &report.job;
+    println!(
+        "job {}: {} — {:?}: {} ok, {} failed, {} pending of {}",
+        job.id, job.description, job.state, job.ok, job.failed, job.pending, job.total
+    );
+    if report.elapsed_ms > 0 {
+        println!(
+            "{} requests in {:.1} s ({:.1}/s), {} answered 429",
+            report.requests_sent,
+            report.elapsed_ms as f64 / 1000.0,
+            report.requests_sent as f64 * 1000.0 / report.elapsed_ms as f64,
+            report.rate_limited
+        );
+    }
+    for item in report.items.iter().filter(|i| i.error.is_some()) {
+        println!(
+            "  failed {} ({}): {}",
+            item.label,
+            item.id,
+            item.error.as_deref().unwrap_or("")
+        );
+    }
+    if job.pending > 0 {
+        println!(
+            "resume with: intercom-mcp bulk <operation> --resume {}",
+            job.id
+        );
+    }
+    Ok(())
+}
+
+fn status(args: StatusArgs) -> anyhow::Result<bool> {
+    let store = open_store(&args.store)?;
+    let Some(job_id) = args.job else {
+        for job in store.recent_jobs(20)? {
+            println!(
+                "{}  {:?}  {} ok / {} failed / {} pending  {}",
+                job.id, job.state, job.ok, job.failed, job.pending, job.description
+            );
+        }
+        return Ok(true);
+    };
+    let job = store
+        .job(&job_id)?
+        .with_context(|| format!("there is no bulk job `{job_id}`"))?;
+    let items = store.items(&job.id, None)?;
+    print_report(
+        &JobReport {
+            job,
+            items,
+            elapsed_ms: 0,
+            requests_sent: 0,
+            rate_limited: 0,
+        },
+        args.json,
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,168 @@
+//! Bulk operations as resumable jobs: update contacts, tag or untag contacts,
+//! companies and conversations, close/assign/snooze/unassign conversations.
+//!
+//! Flow: [`targets::resolve`] names the exact targets (a dry run stops here);
+//! [`start_job`] stores the job and its items in the job store (`bulk_jobs` and
+//! `bulk_items` in the mirror's SQLite file); [`runner::run_job`] works through
+//! the pending items and can be called again on the same job to resume it.
+
+pub mod cli;
+pub mod input;
+pub mod ops;
+pub mod runner;
+pub mod store;
+pub mod targets;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+pub use ops::{ConversationAction, Operation, TagObject};
+pub use runner::{JobReport, RunOptions, run_job};
+pub use store::{ItemRecord, ItemStatus, JobRecord, JobState, JobStore};
+pub use targets::{FileRow, TargetKind, TargetSpec, Targets};
+
+/// Environment variable for the largest number of targets one call may touch.
+pub const MAX_ITEMS_ENV: &str = "INTERCOM_MCP_BULK_MAX_ITEMS";
+/// Default cap on targets per call.
+pub const DEFAULT_MAX_ITEMS: usize = 1_000;
+
+/// The cap configured for this process.
+pub fn configured_max_items() -> usize {
+    std::env::var(MAX_ITEMS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n: &usize| *n > 0)
+        .unwrap_or(DEFAULT_MAX_ITEMS)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Api(#[from] intercom_api::Error),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Store a job for `operation` over `targets`; returns its id.
+pub fn start_job(
+    store: &JobStore,
+    operation: &Operation,
+    targets: &Targets,
+) -> Result<String, BulkError> {
+    let spec = serde_json::to_value(operation)
+        .map_err(|e| BulkError::Invalid(format!("could not store the operation: {e}")))?;
+    Ok(store.create_job(
+        operation.kind(),
+        &spec,
+        &operation.describe(),
+        &targets.items,
+    )?)
+}
+
+/// Job stores opened by this process, one per file, shared by every tool call.
+pub fn shared_store(path: PathBuf) -> Result<Arc<JobStore>, BulkError> {
+    static STORES: Mutex<Vec<(PathBuf, Arc<JobStore>)>> = Mutex::new(Vec::new());
+    let mut stores = STORES.lock();
+    if let Some((_, store)) = stores.iter().find(|(p, _)| *p == path) {
+        return Ok(store.clone());
+    }
+    let store = Arc::new(JobStore::open(&path)?);
+    stores.push((path, store.clone()));
+    Ok(store)
+}
+
+/// The admin changes are made as: `explicit`, else the token's own admin (`GET /me`).
+pub async fn acting_admin(
+    client: &intercom_api::Client,
+    explicit: Option<&str>,
+) -> Result<String, BulkError> {
+    if let Some(id) = explicit.map(str::trim).filter(|s| !s.is_empty()) {
+        return Ok(id.to_string());
+    }
+    let me = client.me().await?;
+    me.admin.id.filter(|id| !id.is_empty()).ok_or_else(|| {
+        BulkError::Invalid("Intercom's /me answer has no admin id; pass admin_id".into())
+    })
+}
+
+/// A tag's id and name from its name or id; created when missing and `create` is set.
+pub async fn resolve_tag(
+    client: &intercom_api::Client,
+    name_or_id: &str,
+    create: bool,
+) -> Result<(String, String), BulkError> {
+    let needle = name_or_id.trim();
+    if needle.is_empty() {
+        return Err(BulkError::Invalid(
+            "the tag is empty; give a tag name or id".into(),
+        ));
+    }
+    let tags = client.list_tags().await?;
+    let found = tags.iter().find(|t| {
+        t.id.as_deref() == Some(needle)
+            || t.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(needle))
+    });
+    if let Some(tag) = found {
+        return Ok((
+            tag.id.clone().unwrap_or_default(),
+            tag.name.clone().unwrap_or_default(),
+        ));
+    }
+    if !create {
+        return Err(BulkError::Invalid(format!("there is no tag `{needle}`")));
+    }
+    let tag = client.create_tag(needle).await?;
+    Ok((
+        tag.id.unwrap_or_default(),
+        tag.name.unwrap_or_else(|| needle.to_string()),
+    ))
+}
+
+/// Parse a conversation action and its arguments.
+pub fn conversation_action(
+    action: &str,
+    assignee: Option<&str>,
+    team: bool,
+    until: Option<&str>,
+    message: Option<String>,
+    time_zone: chrono_tz::Tz,
+) -> Result<ConversationAction, String> {
+    match action.trim().to_ascii_lowercase().as_str() {
+        "close" => Ok(ConversationAction::Close {
+            body: message.filter(|m| !m.trim().is_empty()),
+        }),
+        "assign" => {
+            let assignee_id = assignee
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or("assign needs an assignee (admin id, or team id with team=true)")?;
+            Ok(ConversationAction::Assign {
+                assignee_id: assignee_id.to_string(),
+                team,
+            })
+        }
+        "unassign" => Ok(ConversationAction::Unassign),
+        "snooze" => {
+            let until = until
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or("snooze needs `until` (ISO date/time, or words such as tomorrow)")?;
+            let period = crate::dates::resolve(until, time_zone)?;
+            if period.start <= crate::mirror::now_unix() {
+                return Err(format!("snooze until {until:?} is not in the future"));
+            }
+            Ok(ConversationAction::Snooze {
+                until: period.start,
+            })
+        }
+        other => Err(format!(
+            "unknown action `{other}`; use close, assign, unassign or snooze"
+        )),
+    }
+}

@@ -1,0 +1,382 @@
+//! The operations a bulk job applies to each target, and how to tell whether an
+//! item already took effect (so an ambiguous failure is never applied twice).
+
+use intercom_api::{Client, Method};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::mirror::columns::id_string;
+
+/// What a tag operation tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagObject {
+    Contacts,
+    Companies,
+    Conversations,
+}
+
+impl TagObject {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().trim_end_matches('s') {
+            "contact" => Ok(Self::Contacts),
+            "company" | "companie" => Ok(Self::Companies),
+            "conversation" => Ok(Self::Conversations),
+            _ => Err(format!(
+                "unknown object `{s}` to tag; use contacts, companies or conversations"
+            )),
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Self::Contacts => "contact",
+            Self::Companies => "company",
+            Self::Conversations => "conversation",
+        }
+    }
+}
+
+/// What to do to each conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum ConversationAction {
+    Close {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+    },
+    /// Assign to an admin (`team: false`) or a team.
+    Assign {
+        assignee_id: String,
+        team: bool,
+    },
+    Unassign,
+    Snooze {
+        until: i64,
+    },
+}
+
+/// One bulk operation; serialised into the job so a resumed job does the same thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum Operation {
+    /// Set standard attributes (`name`, `phone`, ...) and `custom_attributes`; items
+    /// may carry their own attributes (CSV rows), merged over these.
+    UpdateContacts { attributes: Map<String, Value> },
+    Tag {
+        object: TagObject,
+        tag_id: String,
+        tag_name: String,
+        remove: bool,
+        admin_id: String,
+    },
+    ManageConversations {
+        #[serde(flatten)]
+        action: ConversationAction,
+        admin_id: String,
+    },
+}
+
+impl Operation {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Operation::UpdateContacts { .. } => "update_contacts",
+            Operation::Tag { .. } => "tag",
+            Operation::ManageConversations { .. } => "manage_conversations",
+        }
+    }
+
+    /// One sentence for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Operation::UpdateContacts { attributes } => {
+                let names: Vec<&str> = attributes
+                    .iter()
+                    .flat_map(|(k, v)| match (k.as_str(), v) {
+                        ("custom_attributes", Value::Object(custom)) => {
+                            custom.keys().map(String::as_str).collect::<Vec<_>>()
+                        }
+                        _ => vec![k.as_str()],
+                    })
+                    .collect();
+                if names.is_empty() {
+                    "update contacts (attributes per item)".into()
+                } else {
+                    format!("update contacts: set {}", names.join(", "))
+                }
+            }
+            Operation::Tag {
+                object,
+                tag_name,
+                remove,
+                ..
+            } => format!(
+                "{} tag `{tag_name}` {} {}",
+                if *remove { "remove" } else { "add" },
+                if *remove { "from" } else { "to" },
+                match object {
+                    TagObject::Contacts => "contacts",
+                    TagObject::Companies => "companies",
+                    TagObject::Conversations => "conversations",
+                }
+            ),
+            Operation::ManageConversations { action, .. } => match action {
+                ConversationAction::Close { .. } => "close conversations".into(),
+                ConversationAction::Assign { assignee_id, team } => format!(
+                    "assign conversations to {} {assignee_id}",
+                    if *team { "team" } else { "admin" }
+                ),
+                ConversationAction::Unassign => "unassign conversations".into(),
+                ConversationAction::Snooze { until } => format!(
+                    "snooze conversations until {}",
+                    crate::dates::iso(*until, chrono_tz::Tz::UTC)
+                ),
+            },
+        }
+    }
+
+    /// The attributes to set on one contact: the job's, overridden by the item's.
+    fn contact_update(&self, payload: Option<&Value>) -> Map<String, Value> {
+        let Operation::UpdateContacts { attributes } = self else {
+            return Map::new();
+        };
+        let mut merged = attributes.clone();
+        if let Some(Value::Object(item)) = payload {
+            for (key, value) in item {
+                match (key.as_str(), value, merged.get_mut("custom_attributes")) {
+                    ("custom_attributes", Value::Object(extra), Some(Value::Object(base))) => {
+                        base.extend(extra.clone());
+                    }
+                    _ => {
+                        merged.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        merged
+    }
+
+    /// Send the change for one target. Every write goes through `send_json`, which
+    /// repeats only what provably was not processed (429, refused connections), so
+    /// an ambiguous failure comes back here to be checked before any resend.
+    pub async fn apply(
+        &self,
+        client: &Client,
+        id: &str,
+        payload: Option<&Value>,
+    ) -> intercom_api::Result<()> {
+        let id = path_segment(id);
+        match self {
+            Operation::UpdateContacts { .. } => {
+                let body = Value::Object(self.contact_update(payload));
+                client
+                    .send_json(Method::PUT, &format!("/contacts/{id}"), &[], Some(body))
+                    .await?;
+            }
+            Operation::Tag {
+                object,
+                tag_id,
+                tag_name,
+                remove,
+                admin_id,
+            } => {
+                let tag = path_segment(tag_id);
+                match (object, remove) {
+                    (TagObject::Contacts, false) => {
+                        let path = format!("/contacts/{id}/tags");
+                        client
+                            .send_json(Method::POST, &path, &[], Some(json!({"id": tag_id})))
+                            .await?;
+                    }
+                    (TagObject::Contacts, true) => {
+                        let path = format!("/contacts/{id}/tags/{tag}");
+                        client.send_json(Method::DELETE, &path, &[], None).await?;
+                    }
+                    (TagObject::Conversations, false) => {
+                        let path = format!("/conversations/{id}/tags");
+                        let body = json!({"id": tag_id, "admin_id": admin_id});
+                        client
+                            .send_json(Method::POST, &path, &[], Some(body))
+                            .await?;
+                    }
+                    (TagObject::Conversations, true) => {
+                        let path = format!("/conversations/{id}/tags/{tag}");
+                        let body = json!({"admin_id": admin_id});
+                        client
+                            .send_json(Method::DELETE, &path, &[], Some(body))
+                            .await?;
+                    }
+                    (TagObject::Companies, remove) => {
+                        let mut company = json!({"id": id});
+                        if *remove {
+                            company["untag"] = json!(true);
+                        }
+                        let body = json!({"name": tag_name, "companies": [company]});
+                        client
+                            .send_json(Method::POST, "/tags", &[], Some(body))
+                            .await?;
+                    }
+                }
+            }
+            Operation::ManageConversations { action, admin_id } => {
+                let body = match action {
+                    ConversationAction::Close { body } => {
+                        let mut b =
+                            json!({"message_type": "close", "type": "admin", "admin_id": admin_id});
+                        if let Some(text) = body {
+                            b["body"] = json!(text);
+                        }
+                        b
+                    }
+                    ConversationAction::Assign { assignee_id, team } => json!({
+                        "message_type": "assignment",
+                        "type": if *team { "team" } else { "admin" },
+                        "admin_id": admin_id,
+                        "assignee_id": assignee_id,
+                    }),
+                    ConversationAction::Unassign => json!({
+                        "message_type": "assignment", "type": "admin",
+                        "admin_id": admin_id, "assignee_id": "0",
+                    }),
+                    ConversationAction::Snooze { until } => json!({
+                        "message_type": "snoozed", "admin_id": admin_id, "snoozed_until": until,
+                    }),
+                };
+                let path = format!("/conversations/{id}/parts");
+                client
+                    .send_json(Method::POST, &path, &[], Some(body))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the target already shows the change (read back after an ambiguous failure).
+    pub async fn already_applied(
+        &self,
+        client: &Client,
+        id: &str,
+        payload: Option<&Value>,
+    ) -> intercom_api::Result<bool> {
+        let id = path_segment(id);
+        match self {
+            Operation::UpdateContacts { .. } => {
+                let contact = client
+                    .send_json(Method::GET, &format!("/contacts/{id}"), &[], None)
+                    .await?;
+                Ok(contact_matches(&contact, &self.contact_update(payload)))
+            }
+            Operation::Tag {
+                object,
+                tag_id,
+                remove,
+                ..
+            } => {
+                let path = match object {
+                    TagObject::Contacts => format!("/contacts/{id}/tags"),
+                    TagObject::Companies => format!("/companies/{id}"),
+                    TagObject::Conversations => format!("/conversations/{id}"),
+                };
+                let body = client.send_json(Method::GET, &path, &[], None).await?;
+                let tags = body
+                    .pointer("/tags/tags")
+                    .or_else(|| body.get("data"))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let has = tags
+                    .iter()
+                    .any(|t| t.get("id").and_then(id_string).as_deref() == Some(tag_id.as_str()));
+                Ok(has != *remove)
+            }
+            Operation::ManageConversations { action, .. } => {
+                let c = client
+                    .send_json(Method::GET, &format!("/conversations/{id}"), &[], None)
+                    .await?;
+                let state = c.get("state").and_then(Value::as_str).unwrap_or_default();
+                let admin = c.get("admin_assignee_id").and_then(id_string);
+                let team = c.get("team_assignee_id").and_then(id_string);
+                Ok(match action {
+                    ConversationAction::Close { .. } => state == "closed",
+                    ConversationAction::Snooze { .. } => state == "snoozed",
+                    ConversationAction::Assign {
+                        assignee_id,
+                        team: false,
+                    } => admin.as_deref() == Some(assignee_id.as_str()),
+                    ConversationAction::Assign {
+                        assignee_id,
+                        team: true,
+                    } => team.as_deref() == Some(assignee_id.as_str()),
+                    ConversationAction::Unassign => matches!(admin.as_deref(), None | Some("0")),
+                })
+            }
+        }
+    }
+}
+
+/// Ids go into paths: keep them to one segment.
+fn path_segment(id: &str) -> String {
+    id.trim().replace(['/', '?', '#', '%'], "")
+}
+
+fn same_value(have: Option<&Value>, want: &Value) -> bool {
+    match (have, want) {
+        (Some(Value::Number(a)), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Some(have), want) => have == want,
+        (None, Value::Null) => true,
+        (None, _) => false,
+    }
+}
+
+/// Whether `contact` already carries every attribute of `update`.
+pub fn contact_matches(contact: &Value, update: &Map<String, Value>) -> bool {
+    update.iter().all(|(key, want)| match (key.as_str(), want) {
+        ("custom_attributes", Value::Object(custom)) => custom
+            .iter()
+            .all(|(k, v)| same_value(contact.pointer(&format!("/custom_attributes/{k}")), v)),
+        _ => same_value(contact.get(key), want),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_round_trip_through_json() {
+        let op = Operation::ManageConversations {
+            action: ConversationAction::Assign {
+                assignee_id: "7".into(),
+                team: true,
+            },
+            admin_id: "1".into(),
+        };
+        let text = serde_json::to_value(&op).unwrap();
+        assert_eq!(text["op"], "manage_conversations");
+        assert_eq!(text["action"], "assign");
+        assert_eq!(serde_json::from_value::<Operation>(text).unwrap(), op);
+    }
+
+    #[test]
+    fn item_attributes_override_the_jobs() {
+        let op = Operation::UpdateContacts {
+            attributes: serde_json::from_value(
+                json!({"name": "x", "custom_attributes": {"plan": "pro", "seats": 3}}),
+            )
+            .unwrap(),
+        };
+        let merged = op.contact_update(Some(
+            &json!({"custom_attributes": {"seats": 5}, "phone": "1"}),
+        ));
+        assert_eq!(
+            Value::Object(merged.clone()),
+            json!({"name": "x", "custom_attributes": {"plan": "pro", "seats": 5}, "phone": "1"})
+        );
+        let contact =
+            json!({"name": "x", "phone": "1", "custom_attributes": {"plan": "pro", "seats": 5.0}});
+        assert!(contact_matches(&contact, &merged));
+        let stale =
+            json!({"name": "x", "phone": "1", "custom_attributes": {"plan": "pro", "seats": 4}});
+        assert!(!contact_matches(&stale, &merged));
+    }
+}

@@ -1,0 +1,412 @@
+//! Durable job state: tables `bulk_jobs` and `bulk_items` in the mirror's SQLite
+//! file (same path, own tables, own connection), so an interrupted job resumes
+//! where it stopped and never redoes a finished item.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::mirror::now_unix;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bulk_jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,              -- update_contacts | tag | manage_conversations
+    spec TEXT NOT NULL,              -- the operation, JSON
+    description TEXT NOT NULL,
+    state TEXT NOT NULL,             -- running | completed | cancelled | interrupted
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    total INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bulk_items (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    payload TEXT,                    -- per-item arguments (CSV row attributes), JSON
+    status TEXT NOT NULL,            -- pending | ok | failed
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    finished_at INTEGER,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bulk_items_status ON bulk_items(job_id, status);
+";
+
+/// A job's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Being worked on now, or its process died without a word (resume it).
+    Running,
+    /// Every item was attempted.
+    Completed,
+    /// Stopped on request; resume it to finish.
+    Cancelled,
+    /// Its run stopped mid-way (the caller went away): resume it to finish.
+    Interrupted,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Completed => "completed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "completed" => JobState::Completed,
+            "cancelled" => JobState::Cancelled,
+            "running" => JobState::Running,
+            _ => JobState::Interrupted,
+        }
+    }
+}
+
+/// An item's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Pending,
+    Ok,
+    Failed,
+}
+
+impl ItemStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Pending => "pending",
+            ItemStatus::Ok => "ok",
+            ItemStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "ok" => ItemStatus::Ok,
+            "failed" => ItemStatus::Failed,
+            _ => ItemStatus::Pending,
+        }
+    }
+}
+
+/// One target of a job, as stored.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ItemRecord {
+    pub seq: u64,
+    /// The Intercom id acted on.
+    pub id: String,
+    /// How the caller named it (email, id).
+    pub label: String,
+    pub status: ItemStatus,
+    /// Intercom's reason when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub attempts: u32,
+    #[serde(skip)]
+    pub payload: Option<Value>,
+}
+
+/// A new item to store with a job.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub id: String,
+    pub label: String,
+    pub payload: Option<Value>,
+    /// Already known to fail (e.g. an email with no contact): stored as failed.
+    pub failed: Option<String>,
+}
+
+/// A stored job.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct JobRecord {
+    pub id: String,
+    pub kind: String,
+    #[serde(skip)]
+    pub spec: Value,
+    pub description: String,
+    pub state: JobState,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub total: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub pending: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("bulk job store {path}: {message}")]
+pub struct StoreError {
+    path: String,
+    message: String,
+}
+
+pub struct JobStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for JobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl JobStore {
+    /// Open (creating the tables if needed) the job tables in the SQLite file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let err = |e: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| err(&e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| err(&e))?;
+        let _: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| err(&e))?;
+        // WAL + NORMAL survives a process crash, which is what resuming needs.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| err(&e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Store a new job with its items, in one transaction.
+    pub fn create_job(
+        &self,
+        kind: &str,
+        spec: &Value,
+        description: &str,
+        items: &[NewItem],
+    ) -> Result<String, StoreError> {
+        let id = format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let now = now_unix();
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO bulk_jobs (id, kind, spec, description, state, created_at, updated_at, total)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6)",
+            params![id, kind, spec.to_string(), description, now, items.len() as i64],
+        )
+        .map_err(|e| self.err(e))?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO bulk_items (job_id, seq, target_id, label, payload, status, error, finished_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(|e| self.err(e))?;
+            for (seq, item) in items.iter().enumerate() {
+                let (status, finished) = match item.failed {
+                    Some(_) => (ItemStatus::Failed, Some(now)),
+                    None => (ItemStatus::Pending, None),
+                };
+                insert
+                    .execute(params![
+                        id,
+                        seq as i64,
+                        item.id,
+                        item.label,
+                        item.payload.as_ref().map(Value::to_string),
+                        status.as_str(),
+                        item.failed,
+                        finished,
+                    ])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(id)
+    }
+
+    pub fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let conn = self.conn.lock();
+        conn.query_row(
+            "SELECT j.id, j.kind, j.spec, j.description, j.state, j.created_at, j.updated_at, j.total,
+                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'ok'),
+                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'failed'),
+                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'pending')
+             FROM bulk_jobs j WHERE j.id = ?1",
+            params![id.trim()],
+            |r| {
+                let spec: String = r.get(2)?;
+                let state: String = r.get(4)?;
+                Ok(JobRecord {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    spec: serde_json::from_str(&spec).unwrap_or(Value::Null),
+                    description: r.get(3)?,
+                    state: JobState::parse(&state),
+                    created_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                    total: r.get::<_, i64>(7)? as u64,
+                    ok: r.get::<_, i64>(8)? as u64,
+                    failed: r.get::<_, i64>(9)? as u64,
+                    pending: r.get::<_, i64>(10)? as u64,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    /// Items of a job, optionally only those with `status`, in order.
+    pub fn items(
+        &self,
+        id: &str,
+        status: Option<ItemStatus>,
+    ) -> Result<Vec<ItemRecord>, StoreError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT seq, target_id, label, status, error, attempts, payload FROM bulk_items
+                 WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![id, status.map(ItemStatus::as_str)], |r| {
+                let status: String = r.get(3)?;
+                let payload: Option<String> = r.get(6)?;
+                Ok(ItemRecord {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: r.get(1)?,
+                    label: r.get(2)?,
+                    status: ItemStatus::parse(&status),
+                    error: r.get(4)?,
+                    attempts: r.get::<_, i64>(5)? as u32,
+                    payload: payload.and_then(|p| serde_json::from_str(&p).ok()),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Record an item's outcome (its own small transaction: a crash loses nothing finished).
+    pub fn finish_item(
+        &self,
+        job_id: &str,
+        seq: u64,
+        status: ItemStatus,
+        error: Option<&str>,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "UPDATE bulk_items SET status = ?3, error = ?4, attempts = attempts + ?5, finished_at = ?6
+             WHERE job_id = ?1 AND seq = ?2",
+            params![job_id, seq as i64, status.as_str(), error, attempts, now_unix()],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn set_state(&self, job_id: &str, state: JobState) -> Result<(), StoreError> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "UPDATE bulk_jobs SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![job_id, state.as_str(), now_unix()],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The most recent jobs, newest first.
+    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
+        let ids: Vec<String> = {
+            let conn = self.conn.lock();
+            let mut stmt = conn
+                .prepare("SELECT id FROM bulk_jobs ORDER BY created_at DESC, rowid DESC LIMIT ?1")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![limit as i64], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(|e| self.err(e))?
+        };
+        let mut jobs = Vec::new();
+        for id in ids {
+            if let Some(job) = self.job(&id)? {
+                jobs.push(job);
+            }
+        }
+        Ok(jobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_and_items_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = JobStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let items = vec![
+            NewItem {
+                id: "1".into(),
+                label: "a@x".into(),
+                payload: None,
+                failed: None,
+            },
+            NewItem {
+                id: "".into(),
+                label: "b@x".into(),
+                payload: None,
+                failed: Some("no contact".into()),
+            },
+        ];
+        let id = store
+            .create_job(
+                "update_contacts",
+                &serde_json::json!({"op": 1}),
+                "test",
+                &items,
+            )
+            .unwrap();
+        let job = store.job(&id).unwrap().unwrap();
+        assert_eq!((job.total, job.pending, job.failed), (2, 1, 1));
+        store.finish_item(&id, 0, ItemStatus::Ok, None, 2).unwrap();
+        store.set_state(&id, JobState::Completed).unwrap();
+        // Reopening keeps everything.
+        drop(store);
+        let store = JobStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let job = store.job(&id).unwrap().unwrap();
+        assert_eq!(
+            (job.ok, job.failed, job.pending, job.state),
+            (1, 1, 0, JobState::Completed)
+        );
+        let items = store.items(&id, None).unwrap();
+        assert_eq!(items[0].attempts, 2);
+        assert_eq!(items[1].error.as_deref(), Some("no contact"));
+    }
+}

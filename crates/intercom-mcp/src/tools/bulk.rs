@@ -1,0 +1,558 @@
+//! Bulk tools (toolset `bulk`): update contacts, tag/untag, manage conversations,
+//! and job status. Safe for a model: `dry_run` defaults to true and lists the exact
+//! targets; a run needs `dry_run: false`, refuses more than the cap, and is a
+//! resumable job whose state lives in the mirror's SQLite file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rmcp::handler::server::tool::Extension;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::analytics::progress::McpProgress;
+use crate::args::{IdKind, normalize_ids};
+use crate::bulk::{
+    BulkError, ItemRecord, JobRecord, JobStore, Operation, RunOptions, TagObject, TargetKind,
+    TargetSpec, configured_max_items, run_job, start_job, targets,
+};
+use crate::output::{Json, Render, ToolError};
+use crate::server::IntercomServer;
+use crate::workspace_context::Workspace;
+
+/// Arguments every bulk operation takes.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkControl {
+    /// Default true: only list the exact targets and their count, change nothing. Set
+    /// false to run (after checking the dry run).
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub dry_run: Option<bool>,
+    /// Lower the per-call cap on targets (it cannot exceed the server's cap).
+    #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    pub max_items: Option<u32>,
+    /// Resume this interrupted or cancelled job (`job_...`) instead of starting one;
+    /// other target arguments are then ignored.
+    #[serde(default)]
+    pub resume_job: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkUpdateContactsArgs {
+    /// Contact ids (raw, prefixed or URLs).
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub contact_ids: Option<Vec<String>>,
+    /// Contact emails.
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub emails: Option<Vec<String>>,
+    /// A contact search query (Intercom search syntax), e.g.
+    /// `{"field": "custom_attributes.plan", "operator": "=", "value": "trial"}`.
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub query: Option<Value>,
+    /// Attributes to set: standard ones (`name`, `phone`, `owner_id`, ...) and
+    /// `custom_attributes: {..}`.
+    #[serde(default, deserialize_with = "crate::args::opt_object")]
+    pub attributes: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    pub control: BulkControl,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkTagArgs {
+    /// What to tag: `contacts`, `companies` or `conversations`.
+    #[serde(default)]
+    pub object: Option<String>,
+    /// Tag name or id. Adding a tag that does not exist creates it.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Remove the tag instead of adding it.
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub remove: Option<bool>,
+    /// Ids of the objects.
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub ids: Option<Vec<String>>,
+    /// A search query selecting contacts or conversations (not companies).
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub query: Option<Value>,
+    #[serde(flatten)]
+    pub control: BulkControl,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkManageArgs {
+    /// `close`, `assign`, `unassign` or `snooze`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Conversation ids (raw, prefixed or URLs).
+    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
+    pub conversation_ids: Option<Vec<String>>,
+    /// A conversation search query, e.g. `{"field": "state", "operator": "=", "value": "open"}`.
+    #[serde(default, deserialize_with = "crate::args::opt_json")]
+    pub query: Option<Value>,
+    /// For assign: the admin id (or team id with `team: true`).
+    #[serde(default)]
+    pub assignee_id: Option<String>,
+    /// For assign: `assignee_id` is a team.
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub team: Option<bool>,
+    /// For snooze: until when (ISO date/time or words such as tomorrow).
+    #[serde(default)]
+    pub snoozed_until: Option<String>,
+    /// For close: a message posted with the close.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Admin the changes are made as (default: the token's admin).
+    #[serde(default)]
+    pub admin_id: Option<String>,
+    #[serde(flatten)]
+    pub control: BulkControl,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkJobStatusArgs {
+    /// The job id (`job_...`); omit to list recent jobs.
+    #[serde(default)]
+    pub job_id: Option<String>,
+}
+
+/// A target as a dry run lists it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TargetView {
+    pub id: String,
+    /// How it was named (email, id).
+    pub label: String,
+}
+
+/// A target that cannot be acted on, and why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SkippedView {
+    pub label: String,
+    pub reason: String,
+}
+
+/// The answer of a bulk tool: a dry run's targets, or a job's report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BulkOutcome {
+    pub dry_run: bool,
+    /// What the operation does.
+    pub operation: String,
+    /// Targets that would be (dry run) or were acted on.
+    pub count: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobRecord>,
+    /// Per item: `ok`, or `failed` with Intercom's reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_sent: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<u64>,
+    /// What to do next.
+    pub next_step: String,
+}
+
+impl Render for BulkOutcome {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        if self.dry_run {
+            out.push_str(&format!(
+                "Dry run: {} — {} target(s), nothing changed.\n",
+                self.operation, self.count
+            ));
+            for t in &self.targets {
+                if t.label == t.id {
+                    out.push_str(&format!("- {}\n", t.id));
+                } else {
+                    out.push_str(&format!("- {} ({})\n", t.id, t.label));
+                }
+            }
+        } else if let Some(job) = &self.job {
+            out.push_str(&format!(
+                "Job {} ({}): {:?} — {} ok, {} failed, {} pending of {}.\n",
+                job.id, job.description, job.state, job.ok, job.failed, job.pending, job.total
+            ));
+            for item in self.items.iter().filter(|i| i.error.is_some()) {
+                out.push_str(&format!(
+                    "- failed {} ({}): {}\n",
+                    item.label,
+                    item.id,
+                    item.error.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        for s in &self.skipped {
+            out.push_str(&format!("- skipped {}: {}\n", s.label, s.reason));
+        }
+        out.push_str(&self.next_step);
+        out
+    }
+}
+
+/// Recent jobs, or one job with its items.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JobStatusView {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobRecord>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemRecord>,
+}
+
+impl Render for JobStatusView {}
+
+fn bulk_error(err: BulkError) -> ToolError {
+    match err {
+        BulkError::Api(api) => ToolError::from(api),
+        other => ToolError::invalid(other.to_string()),
+    }
+}
+
+impl IntercomServer {
+    /// The job store: the mirror's file when the mirror is on, else the configured store path.
+    fn bulk_store(&self) -> Result<Arc<JobStore>, ToolError> {
+        let path = match self.realtime() {
+            Some(realtime) => PathBuf::from(realtime.mirror().location()),
+            None => std::env::var_os(crate::mirror::STORE_ENV)
+                .map(PathBuf::from)
+                .unwrap_or_else(crate::mirror::default_store_path),
+        };
+        crate::bulk::shared_store(path).map_err(bulk_error)
+    }
+
+    /// Dry run or run of one operation: the shared path of the three bulk tools.
+    async fn bulk_execute(
+        &self,
+        ws: &Workspace,
+        context: &RequestContext<RoleServer>,
+        kind: TargetKind,
+        spec: TargetSpec,
+        operation: Operation,
+        control: &BulkControl,
+    ) -> Result<BulkOutcome, ToolError> {
+        let client = ws.api().client();
+        let store = self.bulk_store()?;
+        let server_cap = configured_max_items();
+        let cap = control
+            .max_items
+            .map_or(server_cap, |n| (n as usize).clamp(1, server_cap));
+        let resume = control
+            .resume_job
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let dry_run = control.dry_run.unwrap_or(true);
+        let job_id = match resume {
+            Some(job) => {
+                if dry_run {
+                    let record = store
+                        .job(job)
+                        .map_err(|e| bulk_error(e.into()))?
+                        .ok_or_else(|| {
+                            ToolError::not_found(format!(
+                                "there is no bulk job `{job}`; call bulk_job_status to list jobs"
+                            ))
+                        })?;
+                    return Ok(BulkOutcome {
+                        dry_run: true,
+                        operation: record.description.clone(),
+                        count: record.pending,
+                        targets: Vec::new(),
+                        skipped: Vec::new(),
+                        job: Some(record),
+                        items: Vec::new(),
+                        elapsed_ms: None,
+                        requests_sent: None,
+                        rate_limited: None,
+                        next_step: "Call again with dry_run=false and the same resume_job to finish the pending items.".into(),
+                    });
+                }
+                job.to_string()
+            }
+            None => {
+                let targets = targets::resolve(client, kind, &spec, cap)
+                    .await
+                    .map_err(bulk_error)?;
+                if dry_run {
+                    let (ready, skipped): (Vec<_>, Vec<_>) =
+                        targets.items.iter().partition(|i| i.failed.is_none());
+                    return Ok(BulkOutcome {
+                        dry_run: true,
+                        operation: operation.describe(),
+                        count: ready.len() as u64,
+                        targets: ready
+                            .iter()
+                            .map(|i| TargetView {
+                                id: i.id.clone(),
+                                label: i.label.clone(),
+                            })
+                            .collect(),
+                        skipped: skipped
+                            .iter()
+                            .map(|i| SkippedView {
+                                label: i.label.clone(),
+                                reason: i.failed.clone().unwrap_or_default(),
+                            })
+                            .collect(),
+                        job: None,
+                        items: Vec::new(),
+                        elapsed_ms: None,
+                        requests_sent: None,
+                        rate_limited: None,
+                        next_step:
+                            "Nothing was changed. If these are the right targets, call again \
+                                    with the same arguments and dry_run=false."
+                                .into(),
+                    });
+                }
+                start_job(&store, &operation, &targets).map_err(bulk_error)?
+            }
+        };
+        let progress = McpProgress::from_context(context);
+        let options = RunOptions {
+            cancel: context.ct.clone(),
+            resume: resume.is_some(),
+            ..RunOptions::default()
+        };
+        let on_item = |done: u64, total: u64, item: &ItemRecord| {
+            let verb = if item.error.is_some() {
+                "failed"
+            } else {
+                "done"
+            };
+            progress.report(done, Some(total), format!("{verb}: {}", item.label));
+        };
+        let report = run_job(client, &store, &job_id, &options, &on_item)
+            .await
+            .map_err(bulk_error)?;
+        let next_step = if report.job.pending > 0 {
+            format!(
+                "The job stopped with {} item(s) pending: call again with resume_job=\"{}\" and dry_run=false to finish.",
+                report.job.pending, report.job.id
+            )
+        } else {
+            format!(
+                "Done. bulk_job_status with job_id=\"{}\" shows this report again.",
+                report.job.id
+            )
+        };
+        Ok(BulkOutcome {
+            dry_run: false,
+            operation: report.job.description.clone(),
+            count: report.job.total,
+            targets: Vec::new(),
+            skipped: Vec::new(),
+            job: Some(report.job),
+            items: report.items,
+            elapsed_ms: Some(report.elapsed_ms),
+            requests_sent: Some(report.requests_sent),
+            rate_limited: Some(report.rate_limited),
+            next_step,
+        })
+    }
+}
+
+fn ids_of(kind: IdKind, ids: Option<Vec<String>>) -> Result<Vec<String>, ToolError> {
+    normalize_ids(kind, &ids.unwrap_or_default()).map_err(ToolError::invalid)
+}
+
+#[tool_router(router = bulk_tools, vis = "pub")]
+impl IntercomServer {
+    #[tool(
+        name = "bulk_update_contacts",
+        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails \
+                       or a contact search query. dry_run defaults to true and returns the exact targets; \
+                       run with dry_run=false. Runs as a resumable job with a per-item report. For one \
+                       contact use the single-contact update tool instead.",
+        annotations(
+            title = "Bulk update contacts",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bulk_update_contacts(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<BulkUpdateContactsArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<BulkOutcome>, ToolError> {
+        let attributes = args.attributes.unwrap_or_default();
+        if attributes.is_empty() && args.control.resume_job.is_none() {
+            return Err(ToolError::invalid(
+                "no attributes to set: pass attributes, e.g. {\"custom_attributes\": {\"plan\": \"pro\"}}",
+            ));
+        }
+        let spec = TargetSpec {
+            ids: ids_of(IdKind::Contact, args.contact_ids)?,
+            emails: args.emails.unwrap_or_default(),
+            query: args.query,
+            rows: Vec::new(),
+        };
+        let op = Operation::UpdateContacts { attributes };
+        self.bulk_execute(&ws, &context, TargetKind::Contact, spec, op, &args.control)
+            .await
+            .map(Json)
+    }
+
+    #[tool(
+        name = "bulk_tag",
+        description = "Add or remove one tag on many contacts, companies or conversations (by ids, or a search \
+                       query for contacts/conversations). dry_run defaults to true and returns the exact \
+                       targets; run with dry_run=false. Runs as a resumable job with a per-item report.",
+        annotations(
+            title = "Bulk tag",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bulk_tag(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<BulkTagArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<BulkOutcome>, ToolError> {
+        let object = TagObject::parse(args.object.as_deref().unwrap_or_default())
+            .map_err(ToolError::invalid)?;
+        let tag = args.tag.unwrap_or_default();
+        let remove = args.remove.unwrap_or(false);
+        let client = ws.api().client();
+        // A dry run never creates a tag.
+        let create = !remove && args.control.dry_run == Some(false);
+        let (tag_id, tag_name) = match crate::bulk::resolve_tag(client, &tag, create).await {
+            Ok(found) => found,
+            Err(BulkError::Invalid(_)) if !remove && !create => {
+                (String::new(), tag.trim().to_string())
+            }
+            Err(err) => return Err(bulk_error(err)),
+        };
+        let admin_id = ws.my_admin_id().await?;
+        let (kind, id_kind) = match object {
+            TagObject::Contacts => (TargetKind::Contact, IdKind::Contact),
+            TagObject::Companies => (TargetKind::Company, IdKind::Company),
+            TagObject::Conversations => (TargetKind::Conversation, IdKind::Conversation),
+        };
+        let spec = TargetSpec {
+            ids: ids_of(id_kind, args.ids)?,
+            query: args.query,
+            ..TargetSpec::default()
+        };
+        let op = Operation::Tag {
+            object,
+            tag_id,
+            tag_name,
+            remove,
+            admin_id,
+        };
+        self.bulk_execute(&ws, &context, kind, spec, op, &args.control)
+            .await
+            .map(Json)
+    }
+
+    #[tool(
+        name = "bulk_manage_conversations",
+        description = "Close, assign, unassign or snooze many conversations, chosen by ids or a conversation \
+                       search query. dry_run defaults to true and returns the exact targets; run with \
+                       dry_run=false. Runs as a resumable job; a failure is checked against the \
+                       conversation's state before anything is sent again.",
+        annotations(
+            title = "Bulk manage conversations",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bulk_manage_conversations(
+        &self,
+        Extension(ws): Extension<Arc<Workspace>>,
+        Parameters(args): Parameters<BulkManageArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<BulkOutcome>, ToolError> {
+        let action = crate::bulk::conversation_action(
+            args.action.as_deref().unwrap_or_default(),
+            args.assignee_id.as_deref(),
+            args.team.unwrap_or(false),
+            args.snoozed_until.as_deref(),
+            args.message.clone(),
+            ws.time_zone(),
+        )
+        .map_err(ToolError::invalid)?;
+        let admin_id = match args
+            .admin_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(id) => id.to_string(),
+            None => ws.my_admin_id().await?,
+        };
+        let spec = TargetSpec {
+            ids: ids_of(IdKind::Conversation, args.conversation_ids)?,
+            query: args.query,
+            ..TargetSpec::default()
+        };
+        let op = Operation::ManageConversations { action, admin_id };
+        self.bulk_execute(
+            &ws,
+            &context,
+            TargetKind::Conversation,
+            spec,
+            op,
+            &args.control,
+        )
+        .await
+        .map(Json)
+    }
+
+    #[tool(
+        name = "bulk_job_status",
+        description = "State and per-item report of a bulk job (ok, or failed with Intercom's reason), or the \
+                       recent jobs when no job_id is given. Use it to check a job or find one to resume.",
+        annotations(
+            title = "Bulk job status",
+            read_only_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn bulk_job_status(
+        &self,
+        Parameters(args): Parameters<BulkJobStatusArgs>,
+    ) -> Result<Json<JobStatusView>, ToolError> {
+        let store = self.bulk_store()?;
+        let job_id = args
+            .job_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let view = match job_id {
+            None => JobStatusView {
+                jobs: store.recent_jobs(20).map_err(|e| bulk_error(e.into()))?,
+                items: Vec::new(),
+            },
+            Some(id) => {
+                let job = store.job(id).map_err(|e| bulk_error(e.into()))?.ok_or_else(|| {
+                    ToolError::not_found(format!("there is no bulk job `{id}`; call bulk_job_status without job_id to list jobs"))
+                })?;
+                let items = store
+                    .items(&job.id, None)
+                    .map_err(|e| bulk_error(e.into()))?;
+                JobStatusView {
+                    jobs: vec![job],
+                    items,
+                }
+            }
+        };
+        Ok(Json(view))
+    }
+}
