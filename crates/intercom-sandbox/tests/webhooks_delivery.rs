@@ -96,6 +96,12 @@ async fn wait_for_stats(
     }
 }
 
+/// (sent, delivered, retried, failed)
+fn outcome(webhooks: &WebhookDispatcher) -> (u64, u64, u64, u64) {
+    let stats = webhooks.stats();
+    (stats.sent, stats.delivered, stats.retried, stats.failed)
+}
+
 fn dispatcher(url: String, retry_ms: u64) -> WebhookDispatcher {
     WebhookDispatcher::new(
         url,
@@ -200,10 +206,10 @@ async fn a_failed_delivery_is_retried_once() {
     wait_for_stats(&webhooks, |s| s.delivered == 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(script.lock().received.len(), 2, "no third attempt");
-    let stats = webhooks.stats();
     assert_eq!(
-        (stats.sent, stats.delivered, stats.retried, stats.failed),
-        (2, 1, 1, 0)
+        outcome(&webhooks),
+        (2, 1, 1, 0),
+        "sent, delivered, retried, failed"
     );
 }
 
@@ -215,10 +221,10 @@ async fn gives_up_after_the_retry_fails_too() {
     wait_for_stats(&webhooks, |s| s.failed == 1).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(script.lock().received.len(), 2, "exactly one retry");
-    let stats = webhooks.stats();
     assert_eq!(
-        (stats.sent, stats.delivered, stats.retried, stats.failed),
-        (2, 0, 1, 1)
+        outcome(&webhooks),
+        (2, 0, 1, 1),
+        "sent, delivered, retried, failed"
     );
 }
 

@@ -286,6 +286,18 @@ impl Thread<'_, '_> {
         true
     }
 
+    fn close(&mut self, after: i64, rng: &mut Gen, admin: usize) -> bool {
+        self.push(
+            after,
+            rng,
+            "close",
+            Actor::Admin(admin),
+            None,
+            None,
+            "closed",
+        )
+    }
+
     fn comment(&mut self, after: i64, rng: &mut Gen, actor: Actor, text: &str) -> bool {
         self.push(
             after,
@@ -567,7 +579,8 @@ fn build(
                     0.55 / round as f64 + 0.1
                 };
             } else {
-                if !rng.chance(follow_up_chance) {
+                // Leave room for the answer and the close, so threads do not stop mid-exchange.
+                if thread.parts.len() + 3 >= budget || !rng.chance(follow_up_chance) {
                     break;
                 }
                 let text = if rng.chance(0.6) {
@@ -597,15 +610,7 @@ fn build(
                         },
                         rng,
                     );
-                    let closed = thread.push(
-                        after,
-                        rng,
-                        "close",
-                        Actor::Admin(closer),
-                        None,
-                        None,
-                        "closed",
-                    );
+                    let closed = thread.close(after, rng, closer);
                     // Some customers come back after a close; the conversation reopens.
                     if closed && !long && rng.chance(0.12) {
                         let text = rng.text(vocab::GENERIC_USER_REPLIES);
@@ -613,15 +618,7 @@ fn build(
                         if thread.comment(after, rng, Actor::Contact, text) {
                             let text = rng.text(vocab::GENERIC_ADMIN_REPLIES);
                             if thread.comment(admin_delay(rng), rng, Actor::Admin(closer), text) {
-                                thread.push(
-                                    rng.between(MINUTE, HOUR),
-                                    rng,
-                                    "close",
-                                    Actor::Admin(closer),
-                                    None,
-                                    None,
-                                    "closed",
-                                );
+                                thread.close(rng.between(MINUTE, HOUR), rng, closer);
                             }
                         }
                     }
@@ -640,7 +637,7 @@ fn build(
                     ) {
                         let until = thread.at + rng.between(4 * HOUR, 3 * DAY);
                         if until <= now {
-                            thread.push(
+                            let woke = thread.push(
                                 until - thread.at,
                                 rng,
                                 "timer_unsnooze",
@@ -649,6 +646,16 @@ fn build(
                                 None,
                                 "open",
                             );
+                            // Back from snooze, the teammate checks in and usually wraps up.
+                            let check_in =
+                                "Just checking in: is everything working as expected now?";
+                            if woke && rng.chance(0.7) {
+                                let after = rng.between(5 * MINUTE, 2 * HOUR);
+                                if thread.comment(after, rng, Actor::Admin(closer), check_in) {
+                                    let after = rng.between(HOUR, DAY);
+                                    thread.close(after, rng, closer);
+                                }
+                            }
                         } else {
                             snoozed_until = json!(until);
                         }

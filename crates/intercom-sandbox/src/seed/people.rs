@@ -379,6 +379,39 @@ fn company(
     (json, info, domain)
 }
 
+/// Some users also use the mobile apps, which fills the `ios_*`/`android_*` fields.
+fn add_mobile_app(rng: &mut Gen, contact: &mut Value, role: Role, last_seen_at: i64) {
+    if role != Role::User {
+        return;
+    }
+    let seen = last_seen_at - rng.between(0, 3 * DAY);
+    if rng.chance(0.15) {
+        let (device, os_version) = *rng.pick(&[
+            ("iPhone 15", "18.1"),
+            ("iPhone 13", "17.6.1"),
+            ("iPad Air", "18.0"),
+        ]);
+        contact["ios_app_name"] = json!("Lumen");
+        contact["ios_app_version"] = json!("4.13.0");
+        contact["ios_device"] = json!(device);
+        contact["ios_os_version"] = json!(os_version);
+        contact["ios_sdk_version"] = json!("17.2.0");
+        contact["ios_last_seen_at"] = json!(seen);
+    } else if rng.chance(0.1) {
+        let (device, os_version) = *rng.pick(&[
+            ("Pixel 8", "15"),
+            ("Galaxy S23", "14"),
+            ("OnePlus 12", "14"),
+        ]);
+        contact["android_app_name"] = json!("Lumen");
+        contact["android_app_version"] = json!("4.13.0");
+        contact["android_device"] = json!(device);
+        contact["android_os_version"] = json!(os_version);
+        contact["android_sdk_version"] = json!("34");
+        contact["android_last_seen_at"] = json!(seen);
+    }
+}
+
 /// "2026-Q3" for a Unix time.
 fn renewal_quarter(at: i64) -> String {
     use chrono::Datelike;
@@ -520,7 +553,7 @@ pub fn customers(rng: &mut Gen, app_id: &str, sizes: &Sizes, directory: &Directo
                 "has_more": false,
             })
         };
-        let json = json!({
+        let mut json = json!({
             "type": "contact",
             "id": id,
             "workspace_id": app_id,
@@ -581,6 +614,7 @@ pub fn customers(rng: &mut Gen, app_id: &str, sizes: &Sizes, directory: &Directo
             "referrer": null,
             "enabled_push_messaging": null,
         });
+        add_mobile_app(rng, &mut json, role, last_seen_at);
         contacts.push(json);
         contact_info.push(ContactInfo {
             id,

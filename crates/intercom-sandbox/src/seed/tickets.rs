@@ -413,6 +413,19 @@ struct TicketThread<'a, 'b> {
 }
 
 impl TicketThread<'_, '_> {
+    /// A comment or note by `admin` a few minutes to hours after the previous part.
+    fn admin_text(
+        &mut self,
+        rng: &mut Gen,
+        part_type: &str,
+        admin: usize,
+        texts: &[&'static str],
+    ) -> bool {
+        let text = rng.text(texts);
+        let after = rng.between(5 * MINUTE, 3 * HOUR);
+        self.push(after, rng, part_type, Some(admin), Some(text), None, None)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -625,28 +638,10 @@ pub fn generate(
             }
             if category != "resolved" {
                 if rng.chance(0.3) {
-                    let text = rng.text(TICKET_NOTES);
-                    thread.push(
-                        rng.between(5 * MINUTE, 3 * HOUR),
-                        rng,
-                        "note",
-                        Some(admin),
-                        Some(text),
-                        None,
-                        None,
-                    );
+                    thread.admin_text(rng, "note", admin, TICKET_NOTES);
                 }
                 if spec.category != "Tracker" {
-                    let text = rng.text(ADMIN_TICKET_REPLIES);
-                    thread.push(
-                        rng.between(5 * MINUTE, 3 * HOUR),
-                        rng,
-                        "comment",
-                        Some(admin),
-                        Some(text),
-                        None,
-                        None,
-                    );
+                    thread.admin_text(rng, "comment", admin, ADMIN_TICKET_REPLIES);
                 }
             }
         }
