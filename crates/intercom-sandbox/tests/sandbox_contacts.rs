@@ -102,21 +102,11 @@ async fn list_pages_cover_every_contact_once() {
 }
 
 async fn search(h: &Harness, query: Value) -> Value {
-    h.ok(
-        Method::POST,
-        "/contacts/search",
-        Some(json!({"query": query, "pagination": {"per_page": 150}})),
-    )
-    .await
+    h.search("/contacts/search", query).await
 }
 
 fn ids(result: &Value) -> HashSet<String> {
-    result["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
+    common::ids_in(result, "data")
 }
 
 #[tokio::test]

@@ -16,21 +16,11 @@ fn parts(conversation: &Value) -> &Vec<Value> {
 }
 
 async fn search(h: &Harness, query: Value) -> Value {
-    h.ok(
-        Method::POST,
-        "/conversations/search",
-        Some(json!({"query": query, "pagination": {"per_page": 150}})),
-    )
-    .await
+    h.search("/conversations/search", query).await
 }
 
 fn ids(result: &Value) -> HashSet<String> {
-    result["conversations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
+    common::ids_in(result, "conversations")
 }
 
 #[tokio::test]

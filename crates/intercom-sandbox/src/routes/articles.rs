@@ -96,7 +96,7 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
     let page = query_int(query.get("page"), "page")?.unwrap_or(1).max(1) as usize;
-    let per_page = crate::paging::per_page(query_int(query.get("per_page"), "per_page")?, 25, 150)?;
+    let per_page = super::query_per_page(&query, 25, 150)?;
     let state = app.state.read();
     let total = state.articles.len();
     let data: Vec<Value> = state

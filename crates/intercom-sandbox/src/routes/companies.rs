@@ -219,8 +219,7 @@ fn page_params(
     if page < 1 {
         return Err(ApiError::invalid("page", "page must be 1 or more"));
     }
-    let per_page =
-        crate::paging::per_page(query_int(query.get("per_page"), "per_page")?, default, max)?;
+    let per_page = super::query_per_page(query, default, max)?;
     Ok((page, per_page))
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{AppState, JsonResult};
 use crate::app::SharedApp;
 use crate::errors::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, check_custom_attributes, query_int};
+use crate::input::{Fields, JsonBody, check_custom_attributes};
 use crate::paging::{self, SortKey};
 use crate::search::{self, FieldType, Query as SearchQuery, Resolver, Val};
 use crate::store::{IdKind, State as Store, id_of};
@@ -441,11 +441,7 @@ pub async fn list(
     State(app): AppState,
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let per_page = paging::per_page(
-        query_int(query.get("per_page"), "per_page")?,
-        DEFAULT_PER_PAGE,
-        MAX_PER_PAGE,
-    )?;
+    let per_page = super::query_per_page(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let state = app.state.read();
     let rows = state
         .contacts

@@ -8,10 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::{AppState, JsonResult, applied_tag, query_per_page, require_admin};
 use crate::app::SharedApp;
 use crate::errors::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, check_custom_attributes, query_int};
+use crate::input::{Fields, JsonBody, check_custom_attributes};
 use crate::paging::{self, SortKey};
 use crate::search::{self, FieldType, Query as SearchQuery, Resolver, Val};
 use crate::store::{
@@ -25,10 +25,6 @@ pub const MAX_PARTS_RETURNED: usize = 500;
 
 fn conversation_not_found() -> ApiError {
     ApiError::not_found("not_found", "Resource Not Found")
-}
-
-fn admin_not_found() -> ApiError {
-    ApiError::not_found("admin_not_found", "Admin not found")
 }
 
 /// The conversation as `GET /conversations/{id}` returns it (newest 500 parts at most).
@@ -157,14 +153,6 @@ fn find<'a>(state: &'a Store, id: &str) -> ApiResult<&'a Conversation> {
         .ok_or_else(conversation_not_found)
 }
 
-fn require_admin(state: &Store, admin_id: &str) -> ApiResult<()> {
-    if state.admins.contains(admin_id) {
-        Ok(())
-    } else {
-        Err(admin_not_found())
-    }
-}
-
 /// Finds the contact a user-side request names (`intercom_user_id`, `user_id` or `email`).
 pub fn contact_from(state: &Store, body: &Map<String, Value>) -> ApiResult<String> {
     if let Some(id) = body.opt_str("intercom_user_id")? {
@@ -247,11 +235,7 @@ pub async fn list(
     State(app): AppState,
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let per_page = paging::per_page(
-        query_int(query.get("per_page"), "per_page")?,
-        DEFAULT_PER_PAGE,
-        MAX_PER_PAGE,
-    )?;
+    let per_page = query_per_page(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let state = app.state.read();
     let rows = state
         .conversations
@@ -922,17 +906,6 @@ pub fn assign(
         set_state(json, ConvState::Open);
     }
     Ok(finish_write(state, id, now).unwrap_or(Value::Null))
-}
-
-/// The tag as conversation endpoints return it (with `applied_at`/`applied_by`).
-fn applied_tag(tag: &Value, admin_id: &str, now: i64) -> Value {
-    json!({
-        "type": "tag",
-        "id": tag["id"],
-        "name": tag["name"],
-        "applied_at": now,
-        "applied_by": {"type": "admin", "id": admin_id},
-    })
 }
 
 pub async fn attach_tag(

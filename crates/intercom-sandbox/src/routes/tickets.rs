@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::{AppState, JsonResult, applied_tag, require_admin};
 use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody};
 use crate::paging::{self, SortKey};
@@ -406,10 +406,8 @@ pub async fn update(
         ),
         None => None,
     };
-    if let Some(a) = &admin_id
-        && !state.admins.contains(a)
-    {
-        return Err(ApiError::not_found("admin_not_found", "Admin not found"));
+    if let Some(a) = &admin_id {
+        require_admin(&state, a)?;
     }
     let assignee = match &assignee_id {
         None => None,
@@ -546,9 +544,7 @@ pub async fn reply(
                 ));
             }
             let admin_id = body.req_id("admin_id")?;
-            if !state.admins.contains(&admin_id) {
-                return Err(ApiError::not_found("admin_not_found", "Admin not found"));
-            }
+            require_admin(&state, &admin_id)?;
             let topic = if message_type == "note" {
                 "ticket.note.created"
             } else {
@@ -626,18 +622,13 @@ pub async fn attach_tag(
     if !state.tickets.contains(&id) {
         return Err(ticket_not_found());
     }
-    if !state.admins.contains(&admin_id) {
-        return Err(ApiError::not_found("admin_not_found", "Admin not found"));
-    }
+    require_admin(&state, &admin_id)?;
     let tag = state
         .tags
         .get(&tag_id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("tag_not_found", "Tag not found"))?;
-    let applied = json!({
-        "type": "tag", "id": tag["id"], "name": tag["name"],
-        "applied_at": now, "applied_by": {"type": "admin", "id": admin_id},
-    });
+    let applied = applied_tag(&tag, &admin_id, now);
     let tags = state.ticket_tags.entry(id.clone()).or_default();
     if !tags.iter().any(|t| t["id"] == tag["id"]) {
         tags.push(applied.clone());
@@ -659,9 +650,7 @@ pub async fn detach_tag(
     if !state.tickets.contains(&id) {
         return Err(ticket_not_found());
     }
-    if !state.admins.contains(&admin_id) {
-        return Err(ApiError::not_found("admin_not_found", "Admin not found"));
-    }
+    require_admin(&state, &admin_id)?;
     let tags = state.ticket_tags.entry(id.clone()).or_default();
     let position = tags
         .iter()

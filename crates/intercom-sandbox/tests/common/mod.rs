@@ -125,6 +125,16 @@ impl Harness {
         resp.body
     }
 
+    /// One page of up to 150 search results.
+    pub async fn search(&self, path: &str, query: Value) -> Value {
+        self.ok(
+            Method::POST,
+            path,
+            Some(serde_json::json!({"query": query, "pagination": {"per_page": 150}})),
+        )
+        .await
+    }
+
     /// The id of the first admin.
     pub async fn admin_id(&self) -> String {
         let admins = self.ok(Method::GET, "/admins", None).await;
@@ -158,4 +168,14 @@ impl Harness {
             contact,
         )
     }
+}
+
+/// Ids of the objects listed under `key` in a list response.
+pub fn ids_in(result: &Value, key: &str) -> std::collections::HashSet<String> {
+    result[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} list in {result}"))
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
 }
