@@ -1,0 +1,297 @@
+//! The realtime toolset and the mirror-backed full-text search, through an MCP
+//! client against a sandbox whose state is read back through the API.
+
+mod common;
+
+use std::sync::Arc;
+
+use intercom_api::{Client, ClientConfig, Method};
+use intercom_mcp::inprocess::InProcessClient;
+use intercom_mcp::mirror::Mirror;
+use intercom_mcp::mirror::live::Realtime;
+use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, Syncer};
+use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use serde_json::{Value, json};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    sandbox: Sandbox,
+    api: Client,
+    mirror: Mirror,
+    with_mirror: InProcessClient,
+    without_mirror: InProcessClient,
+}
+
+async fn setup() -> Setup {
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Tiny,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = Client::new(
+        ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = Mirror::open_sqlite(&dir.path().join("m.sqlite3")).unwrap();
+    sync(&mirror, &api).await;
+    let realtime = Realtime::start(mirror.clone(), None);
+    let server = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools())
+        .with_realtime(realtime);
+    let with_mirror = InProcessClient::connect(server).await.unwrap();
+    let plain = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools());
+    let without_mirror = InProcessClient::connect(plain).await.unwrap();
+    Setup {
+        _dir: dir,
+        sandbox,
+        api,
+        mirror,
+        with_mirror,
+        without_mirror,
+    }
+}
+
+async fn sync(mirror: &Mirror, api: &Client) {
+    Syncer::new(
+        mirror.clone(),
+        Arc::new(ApiSource::new(api.clone())),
+        SyncOptions::default(),
+    )
+    .run()
+    .await
+    .unwrap();
+}
+
+async fn call(client: &InProcessClient, tool: &str, args: Value) -> (bool, Value, String) {
+    let result = client.call(tool, args).await.unwrap();
+    let text = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (
+        result.is_error.unwrap_or(false),
+        result.structured_content.unwrap_or(Value::Null),
+        text,
+    )
+}
+
+fn id(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+#[tokio::test]
+async fn sync_status_reports_what_the_mirror_holds() {
+    let s = setup().await;
+    let (is_error, status, _) = call(&s.with_mirror, "sync_status", json!({})).await;
+    assert!(!is_error, "{status}");
+    let stats = s.mirror.stats().await.unwrap();
+    let conversations = status["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "conversations")
+        .unwrap();
+    assert_eq!(conversations["objects"], stats.counts["conversations"]);
+    assert_eq!(conversations["phase"], "incremental");
+    assert!(conversations["age_seconds"].as_i64().unwrap() < 60);
+    // The tiny sandbox fits in one page: count what the API lists.
+    let listed = s
+        .api
+        .send_json(Method::GET, "/conversations", &[("per_page", "150")], None)
+        .await
+        .unwrap();
+    assert!(listed.pointer("/pages/next/starting_after").is_none());
+    assert_eq!(
+        conversations["objects"],
+        listed["conversations"].as_array().unwrap().len()
+    );
+    assert_eq!(status["backlog"], json!([]));
+    assert_eq!(status["webhooks_enabled"], false);
+
+    let (is_error, _, text) = call(&s.without_mirror, "sync_status", json!({})).await;
+    assert!(is_error);
+    assert!(text.contains("--sync"), "{text}");
+}
+
+#[tokio::test]
+async fn recent_events_pages_through_changes_with_a_cursor() {
+    let s = setup().await;
+    let (_, first, _) = call(&s.with_mirror, "recent_events", json!({})).await;
+    assert_eq!(first["events"], json!([]), "a backfill logs no events");
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+
+    // A reply and a new contact, picked up by an incremental sync.
+    let conversations = s
+        .api
+        .send_json(Method::GET, "/conversations", &[("per_page", "1")], None)
+        .await
+        .unwrap();
+    let target = id(&conversations["conversations"][0]["id"]);
+    let me = s
+        .api
+        .send_json(Method::GET, "/me", &[], None)
+        .await
+        .unwrap();
+    s.api
+        .send_json(
+            Method::POST,
+            &format!("/conversations/{target}/reply"),
+            &[],
+            Some(
+                json!({"message_type": "note", "type": "admin", "admin_id": id(&me["id"]),
+                        "body": "<p>Customer mentioned the quixotic gadget</p>"}),
+            ),
+        )
+        .await
+        .unwrap();
+    s.api
+        .send_json(
+            Method::POST,
+            "/contacts",
+            &[],
+            Some(json!({"role": "lead", "email": "lead.one@example.com"})),
+        )
+        .await
+        .unwrap();
+    sync(&s.mirror, &s.api).await;
+
+    let (_, page, text) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"cursor": cursor, "topics": "conversation."}),
+    )
+    .await;
+    let events = page["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["topic"] == "conversation.updated" && e["object_id"] == target.as_str()),
+        "{page}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["topic"].as_str().unwrap().starts_with("conversation."))
+    );
+    assert_eq!(page["source"], "mirror");
+    assert!(text.contains("conversation.updated"), "{text}");
+
+    let (_, all, _) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"cursor": cursor, "limit": 1}),
+    )
+    .await;
+    assert_eq!(all["events"].as_array().unwrap().len(), 1);
+    assert_eq!(all["more"], true);
+
+    // Nothing new after the last cursor.
+    let (_, rest, _) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"cursor": page["next_cursor"], "topics": ["conversation."]}),
+    )
+    .await;
+    assert_eq!(rest["events"], json!([]));
+    assert_eq!(rest["next_cursor"], page["next_cursor"]);
+
+    let (is_error, _, text) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"cursor": "not-a-cursor"}),
+    )
+    .await;
+    assert!(is_error && text.contains("next_cursor"), "{text}");
+    let (is_error, _, text) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"since": "the day after never"}),
+    )
+    .await;
+    assert!(is_error && text.contains("since"), "{text}");
+}
+
+#[tokio::test]
+async fn search_text_finds_words_beyond_the_first_message_with_the_mirror() {
+    let s = setup().await;
+    let conversations = s
+        .api
+        .send_json(Method::GET, "/conversations", &[("per_page", "2")], None)
+        .await
+        .unwrap();
+    let target = id(&conversations["conversations"][1]["id"]);
+    let me = s
+        .api
+        .send_json(Method::GET, "/me", &[], None)
+        .await
+        .unwrap();
+    s.api
+        .send_json(
+            Method::POST,
+            &format!("/conversations/{target}/reply"),
+            &[],
+            Some(
+                json!({"message_type": "comment", "type": "admin", "admin_id": id(&me["id"]),
+                        "body": "<p>Your flibbertigibbet replacement ships Monday</p>"}),
+            ),
+        )
+        .await
+        .unwrap();
+    sync(&s.mirror, &s.api).await;
+
+    let (is_error, found, _) = call(
+        &s.with_mirror,
+        "search_conversations",
+        json!({"text": "flibbertigibbet"}),
+    )
+    .await;
+    assert!(!is_error, "{found}");
+    let ids: Vec<String> = found["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| id(&c["id"]))
+        .collect();
+    assert_eq!(ids, vec![target.clone()]);
+
+    // Intercom's own search only looks at the first message.
+    let (_, plain, _) = call(
+        &s.without_mirror,
+        "search_conversations",
+        json!({"text": "flibbertigibbet"}),
+    )
+    .await;
+    assert_eq!(plain["conversations"], json!([]));
+
+    // Other filters still apply to the full-text matches.
+    let (_, closed, _) = call(
+        &s.with_mirror,
+        "search_conversations",
+        json!({"text": "flibbertigibbet", "state": "closed"}),
+    )
+    .await;
+    let state = s
+        .api
+        .send_json(Method::GET, &format!("/conversations/{target}"), &[], None)
+        .await
+        .unwrap();
+    let expected = if state["state"] == "closed" { 1 } else { 0 };
+    assert_eq!(closed["conversations"].as_array().unwrap().len(), expected);
+    let (_, none, _) = call(
+        &s.with_mirror,
+        "search_conversations",
+        json!({"text": "nosuchwordanywhere"}),
+    )
+    .await;
+    assert_eq!(none["conversations"], json!([]));
+    drop(s.sandbox);
+}
