@@ -225,12 +225,15 @@ async fn companies_upsert_retrieve_list_scroll_delete() {
     assert_eq!(again["name"], "Acme");
     assert_eq!(again["industry"], "Retail");
 
+    // Lookups answer the spec's `company_list` holding the one company.
     let by_company_id = h
         .ok(Method::GET, "/companies?company_id=acme-1", None)
         .await;
-    assert_eq!(by_company_id["id"], id.as_str());
+    assert_eq!(by_company_id["type"], "list");
+    assert_eq!(by_company_id["total_count"], 1);
+    assert_eq!(by_company_id["data"][0]["id"], id.as_str());
     let by_name = h.ok(Method::GET, "/companies?name=Acme", None).await;
-    assert_eq!(by_name["id"], id.as_str());
+    assert_eq!(by_name["data"][0]["id"], id.as_str());
     assert_eq!(
         h.get("/companies?company_id=nope").await.code(),
         "company_not_found"

@@ -229,36 +229,30 @@ fn has_ref(company: &Value, wrapper: &str, id: &str) -> bool {
         .is_some_and(|items| items.iter().any(|i| i["id"].as_str() == Some(id)))
 }
 
-/// `GET /companies`: one company by `company_id`/`name`, else a list filtered by tag/segment.
+/// `GET /companies`: companies matching `company_id`, `name`, `tag_id` and `segment_id`, as a
+/// page-numbered list (the spec's `company_list`, also for a single-company lookup); a
+/// `company_id` or `name` that matches nothing is a 404.
 pub async fn retrieve(
     State(app): AppState,
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let state = app.state.read();
-    if let Some(company_id) = query.get("company_id") {
-        return by_company_id(&state, company_id)
-            .cloned()
-            .map(Json)
-            .ok_or_else(company_not_found);
-    }
-    if let Some(name) = query.get("name") {
-        return state
-            .companies
-            .values()
-            .find(|c| c["name"].as_str() == Some(name.as_str()))
-            .cloned()
-            .map(Json)
-            .ok_or_else(company_not_found);
-    }
     let (page, per_page) = page_params(&query, 15, 60)?;
+    let state = app.state.read();
+    let company_id = query.get("company_id");
+    let name = query.get("name");
     let tag = query.get("tag_id");
     let segment = query.get("segment_id");
     let companies: Vec<&Value> = state
         .companies
         .values()
+        .filter(|c| company_id.is_none_or(|id| c["company_id"].as_str() == Some(id)))
+        .filter(|c| name.is_none_or(|n| c["name"].as_str() == Some(n)))
         .filter(|c| tag.is_none_or(|t| has_ref(c, "tags", t)))
         .filter(|c| segment.is_none_or(|s| has_ref(c, "segments", s)))
         .collect();
+    if companies.is_empty() && (company_id.is_some() || name.is_some()) {
+        return Err(company_not_found());
+    }
     Ok(Json(numbered_page(companies, page, per_page)))
 }
 
