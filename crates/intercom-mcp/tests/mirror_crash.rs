@@ -2,13 +2,15 @@
 //! again, and the mirror ends equal to the sandbox with no page fetched twice
 //! beyond the one in flight.
 
-use std::collections::BTreeSet;
+mod realtime_support;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use intercom_api::{Client, ClientConfig, Method};
+use intercom_api::Method;
 use intercom_mcp::mirror::{Mirror, ObjectKind, SyncPhase};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use realtime_support::{api_client, api_ids, mirror_ids};
 use serde_json::Value;
 
 fn sync_command(sandbox: &Sandbox, store: &std::path::Path) -> Command {
@@ -36,55 +38,19 @@ fn mirrored_conversations(store: &std::path::Path) -> usize {
     .unwrap_or(0) as usize
 }
 
-async fn conversation_ids(api: &Client) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut query = vec![("per_page", "150".to_string())];
-        if let Some(c) = &cursor {
-            query.push(("starting_after", c.clone()));
-        }
-        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let page = api
-            .send_json(Method::GET, "/conversations", &query, None)
-            .await
-            .unwrap();
-        for c in page["conversations"].as_array().unwrap() {
-            ids.insert(
-                c["id"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| c["id"].to_string()),
-            );
-        }
-        cursor = page
-            .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if cursor.is_none() {
-            return ids;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sync_resumes_from_its_checkpoint() {
     // Added latency makes the run long enough to be killed in the middle.
-    let sandbox = Sandbox::start(SandboxConfig {
-        scale: Scale::Small,
-        latency_ms: 15,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let api = Client::new(
-        ClientConfig::builder(sandbox.token())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap(),
+    let sandbox = realtime_support::sandbox(
+        Scale::Small,
+        SandboxConfig {
+            latency_ms: 15,
+            ..SandboxConfig::default()
+        },
     )
-    .unwrap();
-    let expected = conversation_ids(&api).await;
+    .await;
+    let api = api_client(&sandbox);
+    let expected = api_ids(&api, Method::GET, "/conversations", "conversations").await;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("crash.sqlite3");
 
@@ -140,14 +106,7 @@ async fn a_killed_sync_resumes_from_its_checkpoint() {
     );
 
     let mirror = Mirror::open_sqlite(&store).unwrap();
-    let mirrored: BTreeSet<String> = mirror
-        .sqlite()
-        .unwrap()
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM conversations")?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?.collect()
-        })
-        .unwrap();
+    let mirrored = mirror_ids(&mirror, "conversations");
     assert_eq!(mirrored, expected);
     let checkpoint = mirror
         .run(|s| s.checkpoint(ObjectKind::Conversation))

@@ -1,77 +1,14 @@
 //! Sync against the sandbox over HTTP: after a full and an incremental run the
 //! mirror holds exactly what the sandbox API returns.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+mod realtime_support;
 
-use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, Syncer};
+use intercom_api::{Client, Method};
+use intercom_mcp::mirror::sync::KindReport;
 use intercom_mcp::mirror::*;
-use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
-use serde_json::{Value, json};
-
-fn api_client(sandbox: &Sandbox) -> Client {
-    Client::new(
-        ClientConfig::builder(sandbox.token())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-fn id(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Every id of a cursor-paginated list or search, read through the API.
-async fn api_ids(api: &Client, method: Method, path: &str, key: &str) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = if method == Method::POST {
-            let mut pagination = json!({"per_page": 150});
-            if let Some(c) = &cursor {
-                pagination["starting_after"] = json!(c);
-            }
-            let body = json!({"query": {"field": "updated_at", "operator": ">", "value": -1}, "pagination": pagination});
-            api.send_json(Method::POST, path, &[], Some(body))
-                .await
-                .unwrap()
-        } else {
-            let mut query = vec![("per_page", "150".to_string())];
-            if let Some(c) = &cursor {
-                query.push(("starting_after", c.clone()));
-            }
-            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            api.send_json(Method::GET, path, &query, None)
-                .await
-                .unwrap()
-        };
-        ids.extend(page[key].as_array().unwrap().iter().map(|o| id(&o["id"])));
-        cursor = page
-            .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if cursor.is_none() {
-            return ids;
-        }
-    }
-}
-
-fn mirror_ids(mirror: &Mirror, table: &str) -> BTreeSet<String> {
-    mirror
-        .sqlite()
-        .unwrap()
-        .read(|c| {
-            let mut stmt = c.prepare(&format!("SELECT id FROM {table}"))?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?.collect()
-        })
-        .unwrap()
-}
+use intercom_sandbox::{SandboxConfig, Scale};
+use realtime_support::{self as support, admin_reply, api_client, api_ids, id, mirror_ids};
+use serde_json::json;
 
 /// Part ids of one conversation as the API returns it, and as the mirror holds it.
 async fn part_ids(api: &Client, mirror: &Mirror, conversation: &str) -> (Vec<String>, Vec<String>) {
@@ -104,15 +41,8 @@ async fn part_ids(api: &Client, mirror: &Mirror, conversation: &str) -> (Vec<Str
     (from_api, from_mirror)
 }
 
-async fn sync(mirror: &Mirror, api: &Client) -> SyncReportSummary {
-    let report = Syncer::new(
-        mirror.clone(),
-        Arc::new(ApiSource::new(api.clone())),
-        SyncOptions::default(),
-    )
-    .run()
-    .await
-    .unwrap();
+async fn sync_kinds(mirror: &Mirror, api: &Client) -> (KindReport, KindReport) {
+    let report = support::sync(mirror, api).await;
     let find = |kind: &str| {
         report
             .kinds
@@ -121,31 +51,17 @@ async fn sync(mirror: &Mirror, api: &Client) -> SyncReportSummary {
             .unwrap()
             .clone()
     };
-    SyncReportSummary {
-        conversations: find("conversations"),
-        contacts: find("contacts"),
-    }
-}
-
-struct SyncReportSummary {
-    conversations: intercom_mcp::mirror::sync::KindReport,
-    contacts: intercom_mcp::mirror::sync::KindReport,
+    (find("conversations"), find("contacts"))
 }
 
 #[tokio::test]
 async fn full_then_incremental_sync_matches_the_sandbox() {
-    let sandbox = Sandbox::start(SandboxConfig {
-        scale: Scale::Tiny,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let sandbox = support::sandbox(Scale::Tiny, SandboxConfig::default()).await;
     let api = api_client(&sandbox);
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Mirror::open_sqlite(&dir.path().join("m.sqlite3")).unwrap();
+    let (_dir, mirror) = support::temp_mirror();
 
-    let first = sync(&mirror, &api).await;
-    assert_eq!(first.conversations.mode, "backfill");
+    let first = sync_kinds(&mirror, &api).await;
+    assert_eq!(first.0.mode, "backfill");
 
     let conversations = api_ids(&api, Method::GET, "/conversations", "conversations").await;
     assert!(!conversations.is_empty());
@@ -184,18 +100,13 @@ async fn full_then_incremental_sync_matches_the_sandbox() {
 
     // Changes made through the API after the backfill.
     let target = conversations.iter().next().unwrap().clone();
-    let me = api.send_json(Method::GET, "/me", &[], None).await.unwrap();
-    api.send_json(
-        Method::POST,
-        &format!("/conversations/{target}/reply"),
-        &[],
-        Some(
-            json!({"message_type": "comment", "type": "admin", "admin_id": id(&me["id"]),
-                    "body": "<p>The zanzibar shipment left the warehouse</p>"}),
-        ),
+    admin_reply(
+        &api,
+        &target,
+        "comment",
+        "<p>The zanzibar shipment left the warehouse</p>",
     )
-    .await
-    .unwrap();
+    .await;
     let created = api
         .send_json(
             Method::POST,
@@ -206,16 +117,16 @@ async fn full_then_incremental_sync_matches_the_sandbox() {
         .await
         .unwrap();
 
-    let second = sync(&mirror, &api).await;
-    assert_eq!(second.conversations.mode, "incremental");
-    assert!(second.conversations.changed >= 1);
+    let second = sync_kinds(&mirror, &api).await;
+    assert_eq!(second.0.mode, "incremental");
+    assert!(second.0.changed >= 1);
     assert!(
-        second.conversations.requests < first.conversations.requests,
+        second.0.requests < first.0.requests,
         "incremental must not refetch everything ({} vs {})",
-        second.conversations.requests,
-        first.conversations.requests
+        second.0.requests,
+        first.0.requests
     );
-    assert!(second.contacts.changed >= 1);
+    assert!(second.1.changed >= 1);
     let (from_api, from_mirror) = part_ids(&api, &mirror, &target).await;
     assert_eq!(from_api, from_mirror);
     assert_eq!(
@@ -244,8 +155,8 @@ async fn full_then_incremental_sync_matches_the_sandbox() {
     assert!(events.iter().any(|e| e.topic == "contact.created"));
 
     // A third run with nothing new changes nothing and logs nothing.
-    let third = sync(&mirror, &api).await;
-    assert_eq!(third.conversations.changed, 0);
+    let third = sync_kinds(&mirror, &api).await;
+    assert_eq!(third.0.changed, 0);
     let again = mirror
         .recent_events(EventQuery {
             limit: 100,

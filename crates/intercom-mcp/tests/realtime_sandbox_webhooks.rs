@@ -3,17 +3,17 @@
 //! within one second, and lands in the mirror; a forged or replayed delivery changes nothing.
 
 mod common;
+mod realtime_support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use intercom_api::{Client, ClientConfig, Method};
+use intercom_api::Method;
+use intercom_mcp::mirror::EventQuery;
 use intercom_mcp::mirror::live::Realtime;
-use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, Syncer};
-use intercom_mcp::mirror::{EventQuery, Mirror};
 use intercom_mcp::transport::http::{HttpOptions, router};
 use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use realtime_support::{api_client, id};
 use rmcp::model::{ResourceUpdatedNotificationParam, SubscribeRequestParams};
 use rmcp::service::NotificationContext;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -36,12 +36,6 @@ impl ClientHandler for Updates {
     }
 }
 
-fn id(v: &Value) -> String {
-    v.as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| v.to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_reply_reaches_the_subscriber_within_a_second() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -54,24 +48,9 @@ async fn a_customer_reply_reaches_the_subscriber_within_a_second() {
     })
     .await
     .unwrap();
-    let api = Client::new(
-        ClientConfig::builder(sandbox.token())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Mirror::open_sqlite(&dir.path().join("m.sqlite3")).unwrap();
-    Syncer::new(
-        mirror.clone(),
-        Arc::new(ApiSource::new(api.clone())),
-        SyncOptions::default(),
-    )
-    .run()
-    .await
-    .unwrap();
+    let api = api_client(&sandbox);
+    let (_dir, mirror) = realtime_support::temp_mirror();
+    realtime_support::sync(&mirror, &api).await;
     let realtime = Realtime::start(mirror.clone(), Some(WebhookSecret::new(SECRET).unwrap()));
     let server = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools())
         .with_realtime(realtime);

@@ -2,15 +2,14 @@
 //! client against a sandbox whose state is read back through the API.
 
 mod common;
+mod realtime_support;
 
-use std::sync::Arc;
-
-use intercom_api::{Client, ClientConfig, Method};
+use intercom_api::{Client, Method};
 use intercom_mcp::inprocess::InProcessClient;
 use intercom_mcp::mirror::Mirror;
 use intercom_mcp::mirror::live::Realtime;
-use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, Syncer};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use realtime_support::{self as support, admin_reply, id, some_conversations, sync};
 use serde_json::{Value, json};
 
 struct Setup {
@@ -23,21 +22,9 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let sandbox = Sandbox::start(SandboxConfig {
-        scale: Scale::Tiny,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let api = Client::new(
-        ClientConfig::builder(sandbox.token())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Mirror::open_sqlite(&dir.path().join("m.sqlite3")).unwrap();
+    let sandbox = support::sandbox(Scale::Tiny, SandboxConfig::default()).await;
+    let api = support::api_client(&sandbox);
+    let (dir, mirror) = support::temp_mirror();
     sync(&mirror, &api).await;
     let realtime = Realtime::start(mirror.clone(), None);
     let server = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools())
@@ -55,17 +42,6 @@ async fn setup() -> Setup {
     }
 }
 
-async fn sync(mirror: &Mirror, api: &Client) {
-    Syncer::new(
-        mirror.clone(),
-        Arc::new(ApiSource::new(api.clone())),
-        SyncOptions::default(),
-    )
-    .run()
-    .await
-    .unwrap();
-}
-
 async fn call(client: &InProcessClient, tool: &str, args: Value) -> (bool, Value, String) {
     let result = client.call(tool, args).await.unwrap();
     let text = result
@@ -80,12 +56,6 @@ async fn call(client: &InProcessClient, tool: &str, args: Value) -> (bool, Value
         result.structured_content.unwrap_or(Value::Null),
         text,
     )
-}
-
-fn id(v: &Value) -> String {
-    v.as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| v.to_string())
 }
 
 #[tokio::test]
@@ -130,29 +100,14 @@ async fn recent_events_pages_through_changes_with_a_cursor() {
     let cursor = first["next_cursor"].as_str().unwrap().to_string();
 
     // A reply and a new contact, picked up by an incremental sync.
-    let conversations = s
-        .api
-        .send_json(Method::GET, "/conversations", &[("per_page", "1")], None)
-        .await
-        .unwrap();
-    let target = id(&conversations["conversations"][0]["id"]);
-    let me = s
-        .api
-        .send_json(Method::GET, "/me", &[], None)
-        .await
-        .unwrap();
-    s.api
-        .send_json(
-            Method::POST,
-            &format!("/conversations/{target}/reply"),
-            &[],
-            Some(
-                json!({"message_type": "note", "type": "admin", "admin_id": id(&me["id"]),
-                        "body": "<p>Customer mentioned the quixotic gadget</p>"}),
-            ),
-        )
-        .await
-        .unwrap();
+    let target = some_conversations(&s.api, 1).await.remove(0);
+    admin_reply(
+        &s.api,
+        &target,
+        "note",
+        "<p>Customer mentioned the quixotic gadget</p>",
+    )
+    .await;
     s.api
         .send_json(
             Method::POST,
@@ -223,29 +178,14 @@ async fn recent_events_pages_through_changes_with_a_cursor() {
 #[tokio::test]
 async fn search_text_finds_words_beyond_the_first_message_with_the_mirror() {
     let s = setup().await;
-    let conversations = s
-        .api
-        .send_json(Method::GET, "/conversations", &[("per_page", "2")], None)
-        .await
-        .unwrap();
-    let target = id(&conversations["conversations"][1]["id"]);
-    let me = s
-        .api
-        .send_json(Method::GET, "/me", &[], None)
-        .await
-        .unwrap();
-    s.api
-        .send_json(
-            Method::POST,
-            &format!("/conversations/{target}/reply"),
-            &[],
-            Some(
-                json!({"message_type": "comment", "type": "admin", "admin_id": id(&me["id"]),
-                        "body": "<p>Your flibbertigibbet replacement ships Monday</p>"}),
-            ),
-        )
-        .await
-        .unwrap();
+    let target = some_conversations(&s.api, 2).await.remove(1);
+    admin_reply(
+        &s.api,
+        &target,
+        "comment",
+        "<p>Your flibbertigibbet replacement ships Monday</p>",
+    )
+    .await;
     sync(&s.mirror, &s.api).await;
 
     let (is_error, found, _) = call(
