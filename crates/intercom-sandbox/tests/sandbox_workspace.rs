@@ -185,6 +185,9 @@ async fn unknown_routes_and_bad_bodies_get_intercom_errors() {
     let unknown = h.get("/no/such/route").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.code(), "not_found");
+    let wrong_method = h.call(Method::PATCH, "/contacts", Some(json!({}))).await;
+    assert_eq!(wrong_method.status, 404);
+    assert_eq!(wrong_method.code(), "not_found");
 
     let malformed = h
         .client

@@ -197,6 +197,8 @@ pub fn router(app: SharedApp) -> Router {
             get(control::get_faults).post(control::set_faults),
         )
         .fallback(unknown_route)
+        // Intercom answers a known path with an unsupported method like an unknown route.
+        .method_not_allowed_fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::middleware::intercom_layer,
