@@ -5,6 +5,7 @@
 //! hold data; the same `(scale, seed, now)` always yields the same workspace.
 
 mod articles;
+mod calendar;
 mod conversations;
 mod people;
 mod random;

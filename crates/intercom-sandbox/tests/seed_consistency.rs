@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::TimeZone;
 use intercom_sandbox::seed::{Scale, SeedData, generate};
 use serde_json::Value;
 
@@ -554,19 +555,47 @@ fn tickets_are_consistent() {
 
 #[test]
 fn recent_days_have_conversations() {
-    for scale in [Scale::Tiny, Scale::Small] {
-        let data = generate(scale, 3, NOW);
-        let today_start = NOW - NOW.rem_euclid(DAY);
-        for days_ago in 0..=7 {
-            let start = today_start - days_ago * DAY;
-            let end = if days_ago == 0 { NOW } else { start + DAY - 1 };
+    // "Today" is the workspace's local day; check summer time too (Dublin is UTC+1 then),
+    // including a moment just after local midnight.
+    let summer_late_evening = 1_751_583_000; // 2025-07-03 22:50 UTC = 23:50 in Dublin
+    let summer_after_midnight = summer_late_evening + 20 * 60; // 00:10 in Dublin
+    for (scale, now) in [
+        (Scale::Tiny, NOW),
+        (Scale::Small, NOW),
+        (Scale::Tiny, summer_late_evening),
+        (Scale::Tiny, summer_after_midnight),
+    ] {
+        let data = generate(scale, 3, now);
+        let zone: chrono_tz::Tz = data.time_zone.parse().expect("a real time zone");
+        let today = zone.timestamp_opt(now, 0).unwrap().date_naive();
+        for days_ago in 0..=7u64 {
+            let day = today - chrono::Days::new(days_ago);
+            let start = zone
+                .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+                .unwrap()
+                .timestamp();
+            let next = zone
+                .from_local_datetime(&(day + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap())
+                .unwrap()
+                .timestamp();
+            let end = if days_ago == 0 { now } else { next - 1 };
             let count = data
                 .conversations
                 .iter()
                 .filter(|c| (start..=end).contains(&int_of(c, "/created_at")))
                 .count();
-            assert!(count > 0, "{scale}: no conversations {days_ago} days ago");
+            assert!(
+                count > 0,
+                "{scale} at {now}: no conversations {days_ago} local days ago"
+            );
         }
+        let newest = data
+            .conversations
+            .iter()
+            .map(|c| int_of(c, "/created_at"))
+            .max()
+            .unwrap();
+        assert!(newest <= now, "nothing starts in the future");
         let oldest = data
             .conversations
             .iter()
@@ -574,7 +603,7 @@ fn recent_days_have_conversations() {
             .min()
             .unwrap();
         assert!(
-            NOW - oldest > 60 * DAY && NOW - oldest <= 90 * DAY,
+            now - oldest > 60 * DAY && now - oldest <= 91 * DAY,
             "{scale}: history spans about 90 days"
         );
     }

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::calendar;
 use super::people::{Activity, Customers, Directory};
 use super::random::{DAY, Gen, HOUR, IdSequence, MINUTE, object, paragraph};
 use super::statistics::compute_statistics;
@@ -144,39 +145,31 @@ impl<'a> Cast<'a> {
 }
 
 /// Spreads conversation start times over the last 90 days with a guaranteed share today and on
-/// each of the previous 7 days (UTC days), oldest first.
+/// each of the previous 7 days (local days of the workspace time zone), oldest first.
 fn creation_times(rng: &mut Gen, count: usize) -> Vec<i64> {
-    let now = rng.now;
-    let today_start = now - now.rem_euclid(DAY);
+    let days = calendar::recent_days(vocab::TIME_ZONE, rng.now, 90);
     let per_recent_day = (count / 50).max(1);
     let mut times = Vec::with_capacity(count);
     for index in 0..count {
-        let days_ago = if index < per_recent_day * 8 {
-            (index % 8) as i64
+        let day = if index < per_recent_day * 8 {
+            days[index % 8]
         } else {
             // Fewer conversations at weekends, as in a real B2B inbox.
             loop {
-                let day = rng.between(0, 89);
-                let weekday = ((today_start - day * DAY) / DAY + 4).rem_euclid(7);
-                if weekday < 5 || rng.chance(0.4) {
+                let day = days[rng.index(days.len())];
+                if !day.weekend || rng.chance(0.4) {
                     break day;
                 }
             }
         };
-        let day_start = today_start - days_ago * DAY;
-        let day_end = if days_ago == 0 {
-            now
-        } else {
-            day_start + DAY - 1
-        };
-        // Business hours are busier: two thirds land between 08:00 and 18:00.
+        // Business hours are busier: two thirds land between 08:00 and 18:00 local time.
         let at = if rng.chance(0.66) {
-            day_start + rng.between(8 * HOUR, 18 * HOUR)
+            day.start + rng.between(8 * HOUR, 18 * HOUR)
         } else {
-            day_start + rng.between(0, DAY - 1)
+            day.start + rng.between(0, DAY - 1)
         };
-        let at = if at > day_end {
-            rng.between(day_start, day_end)
+        let at = if at > day.end {
+            rng.between(day.start, day.end)
         } else {
             at
         };
