@@ -162,7 +162,11 @@ async fn handle(app: &SharedApp, req: Request, next: Next) -> Response {
     if !token_matches(&req, &app.token) {
         return ApiError::unauthorized().into_response();
     }
-    let decision = app.controls.lock().take_rate(app.now());
+    // Windows follow the real clock: clients compare `X-RateLimit-Reset` with their own time.
+    let decision = app
+        .controls
+        .lock()
+        .take_rate(chrono::Utc::now().timestamp());
     if let Some(decision) = decision
         && !decision.allowed
     {
