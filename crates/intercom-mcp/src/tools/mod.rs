@@ -15,10 +15,12 @@ pub mod realtime;
 // Analytics-and-bulk engineer: support_metrics, bulk_*.
 pub mod analytics;
 pub mod bulk;
+// Automations engineer: list_automations, test_automation, automation_log.
+pub mod automations;
 // registered by the tools engineer: pub mod tickets;
 // registered by the tools engineer: pub mod contacts;
 // registered by the tools engineer: pub mod companies;
-// registered by the tools engineer: pub mod articles;
+pub mod articles;
 
 /// Every domain's tools with the toolset they belong to. Adding a domain is
 /// one line here (plus its `pub mod` above).
@@ -30,9 +32,10 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Realtime, IntercomServer::realtime_tools()),
         (Toolset::Analytics, IntercomServer::analytics_tools()),
         (Toolset::Bulk, IntercomServer::bulk_tools()),
+        (Toolset::Automations, IntercomServer::automation_tools()),
         // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
         // registered by the tools engineer: (Toolset::Contacts, IntercomServer::contact_tools()),
         // registered by the tools engineer: (Toolset::Companies, IntercomServer::company_tools()),
-        // registered by the tools engineer: (Toolset::Articles, IntercomServer::article_tools()),
+        (Toolset::Articles, IntercomServer::article_tools()),
     ]
 }
