@@ -12,7 +12,12 @@ use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
 #[command(name = "intercom-mcp", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Log filter (tracing syntax, e.g. `info`, `intercom_mcp=debug`). Logs go to stderr.
-    #[arg(long, global = true, env = "INTERCOM_MCP_LOG", default_value = "info,rmcp=warn")]
+    #[arg(
+        long,
+        global = true,
+        env = "INTERCOM_MCP_LOG",
+        default_value = "info,rmcp=warn"
+    )]
     pub log: String,
 
     #[command(subcommand)]
@@ -162,6 +167,12 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// Also serve the MCP conformance suite's fixture tools, resources and prompts (for testing).
+    #[arg(
+        long = "conformance-fixtures",
+        env = "INTERCOM_MCP_CONFORMANCE_FIXTURES"
+    )]
+    pub conformance_fixtures: bool,
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,

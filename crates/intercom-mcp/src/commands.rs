@@ -82,6 +82,7 @@ fn build_server(
     upstream: &Upstream,
     selection: &SelectionArgs,
     token_from_request: bool,
+    conformance_fixtures: bool,
 ) -> anyhow::Result<IntercomServer> {
     let workspaces = Arc::new(Workspaces::new(
         upstream.settings.clone(),
@@ -91,6 +92,7 @@ fn build_server(
         selection: selection.selection(),
         workspaces,
         token_from_request,
+        conformance_fixtures,
     })
     .map_err(anyhow::Error::msg)
 }
@@ -103,7 +105,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              (or run with --sandbox to try the demo workspace)"
         );
     }
-    let server = build_server(&upstream, &args.selection, args.token_from_request)?;
+    let server = build_server(
+        &upstream,
+        &args.selection,
+        args.token_from_request,
+        args.conformance_fixtures,
+    )?;
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
     let server = match crate::mirror::commands::start_for_serve(&args.realtime, &upstream).await? {
         Some(realtime) => server.with_realtime(realtime),
@@ -210,7 +217,7 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         token: None,
         sandbox: None,
     };
-    let server = build_server(&upstream, &args.selection, false)?;
+    let server = build_server(&upstream, &args.selection, false, false)?;
     if args.json {
         let list: Vec<Value> = server
             .catalogue()
@@ -269,7 +276,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<bool> {
         // `call` runs any tool by name, whatever the default toolsets are.
         selection.toolsets = vec!["all".into()];
     }
-    let server = build_server(&upstream, &selection, false)?;
+    let server = build_server(&upstream, &selection, false, false)?;
     if server
         .catalogue()
         .iter()

@@ -6,6 +6,7 @@ pub mod args;
 pub mod cli;
 pub mod commands;
 pub mod dates;
+pub mod fixtures;
 pub mod inprocess;
 pub mod output;
 pub mod prompts;

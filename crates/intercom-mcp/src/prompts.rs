@@ -4,6 +4,8 @@ use rmcp::ErrorData;
 use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::Value;
 
+use crate::workspace_context::Workspace;
+
 fn arg(name: &str, description: &str, required: bool) -> PromptArgument {
     PromptArgument::new(name)
         .with_description(description)
@@ -37,6 +39,46 @@ pub fn list() -> Vec<Prompt> {
         )
         .with_title("Weekly report"),
     ]
+}
+
+/// Completion values for our prompts' arguments, filtered by `prefix`.
+pub async fn complete(
+    prompt: &str,
+    argument: &str,
+    prefix: &str,
+    workspace: Option<&Workspace>,
+) -> Vec<String> {
+    let lower = prefix.to_lowercase();
+    let candidates: Vec<String> = match (prompt, argument) {
+        ("weekly_report", "period") => [
+            "last_week",
+            "this_week",
+            "7d",
+            "30d",
+            "last_month",
+            "this_month",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        ("support_triage" | "weekly_report", "team") => match workspace {
+            Some(ws) => ws
+                .names()
+                .await
+                .map(|n| n.teams.into_iter().map(|(_, name)| name).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        },
+        ("support_triage", "limit") => ["5", "10", "20", "50"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    };
+    candidates
+        .into_iter()
+        .filter(|c| c.to_lowercase().starts_with(&lower))
+        .collect()
 }
 
 fn text_arg(arguments: Option<&JsonObject>, name: &str) -> Option<String> {

@@ -77,14 +77,20 @@ async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
     }))
 }
 
-/// Read a resource for `ws`.
-pub async fn read(ws: &Arc<Workspace>, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+/// What a resource URI names.
+pub enum Target {
+    Workspace,
+    Object {
+        kind: IdKind,
+        collection: String,
+        id: String,
+    },
+}
+
+/// Parse a resource URI; unknown ones are "not found", naming the URI.
+pub fn parse(uri: &str) -> Result<Target, ErrorData> {
     if uri == WORKSPACE_URI {
-        let body = workspace_json(ws).await.map_err(|e| to_error(uri, e))?;
-        let text = serde_json::to_string_pretty(&body).unwrap_or_default();
-        return Ok(ReadResourceResult::new(vec![
-            ResourceContents::text(text, uri).with_mime_type("application/json"),
-        ]));
+        return Ok(Target::Workspace);
     }
     let rest = uri.strip_prefix("intercom://").ok_or_else(|| {
         not_found(
@@ -116,6 +122,33 @@ pub async fn read(ws: &Arc<Workspace>, uri: &str) -> Result<ReadResourceResult, 
     let id = path_id(&id)
         .map_err(|e| not_found(uri, e.message))?
         .to_string();
+    Ok(Target::Object {
+        kind,
+        collection: collection.to_string(),
+        id,
+    })
+}
+
+/// Read a parsed resource for `ws`.
+pub async fn read(
+    ws: &Arc<Workspace>,
+    uri: &str,
+    target: Target,
+) -> Result<ReadResourceResult, ErrorData> {
+    let (kind, collection, id) = match target {
+        Target::Workspace => {
+            let body = workspace_json(ws).await.map_err(|e| to_error(uri, e))?;
+            let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+            return Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(text, uri).with_mime_type("application/json"),
+            ]));
+        }
+        Target::Object {
+            kind,
+            collection,
+            id,
+        } => (kind, collection, id),
+    };
     let text = match kind {
         IdKind::Conversation => load_conversation(ws, &id, Detail::Summary, 100)
             .await

@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
+#[allow(deprecated)]
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
-    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -17,7 +19,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use crate::output::ToolError;
 use crate::toolsets::{Selection, Toolset};
 use crate::workspace_context::{Workspace, Workspaces};
-use crate::{prompts, resources, tools};
+use crate::{fixtures, prompts, resources, tools};
 
 pub const SERVER_NAME: &str = "intercom-mcp";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -40,8 +42,11 @@ struct Shared {
     catalogue: Vec<CatalogueEntry>,
     workspaces: Arc<Workspaces>,
     token_from_request: bool,
+    conformance_fixtures: bool,
     /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
     realtime: std::sync::OnceLock<Arc<crate::mirror::live::Realtime>>,
+    /// Automations engineer: the rules engine, set by `serve --automations FILE`.
+    automations: std::sync::OnceLock<Arc<crate::automations::Engine>>,
 }
 
 /// The server. Cheap to clone: every session shares one catalogue and one
@@ -67,12 +72,18 @@ pub struct ServerOptions {
     pub workspaces: Arc<Workspaces>,
     /// Use each HTTP client's bearer token as its Intercom token.
     pub token_from_request: bool,
+    /// Also serve the MCP conformance suite's fixtures (testing only).
+    pub conformance_fixtures: bool,
 }
 
 impl IntercomServer {
     pub fn new(options: ServerOptions) -> Result<Self, String> {
-        let toolsets = options.selection.toolsets()?;
-        let registry = tools::registry();
+        let mut toolsets = options.selection.toolsets()?;
+        let mut registry = tools::registry();
+        if options.conformance_fixtures {
+            toolsets.insert(Toolset::Fixtures);
+            registry.push((Toolset::Fixtures, fixtures::tools()));
+        }
         let unknown = options.selection.unknown_tools(
             registry
                 .iter()
@@ -105,7 +116,9 @@ impl IntercomServer {
                 catalogue,
                 workspaces: options.workspaces,
                 token_from_request: options.token_from_request,
+                conformance_fixtures: options.conformance_fixtures,
                 realtime: std::sync::OnceLock::new(),
+                automations: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -127,6 +140,17 @@ impl IntercomServer {
     pub fn with_realtime(self, realtime: Arc<crate::mirror::live::Realtime>) -> Self {
         let _ = self.shared.realtime.set(realtime);
         self
+    }
+
+    /// Automations engineer: attach the rules engine (for the `automations` tools).
+    pub fn with_automations(self, engine: Arc<crate::automations::Engine>) -> Self {
+        let _ = self.shared.automations.set(engine);
+        self
+    }
+
+    /// The rules engine, when `--automations` is on.
+    pub fn automations(&self) -> Option<&Arc<crate::automations::Engine>> {
+        self.shared.automations.get()
     }
 
     /// The real-time side, when the mirror is on.
@@ -175,7 +199,18 @@ impl ServerHandler for IntercomServer {
             .enable_tools()
             .enable_resources()
             .enable_prompts()
+            .enable_completions()
             .build();
+        // Conformance fixtures exercise logging and subscriptions.
+        if self.shared.conformance_fixtures {
+            #[allow(deprecated)]
+            {
+                capabilities.logging = Some(Default::default());
+            }
+            if let Some(resources) = capabilities.resources.as_mut() {
+                resources.subscribe = Some(true);
+            }
+        }
         // Real time: resource updates need the mirror's change feed.
         if self.realtime().is_some()
             && let Some(resources) = capabilities.resources.as_mut()
@@ -222,11 +257,18 @@ impl ServerHandler for IntercomServer {
                 None,
             ));
         }
-        let workspace = match self.workspace_for(&context).await {
-            Ok(ws) => ws,
-            Err(err) => return Ok(error_result(err)),
-        };
-        context.extensions.insert(workspace);
+        let needs_workspace = self
+            .shared
+            .catalogue
+            .iter()
+            .any(|e| e.tool.name == request.name && e.toolset != Toolset::Fixtures);
+        if needs_workspace {
+            let workspace = match self.workspace_for(&context).await {
+                Ok(ws) => ws,
+                Err(err) => return Ok(error_result(err)),
+            };
+            context.extensions.insert(workspace);
+        }
         let name = request.name.clone();
         let started = std::time::Instant::now();
         let result = self
@@ -243,9 +285,11 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(
-            resources::static_resources(),
-        ))
+        let mut list = resources::static_resources();
+        if self.shared.conformance_fixtures {
+            list.extend(fixtures::resources());
+        }
+        Ok(ListResourcesResult::with_all_items(list))
     }
 
     async fn list_resource_templates(
@@ -253,9 +297,11 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Ok(ListResourceTemplatesResult::with_all_items(
-            resources::templates(),
-        ))
+        let mut list = resources::templates();
+        if self.shared.conformance_fixtures {
+            list.extend(fixtures::templates());
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(list))
     }
 
     async fn read_resource(
@@ -263,11 +309,17 @@ impl ServerHandler for IntercomServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        if self.shared.conformance_fixtures
+            && let Some(result) = fixtures::read(&request.uri)
+        {
+            return Ok(result.into());
+        }
+        let target = resources::parse(&request.uri)?;
         let workspace = self
             .workspace_for(&context)
             .await
             .map_err(|e| ErrorData::internal_error(e.message, None))?;
-        resources::read(&workspace, &request.uri)
+        resources::read(&workspace, &request.uri, target)
             .await
             .map(Into::into)
     }
@@ -279,6 +331,8 @@ impl ServerHandler for IntercomServer {
     ) -> Option<rmcp::model::SubscriptionFilter> {
         self.realtime()
             .map(|rt| rt.accepted_subscription_filter(requested))
+            // Conformance fixtures: acknowledge, then hold the stream open.
+            .or_else(|| self.shared.conformance_fixtures.then(|| requested.clone()))
     }
 
     async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
@@ -297,6 +351,9 @@ impl ServerHandler for IntercomServer {
         request: rmcp::model::SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        if self.shared.conformance_fixtures && request.uri.starts_with(fixtures::URI_PREFIX) {
+            return Ok(());
+        }
         match self.realtime() {
             Some(rt) => rt.subscribe(&request.uri, &context.peer),
             None => Err(ErrorData::invalid_request(
@@ -323,7 +380,11 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        Ok(ListPromptsResult::with_all_items(prompts::list()))
+        let mut list = prompts::list();
+        if self.shared.conformance_fixtures {
+            list.extend(fixtures::prompts());
+        }
+        Ok(ListPromptsResult::with_all_items(list))
     }
 
     async fn get_prompt(
@@ -331,6 +392,69 @@ impl ServerHandler for IntercomServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        if self.shared.conformance_fixtures
+            && let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref())
+        {
+            return Ok(result.into());
+        }
         prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let prefix = request.argument.value.as_str();
+        let values = match &request.r#ref {
+            Reference::Prompt(prompt) => {
+                let fixture = self
+                    .shared
+                    .conformance_fixtures
+                    .then(|| fixtures::complete(&prompt.name, &request.argument.name, prefix))
+                    .flatten();
+                match fixture {
+                    Some(values) => values,
+                    None => {
+                        // Team names need the workspace; other arguments do not.
+                        let workspace = self.workspace_for(&context).await.ok();
+                        prompts::complete(
+                            &prompt.name,
+                            &request.argument.name,
+                            prefix,
+                            workspace.as_deref(),
+                        )
+                        .await
+                    }
+                }
+            }
+            _ => Vec::new(),
+        };
+        let info = CompletionInfo::with_all_values(
+            values
+                .into_iter()
+                .take(CompletionInfo::MAX_VALUES)
+                .collect(),
+        )
+        .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(CompleteResult::new(info))
+    }
+
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        // Only the conformance fixtures declare logging; they log at info regardless.
+        if self.shared.conformance_fixtures {
+            Ok(())
+        } else {
+            Err(ErrorData::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                "logging/setLevel: this server does not send log messages",
+                None,
+            ))
+        }
     }
 }

@@ -23,6 +23,8 @@ pub enum Toolset {
     Bulk,
     Analytics,
     Automations,
+    /// The MCP conformance suite's fixtures; only with `--conformance-fixtures`.
+    Fixtures,
 }
 
 impl Toolset {
@@ -62,6 +64,7 @@ impl Toolset {
             Toolset::Bulk => "bulk",
             Toolset::Analytics => "analytics",
             Toolset::Automations => "automations",
+            Toolset::Fixtures => "fixtures",
         }
     }
 }

@@ -202,6 +202,7 @@ fn toolsets_and_allow_list_select_and_order_deterministically() {
             None,
         )),
         token_from_request: false,
+        conformance_fixtures: false,
     })
     .unwrap_err();
     assert!(err.contains("no_such_tool"), "{err}");

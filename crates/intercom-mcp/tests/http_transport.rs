@@ -58,6 +58,7 @@ async fn start(options: HttpOptions, default_token: Token) -> Running {
                 settings, None,
             )),
             token_from_request: true,
+            conformance_fixtures: false,
         })
         .unwrap();
     }

@@ -1,0 +1,109 @@
+//! `--conformance-fixtures` adds the conformance suite's fixtures, and only
+//! then; completion works for our own prompts either way.
+
+mod common;
+
+use std::sync::Arc;
+
+use intercom_mcp::inprocess::InProcessClient;
+use intercom_mcp::server::{IntercomServer, ServerOptions};
+use intercom_mcp::workspace_context::{ApiSettings, Workspaces};
+use rmcp::model::{
+    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
+    Reference,
+};
+use serde_json::json;
+
+fn server(fixtures: bool) -> IntercomServer {
+    IntercomServer::new(ServerOptions {
+        selection: common::all_tools(),
+        workspaces: Arc::new(Workspaces::new(ApiSettings::default(), None)),
+        token_from_request: false,
+        conformance_fixtures: fixtures,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn fixtures_appear_only_when_asked_for() {
+    let plain = server(false);
+    assert!(plain.tools().iter().all(|t| !t.name.starts_with("test_")));
+    let with = server(true);
+    let names: Vec<String> = with.tools().iter().map(|t| t.name.to_string()).collect();
+    for fixture in [
+        "test_simple_text",
+        "test_image_content",
+        "test_tool_with_progress",
+        "json_schema_2020_12_tool",
+    ] {
+        assert!(
+            names.contains(&fixture.to_string()),
+            "{fixture} in {names:?}"
+        );
+    }
+    assert_eq!(with.tools().len(), plain.tools().len() + 13);
+
+    let client = InProcessClient::connect(with).await.unwrap();
+    let out = client.call("test_simple_text", json!({})).await.unwrap();
+    assert_eq!(
+        common::text(&out),
+        "This is a simple text response for testing."
+    );
+    let out = client.call("test_error_handling", json!({})).await.unwrap();
+    assert_eq!(out.is_error, Some(true));
+    let read = client
+        .peer()
+        .read_resource(ReadResourceRequestParams::new("test://template/42/data"))
+        .await
+        .unwrap();
+    assert!(
+        serde_json::to_string(&read)
+            .unwrap()
+            .contains("Data for ID: 42")
+    );
+    let prompt = client
+        .peer()
+        .get_prompt(
+            GetPromptRequestParams::new("test_prompt_with_arguments").with_arguments(
+                json!({"arg1": "a", "arg2": "b"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(
+        serde_json::to_string(&prompt)
+            .unwrap()
+            .contains("arg1='a', arg2='b'")
+    );
+    client.close().await;
+
+    let client = InProcessClient::connect(server(false)).await.unwrap();
+    let missing = client
+        .peer()
+        .read_resource(ReadResourceRequestParams::new("test://static-text"))
+        .await;
+    let err = format!("{:?}", missing.unwrap_err());
+    assert!(
+        err.contains("test://static-text"),
+        "not found, naming the URI: {err}"
+    );
+    client.close().await;
+}
+
+#[tokio::test]
+async fn prompt_arguments_complete() {
+    let client = InProcessClient::connect(server(false)).await.unwrap();
+    let result = client
+        .peer()
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("weekly_report"),
+            ArgumentInfo::new("period", "last"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(result.completion.values, vec!["last_week", "last_month"]);
+    client.close().await;
+}
