@@ -50,6 +50,7 @@ fn is_contact_author(part: &Value) -> bool {
 fn statistics_agree_with_parts() {
     let data = small();
     let mut checked_reopens = 0;
+    let mut admin_reopens = 0;
     let mut checked_replies = 0;
     for conversation in &data.conversations {
         let id = str_of(conversation, "/id");
@@ -132,6 +133,15 @@ fn statistics_agree_with_parts() {
         }
         assert_eq!(int_of(stats, "/count_reopens"), reopens, "{id}");
         checked_reopens += reopens;
+        for (index, part) in parts.iter().enumerate() {
+            if part["part_type"] == "open" {
+                assert!(
+                    index > 0 && parts[index - 1]["state"] == "closed",
+                    "{id}: open follows a close"
+                );
+                admin_reopens += 1;
+            }
+        }
 
         let assignments = parts
             .iter()
@@ -146,6 +156,10 @@ fn statistics_agree_with_parts() {
     assert!(
         checked_replies > 1_000,
         "most conversations have an admin reply, got {checked_replies}"
+    );
+    assert!(
+        admin_reopens > 5,
+        "teammates reopen some conversations: {admin_reopens}"
     );
     assert!(
         checked_reopens > 10,

@@ -604,11 +604,25 @@ fn build(
                         rng,
                     );
                     let closed = thread.close(after, rng, closer);
-                    // Some customers come back after a close; the conversation reopens.
-                    if closed && !long && rng.chance(0.12) {
-                        let text = rng.text(vocab::GENERIC_USER_REPLIES);
+                    // Some conversations reopen: the customer writes again, or a teammate
+                    // reopens it to follow up.
+                    if closed && !long && rng.chance(0.14) {
                         let after = rng.between(HOUR, 3 * DAY);
-                        if thread.comment(after, rng, Actor::Contact, text) {
+                        let reopened = if rng.chance(0.65) {
+                            let text = rng.text(vocab::GENERIC_USER_REPLIES);
+                            thread.comment(after, rng, Actor::Contact, text)
+                        } else {
+                            thread.push(
+                                after,
+                                rng,
+                                "open",
+                                Actor::Admin(closer),
+                                None,
+                                None,
+                                "open",
+                            )
+                        };
+                        if reopened {
                             let text = rng.text(vocab::GENERIC_ADMIN_REPLIES);
                             if thread.comment(admin_delay(rng), rng, Actor::Admin(closer), text) {
                                 thread.close(rng.between(MINUTE, HOUR), rng, closer);
