@@ -235,3 +235,32 @@ async fn search_text_finds_words_beyond_the_first_message_with_the_mirror() {
     assert_eq!(none["conversations"], json!([]));
     drop(s.sandbox);
 }
+
+#[tokio::test]
+async fn get_conversation_reads_a_fresh_mirror_and_says_so() {
+    let s = setup().await;
+    let target = some_conversations(&s.api, 3).await.remove(2);
+    let args = json!({"id": target, "max_messages": 500});
+    let (is_error, from_mirror, _) = call(&s.with_mirror, "get_conversation", args.clone()).await;
+    assert!(!is_error, "{from_mirror}");
+    assert_eq!(from_mirror["source"], "mirror");
+    assert!(from_mirror["mirror_age_seconds"].as_i64().unwrap() < 60);
+    let (_, from_api, _) = call(&s.without_mirror, "get_conversation", args).await;
+    assert_eq!(from_api["source"], "api");
+    assert!(from_api.get("mirror_age_seconds").is_none());
+    // Same conversation either way.
+    for field in [
+        "id",
+        "state",
+        "created_at",
+        "assignee",
+        "team",
+        "tags",
+        "contacts",
+    ] {
+        assert_eq!(from_mirror[field], from_api[field], "{field}");
+    }
+    let count = from_api["message_count"].as_u64().unwrap();
+    assert!(count > 0);
+    assert_eq!(from_mirror["message_count"], count);
+}

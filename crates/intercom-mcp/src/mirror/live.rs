@@ -27,6 +27,11 @@ const SUBSCRIBABLE: [ObjectKind; 3] = [
     ObjectKind::Contact,
 ];
 
+/// Mirror reads are served while the last sync is this recent (seconds), with webhooks on…
+const FRESH_WITH_WEBHOOKS: i64 = 15 * 60;
+/// …and without them.
+const FRESH_WITHOUT_WEBHOOKS: i64 = 60;
+
 /// `intercom://conversations/123` → (Conversation, "123"), for subscribable kinds only.
 pub fn parse_resource_uri(uri: &str) -> Option<(ObjectKind, &str)> {
     let rest = uri.strip_prefix("intercom://")?;
@@ -163,6 +168,31 @@ impl Realtime {
                 }
             }
         })
+    }
+
+    /// The mirror's copy of an object, with its age in seconds, when it is fresh enough to
+    /// answer a read instead of the API: the kind's last completed sync is at most 15 minutes
+    /// old while webhooks keep the mirror current in between, or at most 60 s old without them.
+    pub async fn fresh_copy(&self, kind: ObjectKind, id: &str) -> Option<(serde_json::Value, i64)> {
+        let limit = if self.webhooks_enabled() {
+            FRESH_WITH_WEBHOOKS
+        } else {
+            FRESH_WITHOUT_WEBHOOKS
+        };
+        let checkpoint = self.mirror.run(move |s| s.checkpoint(kind)).await.ok()??;
+        let synced_age = now_unix() - checkpoint.last_completed_at?;
+        if synced_age > limit {
+            return None;
+        }
+        let stored = self.mirror.get(kind, id).await.ok()??;
+        let age = self
+            .mirror
+            .age_seconds(kind)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(synced_age);
+        Some((stored.raw, age))
     }
 
     /// `resources/subscribe` (2025-11-25).

@@ -34,6 +34,9 @@ pub struct Participant {
 pub struct ConversationView {
     /// Conversation id.
     pub id: String,
+    /// Where the data came from: `api`, or `mirror` with `mirror_age_seconds` (real time).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::mirror::DataSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `open`, `closed` or `snoozed`.
@@ -282,6 +285,7 @@ pub fn conversation_view(
             .map(|v| id_string(Some(v)))
             .filter(|s| !s.is_empty()),
         id,
+        source: None,
     }
 }
 
@@ -1057,7 +1061,20 @@ impl IntercomServer {
         let detail = args.detail.unwrap_or_default();
         let default = if detail == Detail::Full { 200 } else { 60 };
         let max = args.max_messages.unwrap_or(default).clamp(2, 500) as usize;
-        Ok(Json(load_conversation(&ws, &args.id, detail, max).await?))
+        // Real time: a fresh mirror answers without an API call.
+        if let Some(realtime) = self.realtime()
+            && let Some((raw, age)) = realtime
+                .fresh_copy(crate::mirror::ObjectKind::Conversation, &path_id(&args.id)?)
+                .await
+        {
+            let names = ws.names().await?;
+            let mut view = conversation_view(&raw, &names, &ws, detail, max);
+            view.source = Some(crate::mirror::DataSource::mirror(Some(age)));
+            return Ok(Json(view));
+        }
+        let mut view = load_conversation(&ws, &args.id, detail, max).await?;
+        view.source = Some(crate::mirror::DataSource::api());
+        Ok(Json(view))
     }
 
     #[tool(
