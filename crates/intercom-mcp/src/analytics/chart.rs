@@ -44,7 +44,7 @@ fn draw(report: &MetricsReport, rgb: &mut [u8]) -> Result<(), Box<dyn std::error
             .map(|d| d.date[5..].to_string())
             .unwrap_or_default()
     };
-    let step = n.div_ceil(12).max(1);
+    let step = n.div_ceil(10).max(1);
 
     let max_volume = days
         .iter()
@@ -148,7 +148,14 @@ fn day_chart<'a, 'b>(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.min(12))
+        .x_labels(n + 1)
+        .y_label_formatter(&|y| {
+            if y_max >= 10.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.1}")
+            }
+        })
         .x_label_formatter(&|x| {
             let i = x.round();
             if i >= 0.0 && (i as usize).is_multiple_of(step) {

@@ -157,17 +157,17 @@ pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directo
     })
 }
 
-/// Pages one search endpoint, calling `each` for every object, reporting progress per page.
-async fn search_all(
+/// Pages a search endpoint (`/conversations/search`, `/contacts/search`, ...), handing
+/// each page's objects and the total to `on_page`, which returns false to stop early.
+/// The list sits under `list_key`, or `data` (contacts search answers that way).
+pub async fn search_pages<E: From<intercom_api::Error>>(
     client: &Client,
     path: &str,
     list_key: &str,
     query: &SearchQuery,
-    progress: ProgressFn<'_>,
-    mut each: impl FnMut(&Value),
-) -> intercom_api::Result<u64> {
+    mut on_page: impl FnMut(&[Value], Option<u64>) -> Result<bool, E>,
+) -> Result<(), E> {
     let mut cursor: Option<String> = None;
-    let mut seen = 0u64;
     loop {
         let mut pagination = json!({"per_page": 150});
         if let Some(c) = &cursor {
@@ -179,23 +179,42 @@ async fn search_all(
             .await?;
         let items = page
             .get(list_key)
+            .or_else(|| page.get("data"))
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        for item in items {
-            each(item);
-        }
-        seen += items.len() as u64;
         let total = page.get("total_count").and_then(Value::as_u64);
-        progress(seen, total, format!("read {seen} {list_key} from the API"));
+        if !on_page(items, total)? {
+            return Ok(());
+        }
         cursor = page
             .pointer("/pages/next/starting_after")
             .and_then(Value::as_str)
             .map(str::to_string);
         if cursor.is_none() || items.is_empty() {
-            return Ok(seen);
+            return Ok(());
         }
     }
+}
+
+/// Pages one search to the end, calling `each` per object and reporting progress per page.
+async fn search_all(
+    client: &Client,
+    path: &str,
+    list_key: &str,
+    query: &SearchQuery,
+    progress: ProgressFn<'_>,
+    mut each: impl FnMut(&Value),
+) -> intercom_api::Result<u64> {
+    let mut seen = 0u64;
+    search_pages(client, path, list_key, query, |items, total| {
+        items.iter().for_each(&mut each);
+        seen += items.len() as u64;
+        progress(seen, total, format!("read {seen} {list_key} from the API"));
+        Ok::<_, intercom_api::Error>(true)
+    })
+    .await?;
+    Ok(seen)
 }
 
 /// Facts from the API: the same population as [`load_from_mirror`], found with

@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 
-use intercom_api::{Client, Method, SearchQuery};
-use serde_json::{Value, json};
+use intercom_api::{Client, SearchQuery};
+use serde_json::Value;
 
 use super::BulkError;
 use super::store::NewItem;
+use crate::analytics::source::search_pages;
 use crate::mirror::columns::id_string;
 
 /// The kind of object targeted.
@@ -242,46 +243,22 @@ async fn search_ids(
     cap: usize,
 ) -> Result<Vec<String>, BulkError> {
     let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut pagination = json!({"per_page": 150});
-        if let Some(c) = &cursor {
-            pagination["starting_after"] = json!(c);
+    let too_many = |count: String| {
+        BulkError::Invalid(format!(
+            "the query matches {count} {list_key}, more than the cap of {cap} per call: narrow \
+             it (the operator can raise the cap with --bulk-max-items / INTERCOM_MCP_BULK_MAX_ITEMS)"
+        ))
+    };
+    search_pages(client, path, list_key, query, |items, total| {
+        if let Some(total) = total.filter(|t| *t as usize > cap) {
+            return Err(too_many(total.to_string()));
         }
-        let page = client
-            .send_json(
-                Method::POST,
-                path,
-                &[],
-                Some(json!({"query": query.to_json(), "pagination": pagination})),
-            )
-            .await?;
-        let total = page.get("total_count").and_then(Value::as_u64);
-        if let Some(total) = total
-            && total as usize > cap
-        {
-            return Err(BulkError::Invalid(format!(
-                "the query matches {total} {list_key}, more than the cap of {cap} per call: narrow \
-                 it (the operator can raise the cap with --bulk-max-items / INTERCOM_MCP_BULK_MAX_ITEMS)"
-            )));
-        }
-        let items = page
-            .get(list_key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         ids.extend(items.iter().filter_map(|o| o.get("id").and_then(id_string)));
         if ids.len() > cap {
-            return Err(BulkError::Invalid(format!(
-                "the query matches more than {cap} {list_key}, the cap per call: narrow it"
-            )));
+            return Err(too_many(format!("more than {cap}")));
         }
-        cursor = page
-            .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if cursor.is_none() || items.is_empty() {
-            return Ok(ids);
-        }
-    }
+        Ok(true)
+    })
+    .await?;
+    Ok(ids)
 }

@@ -1,0 +1,322 @@
+//! The bulk tools over MCP against the sandbox: a dry run by default that lists
+//! the exact targets and changes nothing, the cap refusal, a real run with one
+//! progress notification per item, and the job report read back.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{all_tools, id_of, server_for, text};
+use intercom_api::{Client, ClientConfig, Method};
+use intercom_mcp::mirror::Mirror;
+use intercom_mcp::mirror::live::Realtime;
+use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, NumberOrString, ProgressNotificationParam,
+    ProgressToken, RequestMetaObject,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+#[derive(Clone, Default)]
+struct ProgressCounter {
+    seen: Arc<AtomicUsize>,
+}
+
+impl ClientHandler for ProgressCounter {
+    async fn on_progress(
+        &self,
+        _params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.seen.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Bench {
+    sandbox: Sandbox,
+    api: Client,
+    client: RunningService<RoleClient, ProgressCounter>,
+    progress: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Bench {
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Tiny,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = Mirror::open_sqlite(&dir.path().join("mirror.sqlite3")).unwrap();
+    let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools())
+        .with_realtime(Realtime::start(mirror, None));
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let handler = ProgressCounter::default();
+    let progress = handler.seen.clone();
+    let client = handler.serve(client_io).await.unwrap();
+    let api = Client::new(
+        ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    Bench {
+        sandbox,
+        api,
+        client,
+        progress,
+        _dir: dir,
+    }
+}
+
+impl Bench {
+    async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(arguments) = args else {
+            panic!("arguments must be an object")
+        };
+        let mut params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
+        params.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(
+            NumberOrString::Number(7),
+        )));
+        self.client.call_tool(params).await.unwrap()
+    }
+
+    async fn ok(&self, tool: &str, args: Value) -> Value {
+        let result = self.call(tool, args.clone()).await;
+        assert_ne!(
+            result.is_error,
+            Some(true),
+            "{tool} {args}: {}",
+            text(&result)
+        );
+        result.structured_content.clone().unwrap()
+    }
+
+    async fn contacts(&self, n: usize) -> Vec<Value> {
+        let page = self
+            .api
+            .send_json(Method::GET, "/contacts", &[], None)
+            .await
+            .unwrap();
+        page["data"].as_array().unwrap()[..n].to_vec()
+    }
+
+    async fn conversation(&self, id: &str) -> Value {
+        self.api
+            .send_json(Method::GET, &format!("/conversations/{id}"), &[], None)
+            .await
+            .unwrap()
+    }
+
+    async fn contact(&self, id: &str) -> Value {
+        self.api
+            .send_json(Method::GET, &format!("/contacts/{id}"), &[], None)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_by_default_then_run_with_progress_and_report() {
+    let bench = start().await;
+    let contacts = bench.contacts(4).await;
+    let ids: Vec<String> = contacts[..2].iter().map(|c| id_of(&c["id"])).collect();
+    let emails: Vec<String> = contacts[2..]
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().to_string())
+        .collect();
+    let args = json!({
+        "contact_ids": ids,
+        "emails": [emails[0], emails[1], "nobody@nowhere.invalid"],
+        "attributes": {"custom_attributes": {"bulk_tool": "yes"}},
+    });
+
+    // Default: a dry run naming every target, and nothing written.
+    let dry = bench.ok("bulk_update_contacts", args.clone()).await;
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["count"], 4, "{dry}");
+    let listed: Vec<String> = dry["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    let all_ids: Vec<String> = contacts.iter().map(|c| id_of(&c["id"])).collect();
+    assert_eq!(listed, all_ids);
+    assert_eq!(dry["skipped"][0]["label"], "nobody@nowhere.invalid");
+    for id in &all_ids {
+        assert_ne!(
+            bench.contact(id).await["custom_attributes"]["bulk_tool"],
+            "yes"
+        );
+    }
+
+    // Over the cap: refused with the reason.
+    let mut capped = args.clone();
+    capped["max_items"] = json!(3);
+    capped["dry_run"] = json!(false);
+    let refused = bench.call("bulk_update_contacts", capped).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("cap of 3"), "{}", text(&refused));
+
+    // The run: every contact updated, one progress notification per item.
+    let mut run = args.clone();
+    run["dry_run"] = json!(false);
+    bench.progress.store(0, Ordering::SeqCst);
+    let done = bench.ok("bulk_update_contacts", run).await;
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(done["job"]["state"], "completed");
+    assert_eq!(
+        (done["job"]["ok"].as_u64(), done["job"]["failed"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let failed: Vec<&Value> = done["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .collect();
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("nobody@nowhere.invalid")
+    );
+    for id in &all_ids {
+        assert_eq!(
+            bench.contact(id).await["custom_attributes"]["bulk_tool"],
+            "yes",
+            "contact {id}"
+        );
+    }
+    for _ in 0..50 {
+        if bench.progress.load(Ordering::SeqCst) >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(bench.progress.load(Ordering::SeqCst), 4);
+
+    // The job is kept: its report reads back, and it cannot be run twice.
+    let job_id = done["job"]["id"].as_str().unwrap().to_string();
+    let status = bench.ok("bulk_job_status", json!({"job_id": job_id})).await;
+    assert_eq!(status["jobs"][0]["ok"], 4);
+    assert_eq!(status["items"].as_array().unwrap().len(), 5);
+    let listed = bench.ok("bulk_job_status", json!({})).await;
+    assert!(
+        listed["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["id"] == job_id.as_str())
+    );
+    let again = bench
+        .call(
+            "bulk_update_contacts",
+            json!({"resume_job": job_id, "dry_run": false}),
+        )
+        .await;
+    assert!(
+        text(&again).contains("already completed"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_and_manage_conversations_by_query() {
+    let bench = start().await;
+    let open = bench
+        .api
+        .send_json(
+            Method::POST,
+            "/conversations/search",
+            &[],
+            Some(json!({"query": {"field": "state", "operator": "=", "value": "open"}, "pagination": {"per_page": 150}})),
+        )
+        .await
+        .unwrap();
+    let open_ids: Vec<String> = open["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| id_of(&c["id"]))
+        .collect();
+    assert!(open_ids.len() >= 2);
+    let picked = &open_ids[..2];
+
+    let tagged = bench
+        .ok(
+            "bulk_tag",
+            json!({"object": "conversations", "tag": "bulk-test", "ids": picked, "dry_run": false}),
+        )
+        .await;
+    assert_eq!(tagged["job"]["ok"], 2, "{tagged}");
+    for id in picked {
+        let c = bench.conversation(id).await;
+        let names: Vec<&str> = c["tags"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert!(names.contains(&"bulk-test"), "conversation {id}: {names:?}");
+    }
+
+    // Snooze exactly the tagged ones, chosen by a query on the tag.
+    let tag_id = bench
+        .api
+        .list_tags()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name.as_deref() == Some("bulk-test"))
+        .and_then(|t| t.id)
+        .unwrap();
+    let query = json!({"field": "tag_ids", "operator": "IN", "value": [tag_id]});
+    let dry = bench
+        .ok(
+            "bulk_manage_conversations",
+            json!({"action": "snooze", "snoozed_until": "2099-01-01", "query": query}),
+        )
+        .await;
+    let mut targets: Vec<String> = dry["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    targets.sort();
+    let mut expected = picked.to_vec();
+    expected.sort();
+    assert_eq!(targets, expected);
+    let done = bench
+        .ok(
+            "bulk_manage_conversations",
+            json!({"action": "snooze", "snoozed_until": "2099-01-01", "query": query, "dry_run": false}),
+        )
+        .await;
+    assert_eq!(done["job"]["ok"], 2, "{done}");
+    for id in picked {
+        let c = bench.conversation(id).await;
+        assert_eq!(c["state"], "snoozed", "conversation {id}");
+    }
+    let bad = bench
+        .call(
+            "bulk_manage_conversations",
+            json!({"action": "explode", "conversation_ids": picked}),
+        )
+        .await;
+    assert!(text(&bad).contains("close, assign, unassign or snooze"));
+}
