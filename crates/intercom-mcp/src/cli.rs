@@ -46,6 +46,8 @@ pub enum Command {
     Metrics(crate::analytics::cli::MetricsArgs),
     /// Bulk jobs: update contacts, tag, manage conversations (CSV/JSONL input, resumable). [bulk]
     Bulk(crate::bulk::cli::BulkArgs),
+    /// Automation rules: check a rules file, list its rules, test one, read the run log. [automations]
+    Automations(crate::automations::cli::AutomationsArgs),
 }
 
 /// How to reach Intercom.
@@ -179,6 +181,9 @@ pub struct ServeArgs {
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
     pub realtime: crate::mirror::commands::RealtimeServeArgs,
+    /// Automations: --automations FILE.
+    #[command(flatten)]
+    pub automations: crate::automations::cli::AutomationsServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

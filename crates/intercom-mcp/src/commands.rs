@@ -116,6 +116,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(realtime) => server.with_realtime(realtime),
         None => server,
     };
+    // Automations: --automations FILE; an invalid rules file stops the server here.
+    let server =
+        crate::automations::cli::start_for_serve(&args.automations, server, &upstream).await?;
     tracing::info!(tools = server.catalogue().len(), transport = ?args.transport, "intercom-mcp starting");
     match args.transport {
         TransportKind::Stdio => {

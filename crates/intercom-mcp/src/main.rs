@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
         Command::Export(args) => intercom_mcp::mirror::commands::export_command(args).map(|()| true),
         Command::Metrics(args) => intercom_mcp::analytics::cli::run(args).await.map(|()| true),
         Command::Bulk(args) => intercom_mcp::bulk::cli::run(args).await,
+        Command::Automations(args) => intercom_mcp::automations::cli::run(args).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

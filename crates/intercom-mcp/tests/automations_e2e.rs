@@ -394,8 +394,11 @@ actions = [{ add_tag = "seen" }, { note = "tagged" }]
         .unwrap();
     assert!(claims[0].is_some());
     h.restart(None).await;
-    let ghost_runs = h.runs_of("tag-all", "424242");
-    assert_eq!(ghost_runs[0].status, RunStatus::Interrupted);
+    h.until(
+        "the restarted engine to close out the interrupted run",
+        |h| h.runs_of("tag-all", "424242")[0].status == RunStatus::Interrupted,
+    )
+    .await;
     assert!(
         h.engine.handle(ghost).await.is_empty(),
         "an interrupted run is not run again"

@@ -94,7 +94,11 @@ fn test(t: &ConditionTest, ctx: &EventContext, dir: &Directory) -> (bool, String
                     states.push(s.to_lowercase());
                 }
             }
-            if let Some(open) = obj.get("open").and_then(Value::as_bool) {
+            // A conversation's `state` says it all (a snoozed one is also `open: true`);
+            // tickets have no `state` string, so their `open` flag answers open/closed.
+            if states[0].is_empty()
+                && let Some(open) = obj.get("open").and_then(Value::as_bool)
+            {
                 states.push(if open { "open" } else { "closed" }.to_string());
             }
             states.retain(|s| !s.is_empty());
@@ -399,6 +403,58 @@ mod tests {
             TOPIC,
         );
         assert!(!evaluate(&r, &ctx(conv(), TOPIC, monday_0830_utc), &d, true).0);
+    }
+
+    #[test]
+    fn snoozed_is_not_open_but_tickets_use_their_open_flag() {
+        let d = dir();
+        let snoozed = ctx(
+            json!({"id": "1", "state": "snoozed", "open": true}),
+            TOPIC,
+            0,
+        );
+        assert!(
+            !evaluate(
+                &rule_with(r#"{ state = "open" }"#, TOPIC),
+                &snoozed,
+                &d,
+                true
+            )
+            .0
+        );
+        assert!(
+            evaluate(
+                &rule_with(r#"{ state = "snoozed" }"#, TOPIC),
+                &snoozed,
+                &d,
+                true
+            )
+            .0
+        );
+        let ticket_topic = "ticket.created";
+        let ticket = ctx(
+            json!({"id": "9", "open": false, "ticket_state": {"category": "resolved"}}),
+            ticket_topic,
+            0,
+        );
+        assert!(
+            evaluate(
+                &rule_with(r#"{ state = ["closed"] }"#, ticket_topic),
+                &ticket,
+                &d,
+                true
+            )
+            .0
+        );
+        assert!(
+            evaluate(
+                &rule_with(r#"{ state = "resolved" }"#, ticket_topic),
+                &ticket,
+                &d,
+                true
+            )
+            .0
+        );
     }
 
     #[test]

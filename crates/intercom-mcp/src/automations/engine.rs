@@ -94,8 +94,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Resolve the acting admin and the workspace directory, and close out runs a
-    /// previous process left in flight.
+    /// Resolve the acting admin and the workspace directory.
     pub async fn start(
         rules: RuleSet,
         log: Arc<RunLog>,
@@ -119,13 +118,6 @@ impl Engine {
                 })
             }
         };
-        let interrupted = log.mark_interrupted(now_unix())?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "automation runs were in flight when the server last stopped; marked interrupted, not rerun"
-            );
-        }
         Ok(Self {
             rules,
             log,
@@ -515,6 +507,15 @@ impl Engine {
                 end
             }
         };
+        // Only the follower closes out runs a previous process left in flight (a CLI
+        // `automations test` against the same store must not).
+        let interrupted = self.log.mark_interrupted(now_unix())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "automation runs were in flight when the server last stopped; marked interrupted, not rerun"
+            );
+        }
         let mut wake = mirror.subscribe();
         tokio::pin!(shutdown);
         tracing::info!(

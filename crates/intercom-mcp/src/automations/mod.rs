@@ -9,11 +9,13 @@
 //! - `engine`: reads events in order, guards against loops, retries, records.
 
 pub mod actions;
+pub mod cli;
 pub mod condition;
 pub mod context;
 pub mod engine;
 pub mod outbound;
 pub mod parse;
+pub mod report;
 pub mod rules;
 pub mod runlog;
 pub mod template;

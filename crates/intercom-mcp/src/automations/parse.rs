@@ -388,6 +388,8 @@ impl Parser<'_> {
         let mut enabled = true;
         let mut dry_run = false;
         let mut secret = None;
+        // Set when `secret_env` names a variable, found or not (a missing one is its own error).
+        let mut secret_declared = false;
         let mut conditions = Vec::new();
         let mut actions = Vec::new();
         let mut topics_span = None;
@@ -412,6 +414,7 @@ impl Parser<'_> {
                 "dry_run" => dry_run = self.boolean(value, "dry_run").unwrap_or(false),
                 "secret" => secret = self.string(value, "secret").map(Secret::new),
                 "secret_env" => {
+                    secret_declared = true;
                     if let Some(var) = self.string(value, "secret_env") {
                         match (self.env)(&var) {
                             Some(v) if !v.is_empty() => secret = Some(Secret::new(v)),
@@ -474,12 +477,12 @@ impl Parser<'_> {
             conditions,
             actions,
         };
-        self.check_fit(&rule);
+        self.check_fit(&rule, secret_declared);
         (self.errors.len() == errors_before).then_some(rule)
     }
 
     /// Conditions and actions must make sense for every object the topics are about.
-    fn check_fit(&mut self, rule: &Rule) {
+    fn check_fit(&mut self, rule: &Rule, secret_declared: bool) {
         let types = rule.object_types();
         for action in &rule.actions {
             for ty in &types {
@@ -494,7 +497,10 @@ impl Parser<'_> {
                     });
                 }
             }
-            if matches!(action.kind, ActionKind::Post { .. }) && rule.secret.is_none() {
+            if matches!(action.kind, ActionKind::Post { .. })
+                && rule.secret.is_none()
+                && !secret_declared
+            {
                 self.errors.push(RuleError {
                     line: action.line,
                     column: 1,

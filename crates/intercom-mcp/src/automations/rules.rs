@@ -358,6 +358,32 @@ impl ActionKind {
         }
     }
 
+    /// One line a person can read: `assign_team "Billing" (round-robin)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::AddTag(t) => format!("add tag {t:?}"),
+            Self::RemoveTag(t) => format!("remove tag {t:?}"),
+            Self::AssignAdmin(a) => format!("assign to admin {a:?}"),
+            Self::AssignTeam { team, round_robin } => format!(
+                "assign to team {team:?}{}",
+                if *round_robin {
+                    " and round-robin to its available admins"
+                } else {
+                    ""
+                }
+            ),
+            Self::Note(t) => format!("internal note {:?}", t.source()),
+            Self::Reply(t) => format!("reply {:?}", t.source()),
+            Self::Snooze { seconds } => format!("snooze for {seconds}s"),
+            Self::Close(None) => "close".into(),
+            Self::Close(Some(t)) => format!("close with message {:?}", t.source()),
+            Self::CreateTicket { ticket_type, .. } => {
+                format!("convert into a {ticket_type:?} ticket")
+            }
+            Self::Post { url, .. } => format!("POST signed JSON to {url}"),
+        }
+    }
+
     /// Object types the action can act on.
     pub fn applies_to(&self) -> &'static [ObjectType] {
         use ObjectType::*;
