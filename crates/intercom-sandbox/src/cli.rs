@@ -27,7 +27,7 @@ impl From<ScaleArg> for Scale {
 }
 
 /// Options of the local Intercom emulator.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct SandboxArgs {
     /// Address to listen on.
     #[arg(long, env = "INTERCOM_SANDBOX_HOST", default_value = "127.0.0.1")]
@@ -74,6 +74,28 @@ pub struct SandboxArgs {
     pub activity_per_min: f64,
 }
 
+// The token and webhook secret never reach Debug output.
+impl std::fmt::Debug for SandboxArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxArgs")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("scale", &self.scale)
+            .field("seed", &self.seed)
+            .field("token", &"<redacted>")
+            .field("rate_limit", &self.rate_limit)
+            .field("fault_rate", &self.fault_rate)
+            .field("latency_ms", &self.latency_ms)
+            .field("webhook_url", &self.webhook_url)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("activity_per_min", &self.activity_per_min)
+            .finish()
+    }
+}
+
 impl SandboxArgs {
     pub fn to_config(&self) -> anyhow::Result<SandboxConfig> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
@@ -117,4 +139,53 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    }
+
+    #[test]
+    fn flags_build_the_config_and_debug_hides_secrets() {
+        let cli = Cli::try_parse_from([
+            "sandbox",
+            "--scale",
+            "tiny",
+            "--port",
+            "0",
+            "--token",
+            "t0ken-value",
+            "--webhook-secret",
+            "s3cret-value",
+            "--fault-rate",
+            "0.25",
+            "--rate-limit",
+            "100",
+        ])
+        .unwrap();
+        let config = cli.sandbox.to_config().unwrap();
+        assert_eq!(config.scale, Scale::Tiny);
+        assert_eq!(config.port, 0);
+        assert_eq!(config.rate_limit, Some(100));
+        assert_eq!(config.fault_rate, 0.25);
+        for debug in [format!("{:?}", cli.sandbox), format!("{config:?}")] {
+            assert!(!debug.contains("t0ken-value"), "{debug}");
+            assert!(!debug.contains("s3cret-value"), "{debug}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let cli = Cli::try_parse_from(["sandbox", "--fault-rate", "1.5"]).unwrap();
+        assert!(cli.sandbox.to_config().is_err());
+        assert!(Cli::try_parse_from(["sandbox", "--scale", "huge"]).is_err());
+    }
 }
