@@ -16,7 +16,9 @@ const require = createRequire(import.meta.url);
 const CONFORMANCE = join(dirname(require.resolve("@modelcontextprotocol/conformance/package.json")), "dist", "index.js");
 const RUN_TIMEOUT_MS = 8 * 60_000;
 
-const stack = useServerStack({ seed: 17, before, after });
+// The real server, plus the suite's fixture tools, resources and prompts (test_simple_text, ...),
+// which the scenarios call by name.
+const stack = useServerStack({ seed: 17, before, after, serverArgs: ["--conformance-fixtures"] });
 
 function conformance(specVersion) {
   const baseline = join(REPO_ROOT, "tests", "conformance", `expected-failures-${specVersion}.yml`);

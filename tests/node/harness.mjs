@@ -108,11 +108,11 @@ export async function startSandbox({ seed = 11 } = {}) {
   return { baseUrl, token: SANDBOX_TOKEN, child, rest, stop: () => child.stop() };
 }
 
-/** Starts `intercom-mcp serve --transport http` against a sandbox; waits for /healthz. */
-export async function startHttpServer(sandbox) {
+/** Starts `intercom-mcp serve --transport http [extraArgs]` against a sandbox; waits for /healthz. */
+export async function startHttpServer(sandbox, extraArgs = []) {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const argv = [binaryPath(), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", String(port)];
+  const argv = [binaryPath(), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", String(port), ...extraArgs];
   const child = new Child("intercom-mcp serve --transport http", argv,
     baseEnv({ INTERCOM_API_BASE: sandbox.baseUrl, INTERCOM_ACCESS_TOKEN: sandbox.token }));
   await child.waitUntil(async () => (await fetchWithTimeout(`${baseUrl}/healthz`)).status === 200);
@@ -123,11 +123,11 @@ export async function startHttpServer(sandbox) {
  * Registers before/after hooks that run a sandbox and an HTTP server on it for the calling test
  * file; returns an object whose `sandbox` and `server` are set once the hooks have run.
  */
-export function useServerStack({ seed, before, after }) {
+export function useServerStack({ seed, before, after, serverArgs = [] }) {
   const stack = { sandbox: undefined, server: undefined };
   before(async () => {
     stack.sandbox = await startSandbox({ seed });
-    stack.server = await startHttpServer(stack.sandbox);
+    stack.server = await startHttpServer(stack.sandbox, serverArgs);
   });
   after(() => {
     stack.server?.stop();
