@@ -532,3 +532,45 @@ async fn export_streams_jsonl_and_csv_filtered_by_since() {
         "hello, \"world\""
     );
 }
+
+#[tokio::test]
+async fn very_common_words_are_answered_newest_first() {
+    let (_dir, mirror) = open();
+    // More parts than the relevance-ranking threshold (20,000) contain "order".
+    for chunk in 0..11 {
+        let writes = (0..2_000)
+            .map(|i| {
+                let n = chunk * 2_000 + i;
+                let body = if n % 1_000 == 7 {
+                    "order zebra"
+                } else {
+                    "order"
+                };
+                MirrorWrite::Upsert(
+                    ObjectKind::Conversation,
+                    json!({"type": "conversation", "id": n.to_string(), "updated_at": n,
+                           "conversation_parts": {"total_count": 1, "conversation_parts": [
+                               {"id": format!("p{n}"), "part_type": "comment", "body": body}]}}),
+                )
+            })
+            .collect();
+        mirror
+            .apply(
+                WriteBatch {
+                    writes,
+                    checkpoint: None,
+                    log_changes: false,
+                },
+                ChangeSource::Sync,
+            )
+            .await
+            .unwrap();
+    }
+    let newest = mirror.search_text("order", 3).await.unwrap();
+    assert_eq!(newest, ["21999", "21998", "21997"]);
+    // A rare word next to the common one is ranked by relevance and finds exactly its parts.
+    let mut rare = mirror.search_text("zebra order", 50).await.unwrap();
+    rare.sort_by_key(|id| id.parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..22).map(|k| (k * 1_000 + 7).to_string()).collect();
+    assert_eq!(rare, expected);
+}

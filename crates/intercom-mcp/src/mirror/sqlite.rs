@@ -14,7 +14,13 @@ use super::now_unix;
 use super::store::*;
 
 const SCHEMA: &str = include_str!("schema.sql");
+/// Per-term document counts of the full-text index, used to pick a query plan.
+const VOCAB: &str =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS parts_vocab USING fts5vocab(parts_fts, 'row');";
 const SCHEMA_VERSION: i64 = 1;
+/// Full-text queries whose rarest word is in more parts than this are ordered by
+/// recency instead of relevance, to stay fast (see `search_text`).
+const RANK_AT_MOST_MATCHES: i64 = 20_000;
 /// Readers kept open for reuse; more are opened on demand under load.
 const IDLE_READERS: usize = 4;
 
@@ -107,11 +113,14 @@ fn migrate(conn: &Connection) -> MirrorResult<()> {
     match version {
         0 => {
             conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN; {SCHEMA} {VOCAB} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))?;
             Ok(())
         }
-        SCHEMA_VERSION => Ok(()),
+        SCHEMA_VERSION => {
+            conn.execute_batch(VOCAB)?;
+            Ok(())
+        }
         newer => Err(MirrorError::Invalid(format!(
             "the mirror store has schema version {newer}, newer than this build understands \
              ({SCHEMA_VERSION}); upgrade intercom-mcp or point --store at another file"
@@ -237,16 +246,36 @@ impl MirrorStore for SqliteStore {
             .join(" ");
         let limit = limit.max(1);
         self.read(|conn| {
-            // Fetch ranked parts in growing windows until `limit` distinct conversations are found.
+            // Ranking (bm25) costs time in proportion to the matches. An AND query matches
+            // at most as many parts as its rarest word: when even that word is common, list
+            // the most recently indexed matches instead, which stops after `limit`.
+            let rarest = words
+                .iter()
+                .map(|w| {
+                    conn.prepare_cached("SELECT doc FROM parts_vocab WHERE term = ?1")?
+                        .query_row(params![w], |r| r.get::<_, i64>(0))
+                        .optional()
+                        .map(|n| n.unwrap_or(0))
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .min()
+                .unwrap_or(0);
+            let (inner, outer) = if rarest > RANK_AT_MOST_MATCHES {
+                ("rowid DESC", "m.hit DESC")
+            } else {
+                ("rank", "m.rank")
+            };
+            // Fetch ordered parts in growing windows until `limit` distinct conversations are found.
             let mut window = limit * 4;
             loop {
-                let mut stmt = conn.prepare_cached(
+                let mut stmt = conn.prepare_cached(&format!(
                     "SELECT p.conversation_id, p.id, p.body_text
-                     FROM (SELECT rowid, rank FROM parts_fts WHERE parts_fts MATCH ?1
-                           ORDER BY rank LIMIT ?2) AS m
-                     JOIN conversation_parts p ON p.pk = m.rowid
-                     ORDER BY m.rank",
-                )?;
+                     FROM (SELECT rowid AS hit, rank FROM parts_fts WHERE parts_fts MATCH ?1
+                           ORDER BY {inner} LIMIT ?2) AS m
+                     JOIN conversation_parts p ON p.pk = m.hit
+                     ORDER BY {outer}"
+                ))?;
                 let rows = stmt
                     .query_map(params![fts_query, window as i64], |r| {
                         Ok((
