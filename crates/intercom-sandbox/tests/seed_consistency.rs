@@ -691,3 +691,31 @@ fn articles_and_help_centers_fit_together() {
         1
     );
 }
+
+#[test]
+fn tiny_workspaces_cover_every_ticket_category_and_state() {
+    for seed in 0..6 {
+        let data = generate(Scale::Tiny, seed, NOW);
+        let categories: HashSet<&str> = data
+            .tickets
+            .iter()
+            .map(|t| str_of(t, "/category"))
+            .collect();
+        let states: HashSet<&str> = data
+            .tickets
+            .iter()
+            .map(|t| str_of(t, "/ticket_state/category"))
+            .collect();
+        assert_eq!(categories.len(), 3, "seed {seed}: {categories:?}");
+        assert_eq!(states.len(), 4, "seed {seed}: {states:?}");
+        let conversation_states: HashSet<&str> = data
+            .conversations
+            .iter()
+            .map(|c| str_of(c, "/state"))
+            .collect();
+        assert!(
+            conversation_states.contains("open") && conversation_states.contains("closed"),
+            "seed {seed}"
+        );
+    }
+}

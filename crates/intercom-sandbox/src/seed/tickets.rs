@@ -505,7 +505,7 @@ pub fn generate(
         target: usize,
     }
     let mut plans = Vec::with_capacity(count);
-    let recent_conversations = conversations.facts.len();
+    let conversation_count = conversations.facts.len();
     for index in 0..count {
         let type_index = if index < TYPES.len() {
             index
@@ -524,24 +524,27 @@ pub fn generate(
         } else {
             target
         };
-        let (created_at, linked, contact) =
-            if spec.category == "Tracker" || recent_conversations == 0 {
-                let created_at = now - rng.between(HOUR, 60 * DAY);
-                let linked = if recent_conversations == 0 {
-                    Vec::new()
-                } else {
-                    {
-                        let how_many = rng.between(1, 4) as usize;
-                        rng.distinct(recent_conversations, how_many)
-                    }
-                };
-                (created_at, linked, None)
+        // The tickets that guarantee coverage start long enough ago to reach their target state.
+        let settled = index < TYPES.len();
+        let (created_at, linked, contact) = if spec.category == "Tracker" || conversation_count == 0
+        {
+            let earliest = if settled { 20 * DAY } else { HOUR };
+            let created_at = now - rng.between(earliest, 60 * DAY);
+            let how_many = rng.between(1, 4) as usize;
+            let linked = rng.distinct(conversation_count, how_many);
+            (created_at, linked, None)
+        } else {
+            // Conversations are oldest first, so the first half is weeks old.
+            let pool = if settled {
+                conversation_count.div_ceil(2)
             } else {
-                let conversation = rng.index(recent_conversations);
-                let facts = &conversations.facts[conversation];
-                let created_at = (facts.created_at + rng.between(2 * MINUTE, 2 * HOUR)).min(now);
-                (created_at, vec![conversation], Some(facts.contact))
+                conversation_count
             };
+            let conversation = rng.index(pool);
+            let facts = &conversations.facts[conversation];
+            let created_at = (facts.created_at + rng.between(2 * MINUTE, 2 * HOUR)).min(now);
+            (created_at, vec![conversation], Some(facts.contact))
+        };
         let contact = contact.or_else(|| {
             (!customers.contact_info.is_empty()).then(|| cast.pick_contact(rng, created_at))
         });
