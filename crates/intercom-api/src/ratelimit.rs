@@ -30,6 +30,8 @@ pub struct RateLimitSnapshot {
     pub paced_wait_ms: u64,
     /// 429 answers received.
     pub rate_limited_responses: u64,
+    /// Learnt lag of the server's clock behind ours, in milliseconds (added to reset waits).
+    pub server_clock_lag_ms: u64,
 }
 
 impl RateLimitSnapshot {
@@ -53,7 +55,13 @@ struct State {
     paced_requests: u64,
     paced_wait: Duration,
     rate_limited: u64,
+    /// How far the server's clock is seen to run behind ours (seconds), learnt from 429s that
+    /// arrive after the announced reset. Added to every reset wait.
+    clock_lag: f64,
 }
+
+/// Longest server clock lag the limiter will compensate for.
+const MAX_CLOCK_LAG: f64 = 2.0;
 
 /// The shared limiter. Its lock is never held across an await.
 #[derive(Debug, Default)]
@@ -80,6 +88,11 @@ fn unix_now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Spreads requests that waited for the same reset so they do not arrive as one burst.
+fn jitter() -> Duration {
+    Duration::from_millis(rand::rng().random_range(20..=250))
+}
+
 fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {
     let raw = headers.get(name)?.to_str().ok()?.trim();
     raw.parse::<u64>().ok().or_else(|| {
@@ -98,15 +111,39 @@ impl RateLimiter {
 
     /// Waits as long as pacing demands (at most `max_wait`), then takes an in-flight slot.
     pub(crate) async fn acquire(&self, max_wait: Duration) -> Permit<'_> {
-        let wait = self.reserve(max_wait);
-        if !wait.is_zero() {
+        let deadline = Instant::now() + max_wait;
+        let mut wait = self.reserve(max_wait);
+        // Made before sleeping: if the caller gives up mid-wait, dropping it frees the slot.
+        let permit = Permit { limiter: self };
+        // A few re-checks: while we slept, a 429 may have shown the window is not over yet.
+        for _ in 0..3 {
+            if wait.is_zero() {
+                break;
+            }
             tracing::debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing request for rate limit"
             );
             tokio::time::sleep(wait).await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            wait = self.spent_window_wait().min(left);
         }
-        Permit { limiter: self }
+        permit
+    }
+
+    /// Time left in a window known to be spent (remaining 0), lag and jitter included.
+    fn spent_window_wait(&self) -> Duration {
+        let mut st = self.lock();
+        let (Some(0), Some(reset_at)) = (st.remaining, st.reset_at) else {
+            return Duration::ZERO;
+        };
+        let to_reset = reset_at as f64 + st.clock_lag - unix_now();
+        if to_reset <= 0.0 {
+            return Duration::ZERO;
+        }
+        let wait = Duration::from_secs_f64(to_reset) + jitter();
+        st.paced_wait += wait;
+        wait
     }
 
     /// Decides how long the next request must wait and books its slot.
@@ -115,14 +152,13 @@ impl RateLimiter {
         let now = Instant::now();
         let mut wait = Duration::ZERO;
         if let (Some(remaining), Some(reset_at)) = (st.remaining, st.reset_at) {
-            let to_reset = reset_at as f64 - unix_now();
+            let to_reset = reset_at as f64 + st.clock_lag - unix_now();
             if to_reset > 0.0 {
                 let to_reset = Duration::from_secs_f64(to_reset);
                 let budget = remaining.saturating_sub(st.in_flight);
                 if budget == 0 {
                     // Spent: hold until the window resets, with jitter so waiters do not stampede.
-                    let jitter = Duration::from_millis(rand::rng().random_range(20..=250));
-                    wait = to_reset + jitter;
+                    wait = to_reset + jitter();
                 } else {
                     // Spread what is left evenly over the time left.
                     let interval = to_reset / (budget.min(u32::MAX as u64) as u32);
@@ -150,6 +186,14 @@ impl RateLimiter {
         let mut st = self.lock();
         if status == 429 {
             st.rate_limited += 1;
+            // Refused although, by our clock, its window had already reset: the server's clock
+            // runs behind. Remember by how much so later waits outlast its window.
+            if let Some(r) = reset {
+                let lag = unix_now() - r as f64;
+                if lag >= 0.0 {
+                    st.clock_lag = st.clock_lag.max(lag + 0.1).min(MAX_CLOCK_LAG);
+                }
+            }
         }
         if limit.is_some() {
             st.limit = limit;
@@ -179,7 +223,8 @@ impl RateLimiter {
     /// True when a known window reset lies in the future (a 429 retry can simply wait for it).
     pub(crate) fn reset_pending(&self) -> bool {
         let st = self.lock();
-        st.reset_at.is_some_and(|r| r as f64 > unix_now())
+        st.reset_at
+            .is_some_and(|r| r as f64 + st.clock_lag > unix_now())
     }
 
     /// The reset time of the current window.
@@ -199,6 +244,7 @@ impl RateLimiter {
             paced_requests: st.paced_requests,
             paced_wait_ms: st.paced_wait.as_millis() as u64,
             rate_limited_responses: st.rate_limited,
+            server_clock_lag_ms: (st.clock_lag * 1000.0) as u64,
         }
     }
 }
@@ -256,6 +302,60 @@ mod tests {
         // ~9-10 s over 9 remaining units (one in flight): about a second apart.
         assert!(b >= Duration::from_millis(800), "spacing {b:?}");
         assert!(b <= Duration::from_millis(1300), "spacing {b:?}");
+    }
+
+    #[test]
+    fn a_429_after_the_reset_teaches_the_server_clock_lag() {
+        let l = RateLimiter::default();
+        let past = unix_now() as u64 - 1;
+        l.observe(&headers(10, 0, past), 429);
+        let lag = l.snapshot().server_clock_lag_ms;
+        assert!((1000..=2000).contains(&lag), "lag {lag}");
+        // The next window's reset is extended by the lag.
+        let reset = unix_now() as u64 + 1;
+        l.observe(&headers(10, 0, reset), 200);
+        let wait = l.reserve(Duration::from_secs(60));
+        assert!(wait >= Duration::from_millis(1000), "waited {wait:?}");
+        // A skewed reset far in the past is capped.
+        l.observe(&headers(10, 0, past - 100), 429);
+        assert_eq!(l.snapshot().server_clock_lag_ms, 2000);
+    }
+
+    #[tokio::test]
+    async fn abandoning_a_wait_frees_the_in_flight_slot() {
+        let l = RateLimiter::default();
+        l.observe(&headers(10, 0, unix_now() as u64 + 5), 200);
+        let waited = tokio::time::timeout(
+            Duration::from_millis(50),
+            l.acquire(Duration::from_secs(60)),
+        )
+        .await;
+        assert!(waited.is_err(), "should still be waiting for the reset");
+        assert_eq!(l.snapshot().in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn a_sleeper_waits_again_when_a_429_extends_the_window() {
+        let l = std::sync::Arc::new(RateLimiter::default());
+        // Spent window resetting at the next whole second.
+        let reset = unix_now() as u64 + 1;
+        l.observe(&headers(10, 0, reset), 200);
+        let sleeper = {
+            let l = l.clone();
+            tokio::spawn(async move {
+                let start = Instant::now();
+                let _p = l.acquire(Duration::from_secs(10)).await;
+                (start.elapsed(), unix_now())
+            })
+        };
+        // While it sleeps, a 429 shows the server still counts the old window: lag ~1 s.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        l.lock().clock_lag = 1.0;
+        let (_, woke_at) = sleeper.await.unwrap();
+        assert!(
+            woke_at >= reset as f64 + 1.0,
+            "woke at {woke_at}, reset {reset}"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use futures::future::join_all;
@@ -143,4 +144,81 @@ async fn persistent_429_gives_an_actionable_error() {
     assert!(msg.contains("rate limit"), "{msg}");
     assert!(msg.contains("resets at"), "{msg}");
     assert!(msg.contains("after 2 attempts"), "{msg}");
+}
+
+/// A server enforcing `limit` requests per 1-second window on a clock `lag` seconds behind ours,
+/// like a real server with clock skew (or a sandbox whose clock starts on a whole second).
+async fn lagging_server(limit: u32, lag: f64) -> (Server, Arc<Mutex<u32>>) {
+    let state: Arc<Mutex<(u64, u32)>> = Arc::default();
+    let refused: Arc<Mutex<u32>> = Arc::default();
+    let refused_count = refused.clone();
+    let server = scripted(move |_, _| {
+        let state = state.clone();
+        let refused = refused_count.clone();
+        async move {
+            let server_now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+                - lag;
+            let window = server_now.floor() as u64;
+            let (allowed, remaining) = {
+                let mut st = state.lock().unwrap();
+                if st.0 != window {
+                    *st = (window, 0);
+                }
+                let allowed = st.1 < limit;
+                if allowed {
+                    st.1 += 1;
+                }
+                (allowed, limit - st.1)
+            };
+            let headers = rate_headers(limit as u64, remaining as u64, window + 1);
+            if allowed {
+                reply(200, admins_body(), &headers)
+            } else {
+                *refused.lock().unwrap() += 1;
+                reply(
+                    429,
+                    error_body("rate_limit_exceeded", "slow down"),
+                    &headers,
+                )
+            }
+        }
+    })
+    .await;
+    (server, refused)
+}
+
+#[tokio::test]
+async fn parallel_tasks_stay_within_a_skewed_servers_windows() {
+    let (server, refused) = lagging_server(4, 0.8).await;
+    let c = client_with(&server.base, fast_retry(6), Duration::from_secs(5));
+    let start = Instant::now();
+    let tasks = (0..4).map(|_| {
+        let c = c.clone();
+        tokio::spawn(async move {
+            for _ in 0..6 {
+                c.list_admins().await.unwrap();
+            }
+        })
+    });
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let refused = *refused.lock().unwrap();
+    // 24 calls at 4 per window need at least 5 window changes; once the lag is learnt
+    // (from the first refusals), later windows are not overrun.
+    assert!(refused <= 6, "{refused} requests refused with 429");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(c.rate_limit().server_clock_lag_ms > 0 || refused == 0);
 }
