@@ -547,3 +547,45 @@ async fn customers_and_conversion_to_ticket() {
             .any(|l| l["id"] == ticket_id)
     );
 }
+
+#[tokio::test]
+async fn retrieve_caps_parts_at_the_500_most_recent() {
+    // A seeded conversation given 600 parts.
+    let mut data = intercom_sandbox::seed::generate(intercom_sandbox::Scale::Tiny, 42, common::NOW);
+    let conversation = &mut data.conversations[0];
+    let id = conversation["id"].as_str().unwrap().to_string();
+    let template = json!({
+        "type": "conversation_part", "part_type": "note", "created_at": common::NOW - 1000,
+        "updated_at": common::NOW - 1000, "notified_at": common::NOW - 1000, "assigned_to": null,
+        "author": {"type": "admin", "id": "1", "name": "A", "email": "a@example.org"},
+        "attachments": [], "external_id": null, "redacted": false, "state": "open",
+    });
+    let padded: Vec<Value> = (0..600)
+        .map(|n| {
+            let mut part = template.clone();
+            part["id"] = json!(format!("{}", 90_000_000 + n));
+            part["body"] = json!(format!("<p>note {n}</p>"));
+            part
+        })
+        .collect();
+    conversation["conversation_parts"] =
+        json!({"type": "conversation_part.list", "conversation_parts": padded, "total_count": 600});
+    let h = Harness {
+        sandbox: intercom_sandbox::Sandbox::start_with_data(common::tiny(), data)
+            .await
+            .unwrap(),
+        client: common::client(),
+    };
+
+    let retrieved = h
+        .ok(Method::GET, &format!("/conversations/{id}"), None)
+        .await;
+    let shown = parts(&retrieved);
+    assert_eq!(shown.len(), 500);
+    assert_eq!(
+        shown[0]["body"], "<p>note 100</p>",
+        "the oldest 100 are left out"
+    );
+    assert_eq!(shown[499]["body"], "<p>note 599</p>");
+    assert_eq!(retrieved["conversation_parts"]["total_count"], 500);
+}

@@ -656,8 +656,9 @@ pub async fn reply(
         ),
     };
     drop(state);
-    app.notify(topic, conversation.clone());
-    Ok(Json(conversation))
+    let view = full_view(&conversation);
+    app.notify(topic, view.clone());
+    Ok(Json(view))
 }
 
 /// An admin comment, note or quick reply. Comments answer the customer: `waiting_since` clears.
@@ -804,8 +805,9 @@ pub async fn manage(
         }
     };
     drop(state);
-    app.notify(topic, conversation.clone());
-    Ok(Json(conversation))
+    let view = full_view(&conversation);
+    app.notify(topic, view.clone());
+    Ok(Json(view))
 }
 
 pub fn close(state: &mut Store, id: &str, admin_id: &str, text: Option<String>, now: i64) -> Value {
