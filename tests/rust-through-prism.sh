@@ -81,6 +81,9 @@ lookup() {
 CONVERSATION_ID="$(lookup conversation 'd["conversations"][0]["id"]' "$SANDBOX/conversations?per_page=1")"
 CONTACT_EMAIL="$(lookup contact 'next(c["email"] for c in d["data"] if c.get("email"))' "$SANDBOX/contacts?per_page=50")"
 COMPANY_ID="$(lookup company 'd["data"][0]["id"]' "$SANDBOX/companies?per_page=1")"
+COMPANY_EXTERNAL_ID="$(lookup "company's company_id" 'd["data"][0]["company_id"]' "$SANDBOX/companies?per_page=1")"
+CONTACT_ID="$(lookup contact 'd["data"][0]["id"]' "$SANDBOX/contacts?per_page=1")"
+TAG_NAME="$(lookup tag 'd["data"][0]["name"]' "$SANDBOX/tags")"
 TICKET_ID="$(lookup ticket 'd["tickets"][0]["id"]' -X POST \
     -d '{"query":{"field":"open","operator":"=","value":true},"pagination":{"per_page":1}}' "$SANDBOX/tickets/search")"
 
@@ -113,6 +116,9 @@ run_client "find_contact" "$BIN" call find_contact "{\"email\":\"$CONTACT_EMAIL\
 run_client "search_contacts" "$BIN" call search_contacts "{\"email\":\"$CONTACT_EMAIL\"}"
 run_client "list_companies" "$BIN" call list_companies '{"per_page":5}'
 run_client "get_company" "$BIN" call get_company "{\"id\":\"$COMPANY_ID\"}"
+run_client "list_companies by company_id" "$BIN" call list_companies "{\"company_id\":\"$COMPANY_EXTERNAL_ID\"}"
+run_client "list_company_contacts" "$BIN" call list_company_contacts "{\"id\":\"$COMPANY_ID\"}"
+run_client "get_contact" "$BIN" call get_contact "{\"id\":\"$CONTACT_ID\"}"
 run_client "list_ticket_types" "$BIN" call list_ticket_types '{}'
 run_client "list_ticket_states" "$BIN" call list_ticket_states '{}'
 run_client "search_tickets" "$BIN" call search_tickets '{"limit":5}'
@@ -126,6 +132,10 @@ run_client "reply_to_conversation" "$BIN" call reply_to_conversation \
     "{\"id\":\"$CONVERSATION_ID\",\"message_type\":\"note\",\"body\":\"checked through prism\"}"
 run_client "manage_conversation" "$BIN" call manage_conversation "{\"id\":\"$CONVERSATION_ID\",\"action\":\"close\"}"
 run_client "update_conversation" "$BIN" call update_conversation "{\"id\":\"$CONVERSATION_ID\",\"read\":true}"
+run_client "tag_conversation" "$BIN" call tag_conversation "{\"id\":\"$CONVERSATION_ID\",\"add\":[\"$TAG_NAME\"]}"
+run_client "create_contact" "$BIN" call create_contact "{\"role\":\"user\",\"email\":\"prism-$$@example.org\",\"name\":\"Prism Check\"}"
+run_client "add_contact_note" "$BIN" call add_contact_note "{\"id\":\"$CONTACT_ID\",\"body\":\"checked through prism\"}"
+run_client "upsert_company" "$BIN" call upsert_company "{\"company_id\":\"prism-$$\",\"name\":\"Prism Co\",\"monthly_spend\":10}"
 
 # Prism logs each request/response violation; with --errors it also answers with an error, but a
 # warning-level violation only shows in the log.
