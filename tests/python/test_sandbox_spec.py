@@ -176,6 +176,15 @@ def test_conversation_operations_match_spec(tour: Tour, api: httpx.Client) -> No
     tour.call("GET", "/conversations/{conversation_id}", "/conversations/999999999", expect=404)
 
 
+def test_conversation_from_contact_without_email_matches_spec(tour: Tour) -> None:
+    """A lead with no email starts a conversation: its author email must be null, not a non-email."""
+    lead = tour.call("POST", "/contacts", "/contacts", json={"role": "lead", "name": "No Email Lead"})
+    message = tour.call("POST", "/conversations", "/conversations",
+                        json={"from": {"type": "lead", "id": lead["id"]}, "body": "no email here"})
+    conversation = tour.call("GET", "/conversations/{conversation_id}", f"/conversations/{message['conversation_id']}")
+    assert conversation["source"]["author"]["id"] == lead["id"]
+
+
 def test_ticket_operations_match_spec(tour: Tour, api: httpx.Client) -> None:
     ticket_type = api.get("/ticket_types").json()["data"][0]
     contact = api.get("/contacts", params={"per_page": 1}).json()["data"][0]
