@@ -36,6 +36,10 @@ model! {
         /// Email verified (on `/me`).
         #[serde(deserialize_with = "super::de::opt_bool")]
         pub email_verified: Option<bool>,
+        /// Role `{type, id, name}`, when the workspace uses roles.
+        pub role: Option<serde_json::Value>,
+        /// Primary/secondary team priority levels.
+        pub team_priority_level: Option<serde_json::Value>,
     }
 }
 

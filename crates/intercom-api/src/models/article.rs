@@ -36,6 +36,20 @@ model! {
         pub updated_at: Option<i64>,
         /// Public URL.
         pub url: Option<String>,
+        /// Draft differs from the published version.
+        #[serde(deserialize_with = "super::de::opt_bool")]
+        pub has_unpublished_changes: Option<bool>,
+        /// Last draft change.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub draft_updated_at: Option<i64>,
+        /// Creator admin id.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub created_by_id: Option<i64>,
+        /// Last editor admin id.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub updated_by_id: Option<i64>,
+        /// Who can see it in the help center.
+        pub help_center_audience: Option<String>,
         /// Parent collection/section id.
         #[serde(deserialize_with = "super::de::opt_i64")]
         pub parent_id: Option<i64>,

@@ -135,6 +135,8 @@ model! {
         pub owner_id: Option<String>,
         /// Unsubscribed from emails.
         pub unsubscribed_from_emails: Option<bool>,
+        /// Mark the email as verified.
+        pub email_verified: Option<bool>,
         /// Custom attributes (only the keys given are changed).
         pub custom_attributes: Option<Map<String, Value>>,
     }

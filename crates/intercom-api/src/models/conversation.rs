@@ -163,6 +163,11 @@ model! {
         pub ai_agent_participated: Option<bool>,
         /// Fin details.
         pub ai_agent: Option<Value>,
+        /// A sales agent took part.
+        #[serde(deserialize_with = "super::de::opt_bool")]
+        pub sales_agent_participated: Option<bool>,
+        /// Channel `{initial, current}` (chat, email, phone...).
+        pub channel: Option<Value>,
     }
 }
 
@@ -290,6 +295,10 @@ model! {
         pub attachments: Vec<Attachment>,
         /// Page URL it started on.
         pub url: Option<String>,
+        /// Email recipients.
+        pub recipients: Option<Value>,
+        /// Email reply-to addresses.
+        pub reply_to: Option<Value>,
         /// Redacted.
         #[serde(deserialize_with = "super::de::opt_bool")]
         pub redacted: Option<bool>,
@@ -338,6 +347,12 @@ model! {
         /// Tags on the part.
         #[serde(deserialize_with = "super::de::list")]
         pub tags: Vec<super::Tag>,
+        /// Event details (attribute changes, links...).
+        pub event_details: Option<Value>,
+        /// Part metadata.
+        pub metadata: Option<Value>,
+        /// App package that created the part.
+        pub app_package_code: Option<String>,
     }
 }
 
@@ -417,6 +432,13 @@ model! {
         /// Handling time (seconds).
         #[serde(deserialize_with = "super::de::opt_i64")]
         pub handling_time: Option<i64>,
+        /// Handling time adjusted for idle periods (seconds).
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub adjusted_handling_time: Option<i64>,
+        /// First response time per assigned team.
+        pub assigned_team_first_response_time: Option<Value>,
+        /// First response time per assigned team, office hours only.
+        pub assigned_team_first_response_time_in_office_hours: Option<Value>,
     }
 }
 

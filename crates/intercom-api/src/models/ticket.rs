@@ -91,6 +91,15 @@ model! {
         /// Owning ticket type.
         #[serde(deserialize_with = "super::de::opt_i64")]
         pub ticket_type_id: Option<i64>,
+        /// Workspace id.
+        #[serde(deserialize_with = "super::de::opt_string")]
+        pub workspace_id: Option<String>,
+        /// Creation time.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub created_at: Option<i64>,
+        /// Last update.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub updated_at: Option<i64>,
         /// Archived.
         #[serde(deserialize_with = "super::de::opt_bool")]
         pub archived: Option<bool>,
