@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod paging;
 pub mod routes;
 pub mod search;
+pub mod segments;
 pub mod seed;
 pub mod server;
 pub mod store;

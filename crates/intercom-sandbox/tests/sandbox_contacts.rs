@@ -495,3 +495,78 @@ async fn archive_notes_tags_and_companies() {
         .await;
     assert_eq!(missing.code(), "parameter_not_found");
 }
+
+#[tokio::test]
+async fn segments_follow_contact_data() {
+    let h = Harness::start().await;
+    let segments = h
+        .ok(Method::GET, "/segments?include_count=true", None)
+        .await;
+    let find = |segments: &Value, name: &str| {
+        segments["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("segment {name}"))
+    };
+    let leads = find(&segments, "All leads");
+    let leads_id = leads["id"].as_str().unwrap().to_string();
+    let before = leads["count"].as_u64().unwrap();
+
+    let lead = h
+        .ok(
+            Method::POST,
+            "/contacts",
+            Some(json!({"role": "lead", "email": "seg@example.org"})),
+        )
+        .await;
+    let lead_id = lead["id"].as_str().unwrap();
+    let after = h
+        .ok(Method::GET, "/segments?include_count=true", None)
+        .await;
+    assert_eq!(
+        find(&after, "All leads")["count"].as_u64().unwrap(),
+        before + 1
+    );
+    let of_lead = h
+        .ok(Method::GET, &format!("/contacts/{lead_id}/segments"), None)
+        .await;
+    assert!(
+        of_lead["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == leads_id.as_str())
+    );
+    let searched = search(
+        &h,
+        json!({"operator": "AND", "value": [
+            {"field": "segment_id", "operator": "=", "value": leads_id},
+            {"field": "email", "operator": "=", "value": "seg@example.org"}
+        ]}),
+    )
+    .await;
+    assert_eq!(ids(&searched), HashSet::from([lead_id.to_string()]));
+
+    // Becoming a user takes the contact out of the leads segment.
+    h.ok(
+        Method::PUT,
+        &format!("/contacts/{lead_id}"),
+        Some(json!({"role": "user"})),
+    )
+    .await;
+    let of_user = h
+        .ok(Method::GET, &format!("/contacts/{lead_id}/segments"), None)
+        .await;
+    assert!(
+        !of_user["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == leads_id.as_str())
+    );
+    let plain = h.ok(Method::GET, "/segments", None).await;
+    assert!(plain["segments"][0].get("count").is_none());
+}

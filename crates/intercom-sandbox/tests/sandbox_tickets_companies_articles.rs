@@ -387,3 +387,43 @@ async fn articles_crud_and_search() {
     );
     assert_eq!(h.get(&format!("/articles/{id}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn company_segments_notes_and_conversation_delete() {
+    let h = Harness::start().await;
+    let list = h.ok(Method::GET, "/companies?per_page=1", None).await;
+    let company = list["data"][0]["id"].as_str().unwrap();
+    let segments = h
+        .ok(Method::GET, &format!("/companies/{company}/segments"), None)
+        .await;
+    assert_eq!(segments["type"], "list");
+    assert!(segments["data"].is_array());
+    let notes = h
+        .ok(Method::GET, &format!("/companies/{company}/notes"), None)
+        .await;
+    assert_eq!(notes["type"], "list");
+    assert_eq!(
+        h.get("/companies/nope/segments").await.code(),
+        "company_not_found"
+    );
+
+    let (id, _) = h
+        .new_conversation("delete@example.org", "Please forget this")
+        .await;
+    let deleted = h
+        .ok(Method::DELETE, &format!("/conversations/{id}"), None)
+        .await;
+    assert_eq!(
+        deleted,
+        json!({"id": id, "object": "conversation", "deleted": true})
+    );
+    assert_eq!(h.get(&format!("/conversations/{id}")).await.status, 404);
+    let search = h
+        .ok(
+            Method::POST,
+            "/conversations/search",
+            Some(json!({"query": {"field": "id", "operator": "=", "value": id}})),
+        )
+        .await;
+    assert_eq!(search["total_count"], 0);
+}

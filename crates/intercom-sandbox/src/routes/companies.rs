@@ -362,3 +362,29 @@ pub async fn contacts(State(app): AppState, Path(id): Path<String>) -> JsonResul
         "pages": {"type": "pages", "page": 1, "per_page": total.max(50), "total_pages": if total > 0 { 1 } else { 0 }},
     })))
 }
+
+/// `GET /companies/{id}/segments`.
+pub async fn segments(State(app): AppState, Path(id): Path<String>) -> JsonResult {
+    let state = app.state.read();
+    let company = state.companies.get(&id).ok_or_else(company_not_found)?;
+    let data = company["segments"]["segments"].clone();
+    let data = if data.is_array() { data } else { json!([]) };
+    Ok(Json(json!({"type": "list", "data": data})))
+}
+
+/// `GET /companies/{id}/notes`.
+pub async fn notes(State(app): AppState, Path(id): Path<String>) -> JsonResult {
+    let state = app.state.read();
+    let company = state.companies.get(&id).ok_or_else(company_not_found)?;
+    let notes = company["notes"]["notes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let total = notes.len();
+    Ok(Json(json!({
+        "type": "list",
+        "data": notes,
+        "total_count": total,
+        "pages": {"type": "pages", "next": null, "page": 1, "per_page": 50, "total_pages": if total > 0 { 1 } else { 0 }},
+    })))
+}

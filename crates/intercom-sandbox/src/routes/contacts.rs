@@ -471,6 +471,7 @@ pub async fn list(
 /// Field resolver for contact search.
 pub struct ContactResolver<'s> {
     state: &'s Store,
+    now: i64,
 }
 
 #[derive(Clone)]
@@ -589,8 +590,10 @@ impl Resolver for ContactResolver<'_> {
             ContactField::TagId => doc["tags"]["data"]
                 .as_array()
                 .is_some_and(|tags| tags.iter().any(|t| f(&Val::from_json(t.get("id"))))),
-            // Segment membership is not modelled: no contact belongs to a segment in search.
-            ContactField::SegmentId => false,
+            ContactField::SegmentId => self.state.segments.values().any(|segment| {
+                crate::segments::contains(self.state, segment, doc, self.now)
+                    && f(&Val::Str(id_of(segment).into()))
+            }),
         }
     }
 
@@ -630,7 +633,10 @@ pub async fn search(State(app): AppState, JsonBody(body): JsonBody) -> JsonResul
         }
     };
     let state = app.state.read();
-    let resolver = ContactResolver { state: &state };
+    let resolver = ContactResolver {
+        state: &state,
+        now: app.now(),
+    };
     let parsed = SearchQuery::parse(&resolver, query)?;
     let sort_path = match &sort_field {
         None => vec!["created_at".to_string()],
@@ -1018,4 +1024,11 @@ fn link_company(app: &SharedApp, id: &str, company_id: &str, attach: bool) -> Js
         json!({"type": "contact_company", "company": company, "contact": contact_ref}),
     );
     Ok(Json(company))
+}
+
+pub async fn list_segments(State(app): AppState, Path(id): Path<String>) -> JsonResult {
+    let state = app.state.read();
+    let contact = find(&state, &id)?;
+    let segments = crate::segments::of_contact(&state, contact, app.now());
+    Ok(Json(json!({"type": "list", "data": segments})))
 }

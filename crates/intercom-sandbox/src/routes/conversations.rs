@@ -1218,3 +1218,16 @@ pub fn rate(app: &SharedApp, id: &str, rating: i64, remark: &str) -> Option<Valu
     app.notify("conversation.rating.added", conversation.clone());
     Some(conversation)
 }
+
+/// `DELETE /conversations/{id}`.
+pub async fn delete(State(app): AppState, Path(id): Path<String>) -> JsonResult {
+    let mut state = app.state.write();
+    state
+        .conversations
+        .remove(&id)
+        .ok_or_else(conversation_not_found)?;
+    drop(state);
+    let response = json!({"id": id, "object": "conversation", "deleted": true});
+    app.notify("conversation.deleted", response.clone());
+    Ok(Json(response))
+}

@@ -92,6 +92,10 @@ pub fn router(app: SharedApp) -> Router {
                 .put(contacts::update)
                 .delete(contacts::delete),
         )
+        .route(
+            "/contacts/{contact_id}/segments",
+            get(contacts::list_segments),
+        )
         .route("/contacts/{contact_id}/archive", post(contacts::archive))
         .route(
             "/contacts/{contact_id}/unarchive",
@@ -131,6 +135,8 @@ pub fn router(app: SharedApp) -> Router {
                 .delete(companies::delete),
         )
         .route("/companies/{company_id}/contacts", get(companies::contacts))
+        .route("/companies/{company_id}/segments", get(companies::segments))
+        .route("/companies/{company_id}/notes", get(companies::notes))
         .route(
             "/conversations",
             get(conversations::list).post(conversations::create),
@@ -138,7 +144,9 @@ pub fn router(app: SharedApp) -> Router {
         .route("/conversations/search", post(conversations::search))
         .route(
             "/conversations/{conversation_id}",
-            get(conversations::get).put(conversations::update),
+            get(conversations::get)
+                .put(conversations::update)
+                .delete(conversations::delete),
         )
         .route(
             "/conversations/{conversation_id}/reply",

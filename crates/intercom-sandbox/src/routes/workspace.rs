@@ -290,16 +290,20 @@ pub async fn list_segments(
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
     let include_count = query.get("include_count").map(String::as_str) == Some("true");
+    let now = app.now();
     let state = app.state.read();
+    // Counts follow the contacts' current data, as Intercom's saved filters do.
     let segments: Vec<Value> = state
         .segments
         .values()
         .map(|s| {
-            let mut s = s.clone();
-            if !include_count && let Some(o) = s.as_object_mut() {
+            let mut out = s.clone();
+            if include_count {
+                out["count"] = json!(crate::segments::count(&state, s, now));
+            } else if let Some(o) = out.as_object_mut() {
                 o.remove("count");
             }
-            s
+            out
         })
         .collect();
     Ok(Json(
