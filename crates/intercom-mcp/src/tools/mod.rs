@@ -18,8 +18,8 @@ pub mod bulk;
 // Automations engineer: list_automations, test_automation, automation_log.
 pub mod automations;
 // registered by the tools engineer: pub mod tickets;
-// registered by the tools engineer: pub mod contacts;
-// registered by the tools engineer: pub mod companies;
+pub mod contacts;
+pub mod companies;
 pub mod articles;
 
 /// Every domain's tools with the toolset they belong to. Adding a domain is
@@ -34,8 +34,8 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Bulk, IntercomServer::bulk_tools()),
         (Toolset::Automations, IntercomServer::automation_tools()),
         // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
-        // registered by the tools engineer: (Toolset::Contacts, IntercomServer::contact_tools()),
-        // registered by the tools engineer: (Toolset::Companies, IntercomServer::company_tools()),
+        (Toolset::Contacts, IntercomServer::contact_tools()),
+        (Toolset::Companies, IntercomServer::company_tools()),
         (Toolset::Articles, IntercomServer::article_tools()),
     ]
 }
