@@ -494,3 +494,30 @@ async fn send_json_accepts_inline_queries_and_same_host_urls_only() {
     assert!(err.to_string().contains("another host"), "{err}");
     assert_eq!(server.count(), 2, "the foreign URL is never called");
 }
+
+#[tokio::test]
+async fn list_tickets_is_a_catch_all_search_and_name_lookup_handles_absence() {
+    let server = scripted(|req, _| async move {
+        if req.path == "/companies" {
+            reply(404, error_body("company_not_found", "Company Not Found"), &[])
+        } else {
+            ok(json!({"type": "ticket.list", "tickets": [{"type": "ticket", "id": "9"}], "total_count": 1}))
+        }
+    })
+    .await;
+    let c = client(&server.base);
+    let page = c.list_tickets(Some(20), None).await.unwrap();
+    assert_eq!(page.items[0].id.as_deref(), Some("9"));
+    check(
+        &server,
+        "POST",
+        "/tickets/search",
+        json!({"query": {"field": "created_at", "operator": ">", "value": 0},
+               "pagination": {"per_page": 20}}),
+    );
+    assert!(c.find_company_by_name("Nope Inc").await.unwrap().is_none());
+    assert_eq!(
+        last(&server).query_param("name").as_deref(),
+        Some("Nope Inc")
+    );
+}

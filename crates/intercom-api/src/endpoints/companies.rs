@@ -94,6 +94,19 @@ impl Client {
         }
     }
 
+    /// The company with this exact name, or `None`.
+    pub async fn find_company_by_name(&self, name: &str) -> Result<Option<Company>> {
+        let lookup = CompanyLookup {
+            name: Some(name.to_owned()),
+            ..CompanyLookup::default()
+        };
+        match self.find_companies(&lookup, None, None).await {
+            Ok(page) => Ok(page.items.into_iter().next()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `POST /companies`: creates or updates the company keyed on `company_id` (upsert, so safe
     /// to repeat when `company_id` is set).
     pub async fn upsert_company(&self, company: &CompanyInput) -> Result<Company> {

@@ -88,6 +88,28 @@ impl Client {
         self.search_stream(&["tickets", "search"], "tickets", query, per_page, cap)
     }
 
+    /// One page of all tickets, newest activity first. Intercom has no ticket list endpoint, so
+    /// this is `POST /tickets/search` for `created_at > 0`.
+    pub async fn list_tickets(
+        &self,
+        per_page: Option<u32>,
+        starting_after: Option<&str>,
+    ) -> Result<Page<Ticket>> {
+        let mut request = SearchRequest::new(all_tickets());
+        request.per_page = per_page;
+        request.starting_after = starting_after.map(str::to_owned);
+        self.search_tickets(&request).await
+    }
+
+    /// All tickets (see [`Client::list_tickets`]), at most `cap` items.
+    pub fn list_tickets_stream(
+        &self,
+        per_page: Option<u32>,
+        cap: usize,
+    ) -> impl Stream<Item = Result<Ticket>> + Send + 'static {
+        self.search_tickets_stream(all_tickets(), per_page, cap)
+    }
+
     /// `GET /ticket_types`.
     pub async fn list_ticket_types(&self) -> Result<Vec<TicketType>> {
         self.fetch_list(Call::get(&["ticket_types"]), "data").await
@@ -105,4 +127,9 @@ impl Client {
     pub async fn list_ticket_states(&self) -> Result<Vec<TicketState>> {
         self.fetch_list(Call::get(&["ticket_states"]), "data").await
     }
+}
+
+/// A query every ticket matches.
+fn all_tickets() -> SearchQuery {
+    SearchQuery::field("created_at").gt(0)
 }
