@@ -490,11 +490,17 @@ impl State {
             .and_then(|c| c.get("role"))
             .and_then(Value::as_str)
             .unwrap_or("user");
+        // A contact without an email has `""`; an author's email is then null (format: email).
+        let email = contact
+            .and_then(|c| c.get("email"))
+            .filter(|e| e.as_str().is_some_and(|e| !e.is_empty()))
+            .cloned()
+            .unwrap_or(Value::Null);
         json!({
             "type": role,
             "id": id,
             "name": contact.and_then(|c| c.get("name")).cloned().unwrap_or(Value::Null),
-            "email": contact.and_then(|c| c.get("email")).cloned().unwrap_or(Value::Null),
+            "email": email,
         })
     }
 

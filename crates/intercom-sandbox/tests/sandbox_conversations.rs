@@ -589,3 +589,28 @@ async fn retrieve_caps_parts_at_the_500_most_recent() {
     assert_eq!(shown[499]["body"], "<p>note 599</p>");
     assert_eq!(retrieved["conversation_parts"]["total_count"], 500);
 }
+
+#[tokio::test]
+async fn an_author_without_email_has_a_null_email() {
+    let h = Harness::start().await;
+    let lead = h
+        .ok(
+            Method::POST,
+            "/contacts",
+            Some(json!({"role": "lead", "name": "No Email"})),
+        )
+        .await;
+    let message = h
+        .ok(
+            Method::POST,
+            "/conversations",
+            Some(json!({"from": {"type": "lead", "id": lead["id"]}, "body": "hello"})),
+        )
+        .await;
+    let id = message["conversation_id"].as_str().unwrap();
+    let conversation = h
+        .ok(Method::GET, &format!("/conversations/{id}"), None)
+        .await;
+    assert_eq!(conversation["source"]["author"]["type"], "lead");
+    assert!(conversation["source"]["author"]["email"].is_null());
+}
