@@ -83,23 +83,24 @@ impl Client {
 
     /// The company with your `company_id`, or `None` when Intercom has none.
     pub async fn find_company_by_company_id(&self, company_id: &str) -> Result<Option<Company>> {
-        let lookup = CompanyLookup {
+        self.find_one_company(CompanyLookup {
             company_id: Some(company_id.to_owned()),
             ..CompanyLookup::default()
-        };
-        match self.find_companies(&lookup, None, None).await {
-            Ok(page) => Ok(page.items.into_iter().next()),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        })
+        .await
     }
 
     /// The company with this exact name, or `None`.
     pub async fn find_company_by_name(&self, name: &str) -> Result<Option<Company>> {
-        let lookup = CompanyLookup {
+        self.find_one_company(CompanyLookup {
             name: Some(name.to_owned()),
             ..CompanyLookup::default()
-        };
+        })
+        .await
+    }
+
+    /// First match of a lookup; a 404 means "none".
+    async fn find_one_company(&self, lookup: CompanyLookup) -> Result<Option<Company>> {
         match self.find_companies(&lookup, None, None).await {
             Ok(page) => Ok(page.items.into_iter().next()),
             Err(e) if e.is_not_found() => Ok(None),
