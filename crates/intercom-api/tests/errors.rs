@@ -255,3 +255,17 @@ async fn base_url_with_path_prefix_is_kept() {
     c.get_admin("a b/c").await.unwrap();
     assert_eq!(server.request(0).path, "/proxy/intercom/admins/a%20b%2Fc");
 }
+
+#[tokio::test]
+async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
+    let server = scripted(|_, _| async move {
+        axum::response::IntoResponse::into_response("<html>maintenance</html>")
+    })
+    .await;
+    let err = client(&server.base).get_contact("c1").await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("GET /contacts/c1"), "{msg}");
+    assert!(msg.contains("send_json"), "{msg}");
+    assert_eq!(server.count(), 1);
+}
