@@ -933,7 +933,7 @@ fn nonempty_text(s: &str, what: &str) -> Result<String, ToolError> {
 }
 
 /// Snooze target: spans count forward from now; other words resolve normally.
-fn snooze_until(words: &str, tz: chrono_tz::Tz) -> Result<i64, ToolError> {
+pub(crate) fn snooze_until(words: &str, tz: chrono_tz::Tz) -> Result<i64, ToolError> {
     let now = chrono::Utc::now().timestamp();
     let period =
         resolve(words, tz).map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))?;
@@ -1064,7 +1064,7 @@ impl IntercomServer {
         // Real time: a fresh mirror answers without an API call.
         if let Some(realtime) = self.realtime()
             && let Some((raw, age)) = realtime
-                .fresh_copy(crate::mirror::ObjectKind::Conversation, &path_id(&args.id)?)
+                .fresh_copy(crate::mirror::ObjectKind::Conversation, path_id(&args.id)?)
                 .await
         {
             let names = ws.names().await?;

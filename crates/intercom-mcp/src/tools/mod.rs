@@ -17,7 +17,7 @@ pub mod analytics;
 pub mod bulk;
 // Automations engineer: list_automations, test_automation, automation_log.
 pub mod automations;
-// registered by the tools engineer: pub mod tickets;
+pub mod tickets;
 pub mod contacts;
 pub mod companies;
 pub mod articles;
@@ -33,7 +33,7 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Analytics, IntercomServer::analytics_tools()),
         (Toolset::Bulk, IntercomServer::bulk_tools()),
         (Toolset::Automations, IntercomServer::automation_tools()),
-        // registered by the tools engineer: (Toolset::Tickets, IntercomServer::ticket_tools()),
+        (Toolset::Tickets, IntercomServer::ticket_tools()),
         (Toolset::Contacts, IntercomServer::contact_tools()),
         (Toolset::Companies, IntercomServer::company_tools()),
         (Toolset::Articles, IntercomServer::article_tools()),
