@@ -32,8 +32,14 @@ function inspector(target, args) {
   });
 }
 
+/** The error-severity blocks of --strict's report ("Error: tool ..." and its lines), if any. */
+function strictErrors(stderr) {
+  return stderr.split("\n\n").filter((block) => block.trimStart().startsWith("Error:")).join("\n\n");
+}
+
 function resultOf(run, what) {
-  assert.equal(run.code, 0, `${what}: inspector exited ${run.code}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(-2000)}`);
+  const detail = strictErrors(run.stderr) || `stdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(-2000)}`;
+  assert.equal(run.code, 0, `${what}: inspector exited ${run.code}\n${detail}`);
   return JSON.parse(run.stdout).result;
 }
 
