@@ -124,7 +124,7 @@ pub fn compute_statistics(conversation: &Value, teams: &[Value]) -> Value {
     }
 
     let since_start = |at: i64| at - first_contact_reply_at.unwrap_or(created_at);
-    let mut stats = Map::new();
+    let mut stats = Map::with_capacity(24);
     let mut put = |key: &str, value: Option<Value>| {
         if let Some(value) = value {
             stats.insert(key.to_string(), value);
