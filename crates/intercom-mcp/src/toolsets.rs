@@ -43,13 +43,19 @@ impl Toolset {
 
     /// The toolsets enabled when nothing is asked for: everything a support
     /// agent uses daily, without the heavy or specialised ones.
-    pub const DEFAULT: [Toolset; 6] = [
+    /// What a support team asks for most: looking things up and acting on them,
+    /// "how did we do this week?" and "do this to all of these" (bulk tools
+    /// default to a dry run). Real time and automations need a mirror or a rules
+    /// file, so they are opt-in.
+    pub const DEFAULT: [Toolset; 8] = [
         Toolset::Workspace,
         Toolset::Conversations,
         Toolset::Tickets,
         Toolset::Contacts,
         Toolset::Companies,
         Toolset::Articles,
+        Toolset::Analytics,
+        Toolset::Bulk,
     ];
 
     pub fn name(self) -> &'static str {
