@@ -1,8 +1,29 @@
-//! Deterministic generator of the sandbox's demo workspace ("Lumen Analytics").
+//! Deterministic generator of the sandbox's demo workspace ("Lumen Analytics", a B2B analytics
+//! SaaS whose support team works in the `Europe/Dublin` time zone).
 //!
 //! Every object is a `serde_json::Value` in the exact shape Intercom API 2.16 returns from
-//! `GET /{resource}/{id}`. Times are relative to `now`, so "today" and "last week" always
-//! hold data; the same `(scale, seed, now)` always yields the same workspace.
+//! `GET /{resource}/{id}` (checked against the OpenAPI schemas by `tests/seed_schema.rs`).
+//! Times are relative to `now`, so "today" and "last week" always hold data; the same
+//! `(scale, seed, now)` always yields the same workspace.
+//!
+//! What the workspace holds, at every scale:
+//! - teams Billing, Technical Support, Sales, Onboarding, Enterprise; every admin sits in one or
+//!   two of them and a few are in away mode (never the first two admins);
+//! - 20 tags (`billing`, `bug`, `feature-request`, `vip`, `churn-risk`, `refund`, `outage`...);
+//! - companies on Starter/Growth/Pro/Enterprise plans; users (mostly attached to a company, with
+//!   an email at its domain) and leads; notes on about a fifth of contacts;
+//! - conversations over the last 90 days with a guaranteed share on each of the last 8 local
+//!   days (today included); about 1 in 100 is a long thread of 50-70 parts, the others have at
+//!   most 12. Parts are `comment`, `note`, `assignment` (to a team by the Operator bot, then to
+//!   an admin), `close`, `open`, `snoozed`, `timer_unsnooze`; some messenger conversations are
+//!   first answered by the AI agent (Fin). State, `open`, `read`, `waiting_since`,
+//!   `snoozed_until`, ratings, SLA status and `statistics` all follow from the parts;
+//! - ticket types in the three categories with their states, and tickets in every state
+//!   category, linked both ways with the conversation they came from (trackers link several);
+//! - two help centers with published and draft articles.
+//!
+//! Statistics fields that do not apply yet (no admin reply, never closed...) are left out
+//! rather than null, because the schema declares them as non-nullable integers.
 
 mod articles;
 mod calendar;
