@@ -296,9 +296,6 @@ impl Engine {
             }
             to_run.push((rule, run_id, conditions));
         }
-        if let Err(e) = self.log.finish_many(&quick_endings, now_unix()) {
-            tracing::error!(error = %e, "automations could not record run outcomes");
-        }
 
         let actor = Actor {
             client: &self.client,
@@ -335,13 +332,20 @@ impl Engine {
                 tracing::warn!(rule = %rule.name, event = %ctx.event.id, error = %e, "automation failed");
             }
             let detail = json!({"conditions": conditions, "actions": actions});
-            if let Err(e) = self
-                .log
-                .finish(run_id, status, &detail, error.as_deref(), now_unix())
+            if rule.dry_run {
+                quick_endings.push((run_id, status, detail, error.clone()));
+            } else if let Err(e) =
+                self.log
+                    .finish(run_id, status, &detail, error.as_deref(), now_unix())
             {
                 tracing::error!(error = %e, "automations could not record a run outcome");
             }
             reports.push(report(rule, status, conditions, actions, error));
+        }
+        // Outcomes that changed nothing share one commit (one disk sync per event, not per
+        // rule). If the process dies first they read `interrupted`, never run twice.
+        if let Err(e) = self.log.finish_many(&quick_endings, now_unix()) {
+            tracing::error!(error = %e, "automations could not record run outcomes");
         }
         reports
     }

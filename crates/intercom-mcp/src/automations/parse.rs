@@ -1133,6 +1133,11 @@ actions = [{ post = "http://127.0.0.1:9/hook", body = { id = "{{ticket.id}}", n 
                 && !alert.listens_to("contact.user.created")
         );
         assert!(alert.conditions[0].negate);
+        assert_eq!(
+            alert.topic_for(ObjectType::Ticket).as_deref(),
+            Some("ticket.created")
+        );
+        assert_eq!(alert.topic_for(ObjectType::Contact), None);
         assert!(format!("{:?}", alert.secret).contains("***"));
         assert!(!format!("{:?}", alert).contains("s3cret"));
     }

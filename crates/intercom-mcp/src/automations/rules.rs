@@ -160,10 +160,16 @@ impl Rule {
 
     /// The first of this rule's topics about `object`, for simulated events (`test_automation`).
     pub fn topic_for(&self, object: ObjectType) -> Option<String> {
-        self.topics
+        let pattern = self
+            .topics
             .iter()
-            .find(|t| ObjectType::of_topic(t) == Some(object))
-            .map(|t| t.trim_end_matches(".*").to_string())
+            .find(|t| ObjectType::of_topic(t) == Some(object))?;
+        // A prefix such as `conversation.*` stands for its first real topic.
+        super::parse::KNOWN_TOPICS
+            .iter()
+            .find(|known| topic_matches(pattern, known))
+            .map(|t| t.to_string())
+            .or_else(|| Some(pattern.clone()))
     }
 
     pub fn needs_contact(&self) -> bool {

@@ -345,9 +345,13 @@ impl RunLog {
         if topics.is_empty() {
             return Ok(());
         }
+        let now = crate::mirror::now_unix();
         self.with(|conn| {
             let tx = conn.transaction()?;
             {
+                // Expired expectations go here, in a write that happens anyway, not on every read.
+                tx.prepare_cached("DELETE FROM automation_echoes WHERE expires_at < ?1")?
+                    .execute(params![now])?;
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO automation_echoes (object_id, topic, rule, expires_at) VALUES (?1, ?2, ?3, ?4)",
                 )?;
@@ -362,12 +366,11 @@ impl RunLog {
     /// Rules whose own recent writes explain this event on `object_id`.
     pub fn echo_rules(&self, object_id: &str, topic: &str, now: i64) -> RunLogResult<Vec<String>> {
         self.with(|conn| {
-            conn.prepare_cached("DELETE FROM automation_echoes WHERE expires_at < ?1")?
-                .execute(params![now])?;
             let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT rule FROM automation_echoes WHERE object_id = ?1 AND topic = ?2",
+                "SELECT DISTINCT rule FROM automation_echoes
+                 WHERE object_id = ?1 AND topic = ?2 AND expires_at >= ?3",
             )?;
-            let rows = stmt.query_map(params![object_id, topic], |r| r.get(0))?;
+            let rows = stmt.query_map(params![object_id, topic, now], |r| r.get(0))?;
             rows.collect()
         })
     }
