@@ -161,6 +161,32 @@ fn assert_each_once(counts: &HashMap<String, usize>, reported_ok: &[String]) {
     }
 }
 
+/// Runs `count` writes under the current faults, each with a unique
+/// `marker-N` body; returns the bodies the server reported as done. Also
+/// turns faults off afterwards, having checked some were injected.
+async fn writes_under_faults(
+    h: &Harness,
+    tool: &str,
+    marker: &str,
+    count: usize,
+    args: impl Fn(&str) -> Value,
+) -> Vec<String> {
+    let mut reported_ok = Vec::new();
+    for i in 0..count {
+        let body = format!("{marker}{i}");
+        let result = h.client.call(tool, args(&body)).await.expect("call runs");
+        if result.is_error == Some(true) {
+            assert_clear_failure(&text(&result));
+        } else {
+            reported_ok.push(body);
+        }
+    }
+    let seen = stats(h).await;
+    faults_off(h).await;
+    assert!(injected(&seen) > 0, "faults were injected: {seen}");
+    reported_ok
+}
+
 #[tokio::test]
 async fn notes_written_under_faults_are_never_duplicated() {
     let h = Harness::start().await;
@@ -172,23 +198,14 @@ async fn notes_written_under_faults_are_never_duplicated() {
         json!({"fault_rate": 0.5, "fault_kinds": ["500", "502", "503", "drop_before", "drop_after"]}),
     )
     .await;
-    let mut reported_ok = Vec::new();
-    for i in 0..12 {
-        let body = format!("faultnote-{i}");
-        let result = h
-            .client
-            .call("add_contact_note", json!({"id": contact, "body": body}))
-            .await
-            .expect("call runs");
-        if result.is_error == Some(true) {
-            assert_clear_failure(&text(&result));
-        } else {
-            reported_ok.push(body);
-        }
-    }
-    let seen = stats(&h).await;
-    faults_off(&h).await;
-    assert!(injected(&seen) > 0, "faults were injected: {seen}");
+    let reported_ok = writes_under_faults(
+        &h,
+        "add_contact_note",
+        "faultnote-",
+        12,
+        |body| json!({"id": contact, "body": body}),
+    )
+    .await;
     let notes = h
         .get(&format!("/contacts/{contact}/notes?per_page=150"))
         .await;
@@ -217,26 +234,14 @@ async fn conversations_created_under_faults_are_never_duplicated() {
         json!({"fault_rate": 0.5, "fault_kinds": ["500", "503", "drop_before", "drop_after"]}),
     )
     .await;
-    let mut reported_ok = Vec::new();
-    for i in 0..10 {
-        let body = format!("faultconv-{i}");
-        let result = h
-            .client
-            .call(
-                "create_conversation",
-                json!({"contact_id": contact_id, "body": body}),
-            )
-            .await
-            .expect("call runs");
-        if result.is_error == Some(true) {
-            assert_clear_failure(&text(&result));
-        } else {
-            reported_ok.push(body);
-        }
-    }
-    let seen = stats(&h).await;
-    faults_off(&h).await;
-    assert!(injected(&seen) > 0, "faults were injected: {seen}");
+    let reported_ok = writes_under_faults(
+        &h,
+        "create_conversation",
+        "faultconv-",
+        10,
+        |body| json!({"contact_id": contact_id, "body": body}),
+    )
+    .await;
     let found = h
         .post(
             "/conversations/search",
