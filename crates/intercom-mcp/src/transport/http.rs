@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router, middleware};
 use intercom_api::Secret;
 use parking_lot::Mutex;
@@ -233,6 +234,12 @@ pub async fn serve_http(
         })?;
     let addr = listener.local_addr()?;
     on_bound(addr);
+    // Small JSON-RPC answers must not wait for Nagle's algorithm (~40 ms each).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
