@@ -21,7 +21,11 @@ const SOAK_CLIENTS: usize = 100;
 
 fn binary() -> String {
     std::env::var("INTERCOM_MCP_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/intercom-mcp").to_string()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/release/intercom-mcp"
+        )
+        .to_string()
     })
 }
 
@@ -75,15 +79,33 @@ fn stdio_calls(sandbox: &Sandbox, tool: &str, args: Value) -> (Vec<Duration>, u6
             line.clear();
             out.read_line(line).unwrap();
             let v: Value = serde_json::from_str(line).unwrap();
-            assert!(v.get("error").is_none() && v["result"]["isError"] != true, "{line}");
+            assert!(
+                v.get("error").is_none() && v["result"]["isError"] != true,
+                "{line}"
+            );
         }
     };
-    send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}), true, &mut out, &mut line);
-    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}), false, &mut out, &mut line);
+    send(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}),
+        true,
+        &mut out,
+        &mut line,
+    );
+    send(
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        false,
+        &mut out,
+        &mut line,
+    );
     let mut samples = Vec::with_capacity(CALLS);
     for i in 0..CALLS + 50 {
         let started = Instant::now();
-        send(json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": {"name": tool, "arguments": args}}), true, &mut out, &mut line);
+        send(
+            json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": {"name": tool, "arguments": args}}),
+            true,
+            &mut out,
+            &mut line,
+        );
         if i >= 50 {
             samples.push(started.elapsed());
         }
@@ -109,7 +131,10 @@ impl HttpSession {
             .send()
             .await
             .unwrap();
-        let session = resp.headers()["mcp-session-id"].to_str().unwrap().to_string();
+        let session = resp.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
         resp.text().await.unwrap();
         http.post(url)
             .header("Accept", "application/json, text/event-stream")
@@ -118,7 +143,11 @@ impl HttpSession {
             .send()
             .await
             .unwrap();
-        HttpSession { http, url: url.to_string(), session }
+        HttpSession {
+            http,
+            url: url.to_string(),
+            session,
+        }
     }
 
     async fn call(&self, id: usize, tool: &str, args: &Value) -> Result<(), String> {
@@ -136,50 +165,88 @@ impl HttpSession {
         }
         let body = resp.text().await.map_err(|e| e.to_string())?;
         let ok = body.contains("\"result\"") && !body.contains("\"isError\":true");
-        if ok { Ok(()) } else { Err(body.chars().take(300).collect()) }
+        if ok {
+            Ok(())
+        } else {
+            Err(body.chars().take(300).collect())
+        }
     }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let sandbox = Sandbox::start(SandboxConfig { scale: Scale::Small, ..SandboxConfig::default() })
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Small,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     println!("sandbox: {} (small, zero latency)", sandbox.base_url());
 
     // A conversation to read: one upstream GET per call.
     let api = intercom_api::Client::new(
-        intercom_api::ClientConfig::builder(sandbox.token()).base_url(sandbox.base_url()).build().unwrap(),
+        intercom_api::ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let found = api
         .send_json(intercom_api::Method::POST, "/conversations/search", &[], Some(json!({"query": {"field": "state", "operator": "=", "value": "open"}, "pagination": {"per_page": 1}})))
         .await
         .unwrap();
-    let conversation = found["conversations"][0]["id"].as_str().unwrap().to_string();
+    let conversation = found["conversations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // The upstream's own latency for that GET, measured from this process.
     let mut upstream = Vec::new();
     for _ in 0..CALLS {
         let started = Instant::now();
-        api.send_json(intercom_api::Method::GET, &format!("/conversations/{conversation}"), &[], None).await.unwrap();
+        api.send_json(
+            intercom_api::Method::GET,
+            &format!("/conversations/{conversation}"),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
         upstream.push(started.elapsed());
     }
-    report("upstream GET /conversations/{id} (direct, for reference)", upstream);
+    report(
+        "upstream GET /conversations/{id} (direct, for reference)",
+        upstream,
+    );
 
     let sb = &sandbox;
     let conv = conversation.clone();
-    let (stdio_list, stdio_rss) = tokio::task::block_in_place(|| stdio_calls(sb, "list_teams", json!({})));
-    report("stdio tools/call list_teams (cached directory: no upstream call)", stdio_list);
-    let (stdio_get, _) = tokio::task::block_in_place(|| stdio_calls(sb, "get_conversation", json!({"id": conv})));
-    report("stdio tools/call get_conversation (one upstream GET)", stdio_get);
-    println!("stdio server RSS after {} calls: {} KiB", CALLS + 50, stdio_rss);
+    let (stdio_list, stdio_rss) =
+        tokio::task::block_in_place(|| stdio_calls(sb, "list_teams", json!({})));
+    report(
+        "stdio tools/call list_teams (cached directory: no upstream call)",
+        stdio_list,
+    );
+    let (stdio_get, _) =
+        tokio::task::block_in_place(|| stdio_calls(sb, "get_conversation", json!({"id": conv})));
+    report(
+        "stdio tools/call get_conversation (one upstream GET)",
+        stdio_get,
+    );
+    println!(
+        "stdio server RSS after {} calls: {} KiB",
+        CALLS + 50,
+        stdio_rss
+    );
 
     // HTTP: the binary on a fixed loopback port.
     let port = 18_000 + (std::process::id() % 1000) as u16;
     let port_s = port.to_string();
-    let mut server = spawn(&["serve", "--transport", "http", "--port", &port_s], &sandbox);
+    let mut server = spawn(
+        &["serve", "--transport", "http", "--port", &port_s],
+        &sandbox,
+    );
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
@@ -189,12 +256,23 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    println!("http server idle RSS (started, no client yet): {} KiB", rss_kib(server.id()));
+    println!(
+        "http server idle RSS (started, no client yet): {} KiB",
+        rss_kib(server.id())
+    );
     let url = format!("{base}/mcp");
     let s = HttpSession::open(http.clone(), &url).await;
     for (tool, args, label) in [
-        ("list_teams", json!({}), "http tools/call list_teams (no upstream call)"),
-        ("get_conversation", json!({"id": conversation}), "http tools/call get_conversation (one upstream GET)"),
+        (
+            "list_teams",
+            json!({}),
+            "http tools/call list_teams (no upstream call)",
+        ),
+        (
+            "get_conversation",
+            json!({"id": conversation}),
+            "http tools/call get_conversation (one upstream GET)",
+        ),
     ] {
         let mut samples = Vec::new();
         for i in 0..CALLS + 50 {
@@ -206,16 +284,28 @@ async fn main() {
         }
         report(label, samples);
     }
-    println!("http server RSS after sequential calls: {} KiB", rss_kib(server.id()));
+    println!(
+        "http server RSS after sequential calls: {} KiB",
+        rss_kib(server.id())
+    );
 
     // Soak: 100 concurrent clients (own sessions) for 60 s, mixed reads.
-    let soak_secs: u64 = std::env::var("SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let soak_secs: u64 = std::env::var("SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
     let calls = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(soak_secs);
     let mut tasks = Vec::new();
     for c in 0..SOAK_CLIENTS {
-        let (http, url, calls, errors, conversation) = (http.clone(), url.clone(), calls.clone(), errors.clone(), conversation.clone());
+        let (http, url, calls, errors, conversation) = (
+            http.clone(),
+            url.clone(),
+            calls.clone(),
+            errors.clone(),
+            conversation.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let s = HttpSession::open(http, &url).await;
             let mut latencies = Vec::new();
@@ -254,4 +344,5 @@ async fn main() {
     report("soak round trip (client-observed, mixed tools)", all);
     println!("http server RSS after soak: {} KiB", rss_kib(server.id()));
     let _ = server.kill();
+    let _ = server.wait();
 }
