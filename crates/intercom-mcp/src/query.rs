@@ -39,11 +39,12 @@ pub fn date_filter(
         return Ok(None);
     };
     let period = resolve(words, tz).map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
-    // Intercom's `>`/`<` on dates are strict; `after today` includes midnight.
+    // Intercom's conversation search reads `>`/`<` as "or equal": `after today`
+    // starts at midnight, `before today` ends one second before it.
     let value = if operator == ">" {
-        period.start - 1
-    } else {
         period.start
+    } else {
+        period.start - 1
     };
     Ok(Some(filter(field, operator, value)))
 }
@@ -138,6 +139,16 @@ mod tests {
             Some("2024-05-01"),
             Tz::UTC,
             "created_after",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(f["value"], 1_714_521_600);
+        let f = date_filter(
+            "created_at",
+            "<",
+            Some("2024-05-01"),
+            Tz::UTC,
+            "created_before",
         )
         .unwrap()
         .unwrap();

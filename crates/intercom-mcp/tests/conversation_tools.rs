@@ -88,7 +88,7 @@ async fn headline_show_open_conversations_from_today() {
         &h,
         json!({"operator": "AND", "value": [
             {"field": "open", "operator": "=", "value": true},
-            {"field": "created_at", "operator": ">", "value": today - 1},
+            {"field": "created_at", "operator": ">", "value": today},
         ]}),
     )
     .await;
@@ -115,14 +115,19 @@ async fn headline_show_open_conversations_from_today() {
 #[tokio::test]
 async fn search_by_assignee_team_tag_contact_and_words() {
     let h = Harness::start_scale(intercom_sandbox::Scale::Small).await;
-    let c = some_conversation(
+    // Intercom reads `>` as "greater or equal" here, so pick an assigned one client-side.
+    let assigned = search_api(
         &h,
-        json!({"operator": "AND", "value": [
-            {"field": "admin_assignee_id", "operator": ">", "value": 0},
-            {"field": "team_assignee_id", "operator": ">", "value": 0},
-        ]}),
+        json!({"field": "admin_assignee_id", "operator": "!=", "value": 0}),
     )
     .await;
+    let c = assigned["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| !matches!(id_of(&c["team_assignee_id"]).as_str(), "" | "0"))
+        .cloned()
+        .expect("a conversation assigned to an admin and a team");
     let id = id_of(&c["id"]);
     let admin = h
         .get(&format!("/admins/{}", id_of(&c["admin_assignee_id"])))
@@ -177,11 +182,18 @@ async fn search_by_assignee_team_tag_contact_and_words() {
     }
 
     // Tag by name.
-    let tagged = some_conversation(
+    let recent = search_api(
         &h,
-        json!({"field": "tag_ids", "operator": "!=", "value": null}),
+        json!({"field": "created_at", "operator": ">", "value": 0}),
     )
     .await;
+    let tagged = recent["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tags"]["tags"].as_array().is_some_and(|t| !t.is_empty()))
+        .cloned()
+        .expect("a tagged conversation");
     let tag = &tagged["tags"]["tags"][0];
     let by_tag = h
         .ok(
@@ -195,7 +207,11 @@ async fn search_by_assignee_team_tag_contact_and_words() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|x| x["tags"].as_array().unwrap().contains(&tag["name"]))
+            .all(|x| x["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&tag["name"]))),
+        "every result carries the tag {}: {by_tag}",
+        tag["name"]
     );
 
     // Contact email.
