@@ -88,6 +88,9 @@ pub struct SelectionArgs {
     /// Expose only tools that do not write, whatever else is asked.
     #[arg(long = "read-only", env = "INTERCOM_MCP_READ_ONLY")]
     pub read_only: bool,
+    /// Mask email addresses and phone numbers in tool output (GDPR/CCPA).
+    #[arg(long = "redact-pii", env = "INTERCOM_MCP_REDACT_PII")]
+    pub redact_pii: bool,
 }
 
 impl SelectionArgs {

@@ -88,13 +88,15 @@ fn build_server(
         upstream.settings.clone(),
         upstream.token.clone(),
     ));
-    IntercomServer::new(ServerOptions {
+    let server = IntercomServer::new(ServerOptions {
         selection: selection.selection(),
         workspaces,
         token_from_request,
         conformance_fixtures,
     })
-    .map_err(anyhow::Error::msg)
+    .map_err(anyhow::Error::msg)?;
+    server.set_redact_pii(selection.redact_pii);
+    Ok(server)
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {

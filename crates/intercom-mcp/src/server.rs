@@ -47,6 +47,8 @@ struct Shared {
     realtime: std::sync::OnceLock<Arc<crate::mirror::live::Realtime>>,
     /// Automations engineer: the rules engine, set by `serve --automations FILE`.
     automations: std::sync::OnceLock<Arc<crate::automations::Engine>>,
+    /// Reliability/security engineer: `--redact-pii` masks emails and phones in tool output.
+    redact_pii: std::sync::atomic::AtomicBool,
 }
 
 /// The server. Cheap to clone: every session shares one catalogue and one
@@ -119,6 +121,7 @@ impl IntercomServer {
                 conformance_fixtures: options.conformance_fixtures,
                 realtime: std::sync::OnceLock::new(),
                 automations: std::sync::OnceLock::new(),
+                redact_pii: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -151,6 +154,13 @@ impl IntercomServer {
     /// The rules engine, when `--automations` is on.
     pub fn automations(&self) -> Option<&Arc<crate::automations::Engine>> {
         self.shared.automations.get()
+    }
+
+    /// Mask emails and phone numbers in every tool result (`--redact-pii`).
+    pub fn set_redact_pii(&self, on: bool) {
+        self.shared
+            .redact_pii
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The real-time side, when the mirror is on.
@@ -277,7 +287,18 @@ impl ServerHandler for IntercomServer {
             .call(ToolCallContext::new(self, request, context))
             .await;
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
-        result
+        match result {
+            Ok(CallToolResponse::Complete(mut done))
+                if self
+                    .shared
+                    .redact_pii
+                    .load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                crate::redact::redact_result(&mut done);
+                Ok(CallToolResponse::Complete(done))
+            }
+            other => other,
+        }
     }
 
     async fn list_resources(
