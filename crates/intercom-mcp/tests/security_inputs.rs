@@ -1,0 +1,60 @@
+//! Stable smoke test for the fuzz targets: a corpus of nasty inputs through
+//! the same checks `fuzz/` runs (the search-query validator, the date parser,
+//! every tool's argument decoding, the webhook signature check). None may
+//! panic. Crashes found by `scripts/fuzz.sh` are added to this corpus.
+
+#[path = "../../../fuzz/src/checks.rs"]
+mod checks;
+
+fn corpus() -> Vec<Vec<u8>> {
+    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_query = (0..200).fold(
+        r#"{"field":"id","operator":"=","value":"1"}"#.to_string(),
+        |inner, _| format!(r#"{{"operator":"AND","value":[{inner}]}}"#),
+    );
+    let wide_query = format!(
+        r#"{{"operator":"OR","value":[{}]}}"#,
+        vec![r#"{"field":"id","operator":"=","value":"1"}"#; 5000].join(",")
+    );
+    let texts: Vec<String> = vec![
+        String::new(),
+        " ".into(),
+        "\u{0}".into(),
+        "last 99999999999999999999 days".into(),
+        "since 9999-99-99".into(),
+        "between 2024-02-30 and 2024-01-01".into(),
+        "-1 weeks ago".into(),
+        "yesterday".repeat(10_000),
+        "ⓛⓐⓢⓣ ⓦⓔⓔⓚ".into(),
+        "2024-01-01T25:61:61Z".into(),
+        "1e309".into(),
+        "\u{202e}today".into(),
+        "x".repeat(1024 * 1024),
+        r#"{"field":"created_at","operator":">","value":-9223372036854775808}"#.into(),
+        r#"{"field":"","operator":"","value":null}"#.into(),
+        r#"{"operator":"AND","value":[]}"#.into(),
+        r#"{"operator":"AND","value":{}}"#.into(),
+        r#"{"field":"id","operator":"IN","value":[[],{},null,1e400]}"#.into(),
+        r#"{"id": {"id": {"id": 1}}, "limit": -1, "cursor": 5}"#.into(),
+        r#"{"contact_id": 1e308, "body": null, "assignee": [], "team": {}}"#.into(),
+        r#"{"ids": "1,2,3", "state": "snoozed", "snoozed_until": "never"}"#.into(),
+        r#"{"query": "", "limit": 18446744073709551616}"#.into(),
+        deep_array,
+        deep_query,
+        wide_query,
+    ];
+    let mut inputs: Vec<Vec<u8>> = texts.into_iter().map(String::into_bytes).collect();
+    inputs.push(vec![0xff, 0xfe, 0x00, 0x80]);
+    inputs.push((0..=255u8).collect());
+    inputs
+}
+
+#[test]
+fn nasty_inputs_never_panic_the_parsers() {
+    for input in corpus() {
+        checks::search_query(&input);
+        checks::dates(&input);
+        checks::tool_args(&input);
+        checks::webhook(&input);
+    }
+}

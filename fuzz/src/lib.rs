@@ -1,0 +1,2 @@
+//! Fuzzing support: the checks each target runs.
+pub mod checks;
