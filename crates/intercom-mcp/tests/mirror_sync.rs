@@ -18,8 +18,9 @@ struct FakeSource {
     contacts: Mutex<Vec<Value>>,
     page_calls: AtomicUsize,
     detail_calls: AtomicUsize,
-    /// Fail the page request with this (1-based) number, once.
-    fail_at_page_call: Mutex<Option<usize>>,
+    /// Fail the conversation page request with this (1-based) number, once.
+    fail_at_conversation_page: Mutex<Option<usize>>,
+    conversation_pages: AtomicUsize,
 }
 
 impl FakeSource {
@@ -45,9 +46,10 @@ impl SyncSource for FakeSource {
         kind: ObjectKind,
         request: PageRequest,
     ) -> Result<SourcePage, SourceError> {
-        let call = self.page_calls.fetch_add(1, Ordering::SeqCst) + 1;
-        {
-            let mut fail = self.fail_at_page_call.lock();
+        self.page_calls.fetch_add(1, Ordering::SeqCst);
+        if kind == ObjectKind::Conversation {
+            let call = self.conversation_pages.fetch_add(1, Ordering::SeqCst) + 1;
+            let mut fail = self.fail_at_conversation_page.lock();
             if *fail == Some(call) {
                 *fail = None;
                 return Err(SourceError::Other("connection reset (injected)".into()));
@@ -209,8 +211,8 @@ async fn an_interrupted_backfill_resumes_from_its_last_committed_page() {
     for id in 1..=12 {
         source.set_conversation(id, 1_000, &["part"]);
     }
-    // Contacts use page call 1; conversation pages are calls 2, 3, 4...; fail the third conversation page.
-    *source.fail_at_page_call.lock() = Some(4);
+    // Fail the third conversation page.
+    *source.fail_at_conversation_page.lock() = Some(3);
     let err = syncer(&mirror, &source).run().await.unwrap_err();
     assert!(
         err.to_string().contains("run sync again to resume"),

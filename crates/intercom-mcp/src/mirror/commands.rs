@@ -186,11 +186,10 @@ pub async fn webhooks(args: WebhooksArgs) -> anyhow::Result<()> {
         "intercom-mcp: receiving Intercom webhooks at http://{bound}{WEBHOOK_PATH} into {}",
         mirror.location()
     );
-    axum::serve(listener, crate::webhooks::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    crate::webhooks::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -177,6 +177,8 @@ pub struct Syncer<S> {
     source: Arc<S>,
     options: SyncOptions,
     requests: Arc<AtomicU64>,
+    /// One bar per kind, drawn together on stderr.
+    bars: MultiProgress,
 }
 
 impl<S: SyncSource> Syncer<S> {
@@ -186,6 +188,7 @@ impl<S: SyncSource> Syncer<S> {
             source,
             options,
             requests: Arc::new(AtomicU64::new(0)),
+            bars: MultiProgress::new(),
         }
     }
 
@@ -194,8 +197,11 @@ impl<S: SyncSource> Syncer<S> {
         let started = Instant::now();
         let before = self.requests.load(Ordering::Relaxed);
         let mut report = SyncReport::default();
-        for kind in self.options.kinds.clone() {
-            report.kinds.push(self.sync_kind(kind).await?);
+        // Kinds run side by side: the shared rate limiter, not one kind's sequential
+        // paging, then bounds the whole run.
+        let runs = self.options.kinds.iter().map(|&kind| self.sync_kind(kind));
+        for outcome in futures::future::join_all(runs).await {
+            report.kinds.push(outcome?);
         }
         report.requests = self.requests.load(Ordering::Relaxed) - before;
         report.seconds = started.elapsed().as_secs_f64();
@@ -435,7 +441,7 @@ impl<S: SyncSource> Syncer<S> {
         if !self.options.progress || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(0);
+        let bar = self.bars.add(ProgressBar::new(0));
         bar.set_style(
             ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())

@@ -7,7 +7,6 @@
 
 mod signature;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
@@ -84,14 +84,16 @@ pub fn router(state: WebhookState) -> Router {
         .with_state(state)
 }
 
-/// Serve only the receiver on `addr` until `shutdown` resolves (`intercom-mcp webhooks`).
+/// Serve only the receiver on `listener` until `shutdown` resolves (`intercom-mcp webhooks`).
 pub async fn serve(
-    addr: SocketAddr,
+    listener: tokio::net::TcpListener,
     state: WebhookState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(address = %listener.local_addr()?, path = WEBHOOK_PATH, "webhook receiver listening");
+    // Without TCP_NODELAY the acknowledgement's body waits ~40 ms for a delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
