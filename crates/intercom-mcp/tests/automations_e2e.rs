@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 const WEBHOOK_SECRET: &str = "automations-e2e-client-secret";
 const OUTBOUND_SECRET: &str = "outbound-signing-key-42";
 
+/// (seq, notification id, topic, object id, envelope) of one event in the mirror's log.
+type LoggedEvent = (i64, String, String, Option<String>, Option<String>);
+
 struct Harness {
     dir: tempfile::TempDir,
     mirror: Mirror,
@@ -162,7 +165,7 @@ impl Harness {
     }
 
     /// Every webhook the mirror logged, oldest first: (seq, id, topic, object id, envelope).
-    fn logged_events(&self) -> Vec<(i64, String, String, Option<String>, Option<String>)> {
+    fn logged_events(&self) -> Vec<LoggedEvent> {
         self.mirror
             .sqlite()
             .unwrap()
@@ -620,4 +623,76 @@ actions = [{ close = "Closing (dry run)" }]
         }
     }
     drop(h.sandbox);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intercom_failures_are_logged_with_its_reason_and_creates_are_not_retried() {
+    let rules = r#"
+[settings]
+retry_attempts = 2
+
+[[rules]]
+name = "tag-it"
+topics = ["conversation.user.replied"]
+actions = [{ add_tag = "resilient" }]
+
+[[rules]]
+name = "note-it"
+topics = ["conversation.user.replied"]
+actions = [{ note = "one note only" }]
+"#;
+    let h = Harness::start(rules, 0.0).await;
+    let (id, _) = h.new_conversation("<p>hello</p>").await;
+    let conversation = h.conversation(&id).await;
+    let faults = |rate: f64| {
+        let url = format!("{}/_sandbox/faults", h.sandbox.base_url());
+        async move {
+            let answer = reqwest::Client::new()
+                .post(url)
+                .json(&json!({"fault_rate": rate, "fault_kinds": ["503"]}))
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success());
+        }
+    };
+    let event = |n: u32| Event {
+        id: format!("notif_faulty_{n}"),
+        topic: "conversation.user.replied".into(),
+        created_at: 1,
+        item: conversation.clone(),
+    };
+
+    faults(1.0).await;
+    let reports = h.engine.handle(event(1)).await;
+    faults(0.0).await;
+    for report in &reports {
+        assert_eq!(report.status, RunStatus::Failed, "{report:?}");
+        let error = report.error.as_deref().unwrap();
+        assert!(error.contains("503"), "Intercom's reason is kept: {error}");
+    }
+    let attempts =
+        |rule: &str| reports.iter().find(|r| r.rule == rule).unwrap().actions[0].attempts;
+    assert_eq!(attempts("tag-it"), 2, "a repeatable action is retried");
+    assert_eq!(
+        attempts("note-it"),
+        1,
+        "a create that may have been processed is not"
+    );
+
+    // The failure blocks nothing: the next event on the same conversation runs normally.
+    let reports = h.engine.handle(event(2)).await;
+    assert!(
+        reports.iter().all(|r| r.status == RunStatus::Applied),
+        "{reports:?}"
+    );
+    let after = h.conversation(&id).await;
+    assert!(tag_names(&after).contains(&"resilient".to_string()));
+    assert_eq!(
+        notes(&after)
+            .iter()
+            .filter(|n| n.contains("one note only"))
+            .count(),
+        1
+    );
 }
