@@ -12,7 +12,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::dates::iso;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
@@ -91,7 +91,7 @@ pub struct ArticleList {
     pub articles: Vec<ArticleLine>,
     /// Matching snippets per article when `highlight` was asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub highlights: Vec<Value>,
+    pub highlights: Vec<Map<String, Value>>,
     #[serde(flatten)]
     pub paging: Paging,
 }
@@ -333,7 +333,14 @@ impl IntercomServer {
                 .iter()
                 .map(|a| article_line(a, &ws))
                 .collect(),
-            highlights: result.highlights,
+            highlights: result
+                .highlights
+                .into_iter()
+                .filter_map(|h| match h {
+                    Value::Object(o) => Some(o),
+                    _ => None,
+                })
+                .collect(),
             paging: Paging {
                 total_count: result.total_count.map(|t| t as u64),
                 next_cursor: result.next_cursor,
