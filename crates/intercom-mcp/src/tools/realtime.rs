@@ -107,7 +107,8 @@ pub struct SyncStatusView {
     pub last_webhook_age_seconds: Option<i64>,
     /// Kinds whose first full copy is still missing or incomplete: reads of them go to the API.
     pub backlog: Vec<String>,
-    #[schemars(with = "serde_json::Value")]
+    /// The periodic catch-up sync: enabled, interval, last run and its report.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub periodic_sync: PeriodicSyncStatus,
 }
 
