@@ -1,0 +1,292 @@
+//! Load: N concurrent MCP clients over Streamable HTTP, mixed reads and
+//! writes for a fixed time against an in-process zero-latency sandbox.
+//! Reports errors, round-trip latency percentiles (an upper bound on the
+//! server's overhead: the sandbox answers in microseconds) and the server's
+//! RSS at start and end. Figures go to docs/BENCHMARKS.md ("Load").
+//!
+//!     cargo build --release -p intercom-mcp && \
+//!     cargo run --release -p intercom-mcp --example load -- [clients=100] [seconds=60]
+//!
+//! The server under test is the release binary, spawned as its own process.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+use serde_json::{Value, json};
+
+fn binary() -> String {
+    std::env::var("INTERCOM_MCP_BIN").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/release/intercom-mcp"
+        )
+        .to_string()
+    })
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    session: String,
+    next_id: i64,
+}
+
+fn rpc(id: i64, method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+/// The JSON-RPC answer in a JSON or SSE body.
+fn answer(body: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(body).ok().or_else(|| {
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|v| v.get("id").is_some())
+    })
+}
+
+impl Client {
+    async fn connect(http: reqwest::Client, url: String) -> anyhow::Result<Client> {
+        let init = rpc(
+            0,
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "load", "version": "1"}}),
+        );
+        let resp = http
+            .post(&url)
+            .header("Accept", "application/json, text/event-stream")
+            .json(&init)
+            .send()
+            .await?;
+        let session = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| anyhow::anyhow!("no session id"))?
+            .to_string();
+        resp.text().await?;
+        http.post(&url)
+            .header("Accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &session)
+            .json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .send()
+            .await?;
+        Ok(Client {
+            http,
+            url,
+            session,
+            next_id: 1,
+        })
+    }
+
+    /// One tool call: Ok(true) when it succeeded, Ok(false) for an isError result.
+    async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<bool> {
+        self.next_id += 1;
+        let body = rpc(
+            self.next_id,
+            "tools/call",
+            json!({"name": tool, "arguments": args}),
+        );
+        let resp = self
+            .http
+            .post(&self.url)
+            .header("Accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &self.session)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let v = answer(&text).ok_or_else(|| anyhow::anyhow!("HTTP {status}: {text}"))?;
+        Ok(v["result"]["isError"] != true && v.get("error").is_none())
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    reads: u64,
+    writes: u64,
+    errors: Vec<String>,
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut args = std::env::args().skip(1);
+    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
+
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Small,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let mut child = Command::new(binary())
+        .args([
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            "0",
+            "--toolsets",
+            "all",
+        ])
+        .args(["--api-base", &sandbox.base_url()])
+        .env("INTERCOM_ACCESS_TOKEN", sandbox.token())
+        .env("INTERCOM_MCP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut stderr = child.stderr.take().expect("stderr");
+    let base = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if let Some(rest) = seen.split("listening on ").nth(1)
+                && rest.contains(char::is_whitespace)
+            {
+                // Keep draining so the server never blocks on a full pipe.
+                let url: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                std::thread::spawn(move || while stderr.read(&mut buf).is_ok_and(|n| n > 0) {});
+                return Some(url);
+            }
+        }
+        None
+    })
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("the server did not start"))?;
+    let url = format!("{base}/mcp");
+
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let contacts: Vec<String> = {
+        let api = intercom_api::Client::new(
+            intercom_api::ClientConfig::builder(sandbox.token())
+                .base_url(sandbox.base_url())
+                .build()?,
+        )?;
+        let list = api
+            .send_json(
+                intercom_api::Method::GET,
+                "/contacts?per_page=50",
+                &[],
+                None,
+            )
+            .await?;
+        list["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_str().map(String::from))
+            .collect()
+    };
+    let rss_start = rss_kib(pid);
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for n in 0..clients {
+        let http = http.clone();
+        let url = url.clone();
+        let tally = tally.clone();
+        let contacts = contacts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = match Client::connect(http, url).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tally.lock().unwrap().errors.push(format!("connect: {e}"));
+                    return;
+                }
+            };
+            let mut i = n;
+            while Instant::now() < deadline {
+                i += 1;
+                let contact = &contacts[i % contacts.len()];
+                // One write in ten: a contact note; the rest are reads.
+                let (tool, args, write) = match i % 10 {
+                    0 => (
+                        "add_contact_note",
+                        json!({"id": contact, "body": format!("load note {n}-{i}")}),
+                        true,
+                    ),
+                    1..=3 => ("get_contact", json!({"id": contact}), false),
+                    4 | 5 => (
+                        "search_conversations",
+                        json!({"state": "open", "limit": 5}),
+                        false,
+                    ),
+                    6 | 7 => ("list_admins", json!({}), false),
+                    _ => ("list_tags", json!({}), false),
+                };
+                let started = Instant::now();
+                let outcome = client.call(tool, args).await;
+                let took = started.elapsed();
+                let mut t = tally.lock().unwrap();
+                t.latencies.push(took);
+                match outcome {
+                    Ok(true) if write => t.writes += 1,
+                    Ok(true) => t.reads += 1,
+                    Ok(false) => t.errors.push(format!("{tool}: isError")),
+                    Err(e) => t.errors.push(format!("{tool}: {e}")),
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    let rss_end = rss_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let mut t = Arc::try_unwrap(tally)
+        .map_err(|_| anyhow::anyhow!("tally still shared"))?
+        .into_inner()
+        .unwrap();
+    t.latencies.sort();
+    let total = t.latencies.len();
+    println!("clients={clients} seconds={seconds}");
+    println!(
+        "calls={total} reads_ok={} writes_ok={} errors={} throughput={:.0} calls/s",
+        t.reads,
+        t.writes,
+        t.errors.len(),
+        total as f64 / seconds as f64
+    );
+    if !t.latencies.is_empty() {
+        println!(
+            "round trip p50={:.2} ms p99={:.2} ms max={:.2} ms",
+            percentile(&t.latencies, 0.50),
+            percentile(&t.latencies, 0.99),
+            percentile(&t.latencies, 1.0)
+        );
+    }
+    println!("server RSS start={rss_start} KiB end={rss_end} KiB");
+    for e in t.errors.iter().take(5) {
+        println!("error sample: {e}");
+    }
+    Ok(())
+}
