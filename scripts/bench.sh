@@ -42,17 +42,17 @@ bench() {
     } >> "$OUT"
 }
 
-bench "sandbox answers fast enough to never be the bottleneck" \
+bench "sandbox startup (small) < 1 s; two-filter search on large < 50 ms" \
     cargo run -q --release -p intercom-sandbox --example bench_sandbox
-bench "server overhead per tool call p99 < 5 ms, idle RSS < 50 MB" \
+bench "server overhead per tool call p50 < 1 ms, p99 < 5 ms (stdio and HTTP); idle RSS < 25 MB" \
     cargo run -q --release -p intercom-mcp --example bench_server
-bench "webhook ack p99 < 50 ms, every delivery persisted" \
+bench "webhook deliveries acknowledged quickly and every one persisted (see the Real time section)" \
     cargo run -q --release -p intercom-mcp --example realtime_bench -- webhooks 10000 200
-bench "full-text search over 100k objects p99 < 50 ms" \
+bench "full-text search over 100k objects < 100 ms" \
     cargo run -q --release -p intercom-mcp --example realtime_bench -- fts 100000
-bench "initial sync within the rate limit" \
+bench "initial sync uses the shared rate-limit budget (see the Real time section)" \
     cargo run -q --release -p intercom-mcp --example realtime_bench -- sync large 2500 32
-bench "automations: 100 rules matched and evaluated quickly" \
+bench "automations with 100 rules (see the Automations section)" \
     cargo run -q --release -p intercom-mcp --example bench_automations
 bench "support_metrics over 1M conversations < 1 s" \
     cargo test -q --release -p intercom-mcp --test analytics_benchmark -- --ignored --nocapture
