@@ -255,6 +255,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }));
     }
+    // RSS once every session is open and busy, to tell growth from warm-up.
+    tokio::time::sleep(Duration::from_secs(seconds.min(10) / 2)).await;
+    let rss_warm = rss_kib(pid);
     for task in tasks {
         task.await?;
     }
@@ -284,7 +287,7 @@ async fn main() -> anyhow::Result<()> {
             percentile(&t.latencies, 1.0)
         );
     }
-    println!("server RSS start={rss_start} KiB end={rss_end} KiB");
+    println!("server RSS idle={rss_start} KiB warm={rss_warm} KiB end={rss_end} KiB");
     for e in t.errors.iter().take(5) {
         println!("error sample: {e}");
     }
