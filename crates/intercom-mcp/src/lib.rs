@@ -20,9 +20,9 @@ pub mod transport;
 pub mod workspace_context;
 // Real-time engineer: local mirror (store, sync, export) and webhook receiver.
 pub mod mirror;
-pub mod webhooks;
 /// Reliability/security engineer: `--redact-pii` output masking.
 pub mod redact;
+pub mod webhooks;
 // Automations engineer: rules, engine and run log for event-driven workflows.
 pub mod automations;
 // Analytics-and-bulk engineer: support metrics and bulk jobs.

@@ -25,9 +25,15 @@ async fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor(args).await.map(|()| true),
         Command::Tools(args) => commands::tools(args).map(|()| true),
         Command::Call(args) => commands::call(args).await,
-        Command::Sync(args) => intercom_mcp::mirror::commands::sync(args).await.map(|()| true),
-        Command::Webhooks(args) => intercom_mcp::mirror::commands::webhooks(args).await.map(|()| true),
-        Command::Export(args) => intercom_mcp::mirror::commands::export_command(args).map(|()| true),
+        Command::Sync(args) => intercom_mcp::mirror::commands::sync(args)
+            .await
+            .map(|()| true),
+        Command::Webhooks(args) => intercom_mcp::mirror::commands::webhooks(args)
+            .await
+            .map(|()| true),
+        Command::Export(args) => {
+            intercom_mcp::mirror::commands::export_command(args).map(|()| true)
+        }
         Command::Metrics(args) => intercom_mcp::analytics::cli::run(args).await.map(|()| true),
         Command::Bulk(args) => intercom_mcp::bulk::cli::run(args).await,
         Command::Automations(args) => intercom_mcp::automations::cli::run(args).await,

@@ -89,7 +89,12 @@ async fn kill_nine_during_a_burst_loses_and_doubles_nothing() {
     let (mut first, url) = start_receiver(&store);
 
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
-    let burst = tokio::spawn(deliver_all(url.clone(), (0..TOTAL).collect(), acked.clone(), 40));
+    let burst = tokio::spawn(deliver_all(
+        url.clone(),
+        (0..TOTAL).collect(),
+        acked.clone(),
+        40,
+    ));
     // Kill the receiver once part of the burst is acknowledged.
     loop {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -16,11 +16,11 @@ pub mod realtime;
 pub mod analytics;
 pub mod bulk;
 // Automations engineer: list_automations, test_automation, automation_log.
-pub mod automations;
-pub mod tickets;
-pub mod contacts;
-pub mod companies;
 pub mod articles;
+pub mod automations;
+pub mod companies;
+pub mod contacts;
+pub mod tickets;
 
 /// Every domain's tools with the toolset they belong to. Adding a domain is
 /// one line here (plus its `pub mod` above).
