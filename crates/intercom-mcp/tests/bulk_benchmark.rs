@@ -81,7 +81,6 @@ async fn run(label: &str, fault_rate: f64) {
     })
     .await
     .unwrap();
-    let http = reqwest::Client::new();
     let client = Client::new(
         ClientConfig::builder(sandbox.token())
             .base_url(sandbox.base_url())
@@ -89,6 +88,8 @@ async fn run(label: &str, fault_rate: f64) {
             .unwrap(),
     )
     .unwrap();
+    // After the API client: it installs the TLS crypto provider reqwest needs.
+    let http = reqwest::Client::new();
     let ids = contact_ids(&client).await;
     let rows: Vec<FileRow> = ids
         .iter()
