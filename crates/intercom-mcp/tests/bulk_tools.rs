@@ -37,7 +37,8 @@ impl ClientHandler for ProgressCounter {
 }
 
 struct Bench {
-    sandbox: Sandbox,
+    // Held so the sandbox lives as long as the bench.
+    _sandbox: Sandbox,
     api: Client,
     client: RunningService<RoleClient, ProgressCounter>,
     progress: Arc<AtomicUsize>,
@@ -72,7 +73,7 @@ async fn start() -> Bench {
     )
     .unwrap();
     Bench {
-        sandbox,
+        _sandbox: sandbox,
         api,
         client,
         progress,
