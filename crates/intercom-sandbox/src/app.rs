@@ -247,21 +247,24 @@ pub struct App {
     pub clock: Clock,
     pub controls: Mutex<Controls>,
     pub stats: Mutex<Stats>,
-    pub webhooks: Option<WebhookDispatcher>,
+    /// Where notifications go: set from the config at start, or once later (a server that
+    /// learns its own address only after binding, such as `serve --sandbox --sync`).
+    pub webhooks: std::sync::OnceLock<WebhookDispatcher>,
 }
 
 pub type SharedApp = Arc<App>;
 
 impl App {
     pub fn new(config: &SandboxConfig, data: SeedData, source: SeedSource, clock: Clock) -> App {
-        let webhooks = config.webhook_url.as_ref().map(|url| {
-            WebhookDispatcher::new(
+        let webhooks = std::sync::OnceLock::new();
+        if let Some(url) = &config.webhook_url {
+            let _ = webhooks.set(WebhookDispatcher::new(
                 url.clone(),
                 config.webhook_secret.clone().unwrap_or_default(),
                 data.app_id.clone(),
                 Duration::from_secs(60),
-            )
-        });
+            ));
+        }
         App {
             token: config.token.clone(),
             state: RwLock::new(State::from_seed(data)),
@@ -287,7 +290,7 @@ impl App {
 
     /// Queues a webhook notification when a subscriber is configured.
     pub fn notify(&self, topic: &str, item: Value) {
-        if let Some(webhooks) = &self.webhooks {
+        if let Some(webhooks) = self.webhooks.get() {
             webhooks.send(topic, item);
         }
     }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::body::Body;
@@ -100,6 +101,21 @@ impl Sandbox {
     /// Unix time on the sandbox's workspace clock.
     pub fn now(&self) -> i64 {
         self.app.now()
+    }
+
+    /// Starts sending signed webhook notifications to `url`, for a sandbox started without a
+    /// webhook subscriber. Returns false (and changes nothing) when one is already set.
+    pub fn send_webhooks_to(&self, url: String, secret: String) -> bool {
+        let app_id = self.app.state.read().app_id.clone();
+        self.app
+            .webhooks
+            .set(crate::webhooks::WebhookDispatcher::new(
+                url,
+                secret,
+                app_id,
+                Duration::from_secs(60),
+            ))
+            .is_ok()
     }
 
     /// Stops serving; open connections are closed.

@@ -15,7 +15,9 @@ use super::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
 use super::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
 use crate::cli::{ConnectionArgs, SandboxChoice};
 use crate::commands::{Upstream, upstream};
-use crate::webhooks::{DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH, WebhookSecret, WebhookState};
+use crate::webhooks::{
+    DEFAULT_MAX_BODY_BYTES, SECRET_ENV, WEBHOOK_PATH, WebhookSecret, WebhookState,
+};
 
 /// Where the mirror file is.
 #[derive(Debug, Clone, Args, Default)]
@@ -69,7 +71,7 @@ pub struct SyncArgs {
     #[arg(long, value_delimiter = ',')]
     pub objects: Vec<String>,
     /// Conversation requests in flight at once (the client still paces to the rate limit).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -242,14 +244,49 @@ pub async fn start_for_serve(
         return Ok(None);
     }
     let mirror = args.store.open()?;
-    let secret = match WebhookSecret::from_env() {
-        Ok(secret) => Some(secret),
-        Err(message) => {
-            tracing::warn!("webhooks are off: {message}");
-            None
-        }
+    // The embedded sandbox signs its webhooks with the configured secret, or with one made
+    // for this run, so the demo workspace is live without any setup.
+    let sandbox_secret = upstream.sandbox.as_ref().map(|_| {
+        std::env::var(SECRET_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                use rand::Rng;
+                let bytes: [u8; 24] = rand::rng().random();
+                bytes.iter().map(|b| format!("{b:02x}")).collect()
+            })
+    });
+    let secret = match &sandbox_secret {
+        Some(raw) => WebhookSecret::new(raw.clone()),
+        None => match WebhookSecret::from_env() {
+            Ok(secret) => Some(secret),
+            Err(message) => {
+                tracing::warn!("webhooks are off: {message}");
+                None
+            }
+        },
     };
     let realtime = Realtime::start(mirror, secret);
+    if let (Some(sandbox), Some(raw), Some(state)) =
+        (&upstream.sandbox, sandbox_secret, realtime.webhook_state())
+    {
+        // A receiver of its own on loopback: it works over stdio too, where there is no
+        // HTTP server, and it exists before the sandbox's first write.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("could not open a loopback port for the sandbox's webhooks")?;
+        let url = format!("http://{}{WEBHOOK_PATH}", listener.local_addr()?);
+        tokio::spawn(async move {
+            if let Err(e) =
+                crate::webhooks::serve(listener, state, std::future::pending::<()>()).await
+            {
+                tracing::error!(error = %e, "the sandbox's webhook receiver stopped");
+            }
+        });
+        if sandbox.send_webhooks_to(url.clone(), raw) {
+            tracing::info!(%url, "the embedded sandbox delivers its webhooks to the mirror");
+        }
+    }
     if args.sync {
         match client_for(upstream) {
             Ok(client) => {

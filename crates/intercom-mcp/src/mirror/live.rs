@@ -113,6 +113,11 @@ impl Realtime {
         self.webhooks.clone().map(crate::webhooks::router)
     }
 
+    /// The receiver's state, to serve it on another listener as well.
+    pub fn webhook_state(&self) -> Option<WebhookState> {
+        self.webhooks.clone()
+    }
+
     pub fn webhooks_enabled(&self) -> bool {
         self.webhooks.is_some()
     }

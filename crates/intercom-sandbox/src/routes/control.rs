@@ -12,7 +12,7 @@ use crate::input::{Fields, JsonBody};
 pub async fn stats(State(app): AppState) -> Json<Value> {
     let mut stats = app.stats.lock().to_json();
     stats["controls"] = app.controls.lock().to_json();
-    if let Some(webhooks) = &app.webhooks {
+    if let Some(webhooks) = app.webhooks.get() {
         stats["webhooks"] = serde_json::to_value(webhooks.stats()).unwrap_or(Value::Null);
     }
     Json(stats)
