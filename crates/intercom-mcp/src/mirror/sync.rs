@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::columns::id_string;
 use super::store::*;
@@ -104,7 +105,7 @@ pub struct SyncOptions {
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            concurrency: 32,
             kinds: SYNC_ORDER.to_vec(),
             progress: false,
         }
@@ -394,14 +395,31 @@ impl<S: SyncSource> Syncer<S> {
                 })
                 .map(move |step| {
                     let resolver = resolver.clone();
-                    async move { resolver.resolve(kind, step).await }
+                    // Spawned, so answers are read while this loop waits on a commit.
+                    let fetch = tokio::spawn(async move { resolver.resolve(kind, step).await });
+                    async move {
+                        fetch
+                            .await
+                            .unwrap_or_else(|e| Err(SourceError::Other(e.to_string())))
+                    }
                 })
                 .buffered(self.options.concurrency.max(1));
             futures::pin_mut!(work);
 
             let mut batch: Vec<MirrorWrite> = Vec::new();
+            // One page's commit runs while the next page's details are fetched; commits stay
+            // in page order, so a checkpoint is never saved ahead of the items before it.
+            let mut committing: Option<JoinHandle<MirrorResult<Vec<Change>>>> = None;
+            let mut outcome = Ok(());
             while let Some(done) = work.next().await {
-                match done? {
+                let resolved = match done {
+                    Ok(resolved) => resolved,
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                };
+                match resolved {
                     Resolved::Write(write) => batch.push(write),
                     Resolved::Skip => {}
                     Resolved::PageEnd { next, total, count } => {
@@ -409,20 +427,24 @@ impl<S: SyncSource> Syncer<S> {
                         report.seen += count;
                         checkpoint.cursor = next;
                         checkpoint.run_items += batch.len() as u64;
-                        let writes = std::mem::take(&mut batch);
-                        let changes = self
-                            .mirror
-                            .apply(
-                                WriteBatch {
-                                    writes,
-                                    checkpoint: Some(checkpoint.clone()),
-                                    log_changes: !backfill,
-                                },
-                                ChangeSource::Sync,
-                            )
-                            .await
-                            .map_err(|e| SourceError::Other(e.to_string()))?;
-                        report.changed += changes.len() as u64;
+                        if let Some(previous) = committing.take() {
+                            match finish_commit(previous).await {
+                                Ok(changed) => report.changed += changed as u64,
+                                Err(e) => {
+                                    outcome = Err(e);
+                                    break;
+                                }
+                            }
+                        }
+                        let mirror = self.mirror.clone();
+                        let page = WriteBatch {
+                            writes: std::mem::take(&mut batch),
+                            checkpoint: Some(checkpoint.clone()),
+                            log_changes: !backfill,
+                        };
+                        committing = Some(tokio::spawn(async move {
+                            mirror.apply(page, ChangeSource::Sync).await
+                        }));
                         if let Some(total) = total {
                             progress.set_length(total);
                         }
@@ -430,7 +452,14 @@ impl<S: SyncSource> Syncer<S> {
                     }
                 }
             }
-            Ok(())
+            // Even when stopping on an error: the pages before it are kept.
+            if let Some(last) = committing.take() {
+                let changed = finish_commit(last).await;
+                if outcome.is_ok() {
+                    report.changed += changed? as u64;
+                }
+            }
+            outcome
         }
         .await;
         producer.abort();
@@ -450,6 +479,17 @@ impl<S: SyncSource> Syncer<S> {
         bar.set_prefix(format!("{kind} ({mode})"));
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
+    }
+}
+
+/// Waits for a page's commit; the number of objects it changed.
+async fn finish_commit(
+    commit: JoinHandle<MirrorResult<Vec<Change>>>,
+) -> Result<usize, SourceError> {
+    match commit.await {
+        Ok(Ok(changes)) => Ok(changes.len()),
+        Ok(Err(e)) => Err(SourceError::Other(e.to_string())),
+        Err(e) => Err(SourceError::Other(format!("page commit stopped: {e}"))),
     }
 }
 
