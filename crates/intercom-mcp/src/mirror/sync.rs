@@ -211,7 +211,6 @@ impl<S: SyncSource> Syncer<S> {
 
     async fn sync_kind(&self, kind: ObjectKind) -> Result<KindReport, SyncError> {
         let started = Instant::now();
-        let requests_before = self.requests.load(Ordering::Relaxed);
         let saved = self.mirror.run(move |s| s.checkpoint(kind)).await?;
         let now = now_unix();
         let mut checkpoint = saved.clone().unwrap_or(Checkpoint {
@@ -304,7 +303,6 @@ impl<S: SyncSource> Syncer<S> {
             )
             .await?;
         progress.finish_and_clear();
-        report.requests = self.requests.load(Ordering::Relaxed) - requests_before;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
@@ -319,16 +317,21 @@ impl<S: SyncSource> Syncer<S> {
         report: &mut KindReport,
         progress: &ProgressBar,
     ) -> Result<(), SourceError> {
+        // Kinds run side by side: each counts its own requests as well as the run's.
+        let requests = RequestCount {
+            run: self.requests.clone(),
+            kind: Arc::new(AtomicU64::new(0)),
+        };
         // Pages are fetched one ahead of the detail requests, so the pipe never runs dry.
         let (pages_tx, pages_rx) = mpsc::channel::<Result<(SourcePage, Vec<bool>), SourceError>>(2);
         let producer = {
             let source = self.source.clone();
             let mirror = self.mirror.clone();
-            let requests = self.requests.clone();
+            let requests = requests.clone();
             tokio::spawn(async move {
                 let mut request = first;
                 loop {
-                    requests.fetch_add(1, Ordering::Relaxed);
+                    requests.add();
                     let page = match source.page(kind, request.clone()).await {
                         Ok(page) => page,
                         Err(e) => {
@@ -371,7 +374,7 @@ impl<S: SyncSource> Syncer<S> {
             // Flatten pages into one ordered stream of detail fetches and page ends.
             let resolver = Resolver {
                 source: self.source.clone(),
-                requests: self.requests.clone(),
+                requests: requests.clone(),
             };
             let work = tokio_stream::wrappers::ReceiverStream::new(pages_rx)
                 .flat_map(|page| {
@@ -463,6 +466,7 @@ impl<S: SyncSource> Syncer<S> {
         }
         .await;
         producer.abort();
+        report.requests += requests.kind.load(Ordering::Relaxed);
         result
     }
 
@@ -496,7 +500,21 @@ async fn finish_commit(
 /// What the detail-fetching futures need, owned so that they can run concurrently.
 struct Resolver<S> {
     source: Arc<S>,
-    requests: Arc<AtomicU64>,
+    requests: RequestCount,
+}
+
+/// Requests made, for the whole run and for one kind.
+#[derive(Clone)]
+struct RequestCount {
+    run: Arc<AtomicU64>,
+    kind: Arc<AtomicU64>,
+}
+
+impl RequestCount {
+    fn add(&self) {
+        self.run.fetch_add(1, Ordering::Relaxed);
+        self.kind.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl<S> Clone for Resolver<S> {
@@ -520,7 +538,7 @@ impl<S: SyncSource> Resolver<S> {
                 let Some(id) = item.get("id").and_then(id_string) else {
                     return Ok(Resolved::Skip);
                 };
-                self.requests.fetch_add(1, Ordering::Relaxed);
+                self.requests.add();
                 match self.source.conversation(&id).await {
                     Ok(full) => Ok(Resolved::Write(MirrorWrite::Upsert(kind, full))),
                     // Deleted between the list and the fetch: the deletion reaches us separately.
