@@ -321,3 +321,92 @@ async fn tag_and_manage_conversations_by_query() {
         .await;
     assert!(text(&bad).contains("close, assign, unassign or snooze"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_and_untag_companies() {
+    let bench = start().await;
+    let listed = bench
+        .api
+        .send_json(Method::GET, "/companies", &[("per_page", "3")], None)
+        .await
+        .unwrap();
+    let picked: Vec<String> = listed["data"].as_array().unwrap()[..3]
+        .iter()
+        .map(|c| id_of(&c["id"]))
+        .collect();
+    let tag_names = |company: &Value| -> Vec<String> {
+        company["tags"]["tags"]
+            .as_array()
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|t| t["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let company = |id: String| {
+        let api = bench.api.clone();
+        async move {
+            api.send_json(Method::GET, &format!("/companies/{id}"), &[], None)
+                .await
+                .unwrap()
+        }
+    };
+
+    let dry = bench
+        .ok(
+            "bulk_tag",
+            json!({"object": "companies", "tag": "renewal-q1", "ids": picked}),
+        )
+        .await;
+    assert_eq!(dry["count"], 3, "{dry}");
+    for id in &picked {
+        let names = tag_names(&company(id.clone()).await);
+        assert!(
+            !names.contains(&"renewal-q1".to_string()),
+            "a dry run tagged company {id}"
+        );
+    }
+
+    let tagged = bench
+        .ok(
+            "bulk_tag",
+            json!({"object": "companies", "tag": "renewal-q1", "ids": picked, "dry_run": false}),
+        )
+        .await;
+    assert_eq!(tagged["job"]["ok"], 3, "{tagged}");
+    for id in &picked {
+        let names = tag_names(&company(id.clone()).await);
+        assert!(
+            names.contains(&"renewal-q1".to_string()),
+            "company {id}: {names:?}"
+        );
+    }
+
+    // Remove it again from the first two only.
+    let untagged = bench
+        .ok(
+            "bulk_tag",
+            json!({"object": "companies", "tag": "renewal-q1", "remove": true, "ids": &picked[..2], "dry_run": false}),
+        )
+        .await;
+    assert_eq!(untagged["job"]["ok"], 2, "{untagged}");
+    for (i, id) in picked.iter().enumerate() {
+        let names = tag_names(&company(id.clone()).await);
+        assert_eq!(
+            names.contains(&"renewal-q1".to_string()),
+            i == 2,
+            "company {id}: {names:?}"
+        );
+    }
+
+    // Companies cannot be chosen by a search query (Intercom has no company search).
+    let refused = bench
+        .call(
+            "bulk_tag",
+            json!({"object": "companies", "tag": "renewal-q1", "query": {"field": "name", "operator": "=", "value": "x"}}),
+        )
+        .await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("ids"), "{}", text(&refused));
+}
