@@ -220,6 +220,22 @@ impl Client {
             .await
     }
 
+    /// Like [`Client::send_json`], but never repeats a request that may have been processed,
+    /// whatever its method (a dropped connection after a PUT included): for callers that read
+    /// the target back before resending, such as bulk jobs, so that no write lands twice.
+    /// 429s and refused connections, which prove nothing was processed, are still retried.
+    pub async fn send_json_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let mut call = Self::raw_call(method, path, query, body, false);
+        call.idempotent = false;
+        self.execute(call).await
+    }
+
     fn raw_call(
         method: Method,
         path: &str,

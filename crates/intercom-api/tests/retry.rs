@@ -224,3 +224,31 @@ async fn retry_after_header_is_honoured() {
     );
     assert_eq!(server.count(), 2);
 }
+
+#[tokio::test]
+async fn send_json_once_does_not_repeat_a_put_whose_connection_dropped() {
+    let (base, hits) = resetting_server().await;
+    let c = client_with(&base, fast_retry(5), Duration::from_secs(5));
+    let body = json!({"custom_attributes": {"plan": "pro"}});
+    let err = c
+        .send_json_once(
+            intercom_api::Method::PUT,
+            "/contacts/c1",
+            &[],
+            Some(body.clone()),
+        )
+        .await
+        .unwrap_err();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        *hits.lock().unwrap(),
+        1,
+        "the caller checks the target before resending"
+    );
+    assert!(err.is_retryable(), "{err}");
+    // The plain form repeats a PUT: its effect is the same, but it lands more than once.
+    c.send_json(intercom_api::Method::PUT, "/contacts/c1", &[], Some(body))
+        .await
+        .unwrap_err();
+    assert_eq!(*hits.lock().unwrap(), 1 + 5);
+}

@@ -156,7 +156,7 @@ impl Operation {
         merged
     }
 
-    /// Send the change for one target. Every write goes through `send_json`, which
+    /// Send the change for one target. Every write goes through `send_json_once`, which
     /// repeats only what provably was not processed (429, refused connections), so
     /// an ambiguous failure comes back here to be checked before any resend.
     pub async fn apply(
@@ -170,7 +170,7 @@ impl Operation {
             Operation::UpdateContacts { .. } => {
                 let body = Value::Object(self.contact_update(payload));
                 client
-                    .send_json(Method::PUT, &format!("/contacts/{id}"), &[], Some(body))
+                    .send_json_once(Method::PUT, &format!("/contacts/{id}"), &[], Some(body))
                     .await?;
             }
             Operation::Tag {
@@ -185,25 +185,27 @@ impl Operation {
                     (TagObject::Contacts, false) => {
                         let path = format!("/contacts/{id}/tags");
                         client
-                            .send_json(Method::POST, &path, &[], Some(json!({"id": tag_id})))
+                            .send_json_once(Method::POST, &path, &[], Some(json!({"id": tag_id})))
                             .await?;
                     }
                     (TagObject::Contacts, true) => {
                         let path = format!("/contacts/{id}/tags/{tag}");
-                        client.send_json(Method::DELETE, &path, &[], None).await?;
+                        client
+                            .send_json_once(Method::DELETE, &path, &[], None)
+                            .await?;
                     }
                     (TagObject::Conversations, false) => {
                         let path = format!("/conversations/{id}/tags");
                         let body = json!({"id": tag_id, "admin_id": admin_id});
                         client
-                            .send_json(Method::POST, &path, &[], Some(body))
+                            .send_json_once(Method::POST, &path, &[], Some(body))
                             .await?;
                     }
                     (TagObject::Conversations, true) => {
                         let path = format!("/conversations/{id}/tags/{tag}");
                         let body = json!({"admin_id": admin_id});
                         client
-                            .send_json(Method::DELETE, &path, &[], Some(body))
+                            .send_json_once(Method::DELETE, &path, &[], Some(body))
                             .await?;
                     }
                     (TagObject::Companies, remove) => {
@@ -213,7 +215,7 @@ impl Operation {
                         }
                         let body = json!({"name": tag_name, "companies": [company]});
                         client
-                            .send_json(Method::POST, "/tags", &[], Some(body))
+                            .send_json_once(Method::POST, "/tags", &[], Some(body))
                             .await?;
                     }
                 }
@@ -244,7 +246,7 @@ impl Operation {
                 };
                 let path = format!("/conversations/{id}/parts");
                 client
-                    .send_json(Method::POST, &path, &[], Some(body))
+                    .send_json_once(Method::POST, &path, &[], Some(body))
                     .await?;
             }
         }
