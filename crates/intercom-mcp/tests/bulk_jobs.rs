@@ -192,6 +192,47 @@ async fn updates_land_exactly_once_under_rate_limit_and_faults() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_lost_after_the_write_never_apply_it_twice() {
+    const N: usize = 30;
+    let setup = setup(None, 0.0).await;
+    let ids = setup.contact_ids(N).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = JobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
+    let job = new_job(&setup, &store, update_rows(&ids, "once")).await;
+
+    // Every fault here lands the write and then drops the connection: the worst case for
+    // a client that repeats PUTs on its own.
+    let (report, before, after) = setup
+        .run_faulted(
+            &store,
+            &job,
+            json!({"fault_rate": 0.3, "fault_kinds": ["drop_after"]}),
+        )
+        .await;
+    assert_eq!(
+        (report.job.ok, report.job.failed),
+        (N as u64, 0),
+        "{:?}",
+        report.items
+    );
+    assert!(
+        stat(&after["faults_injected"], "drop_after") > 0,
+        "no answer was dropped: {after}"
+    );
+    assert_eq!(
+        stat(&after, "writes_applied") - stat(&before, "writes_applied"),
+        N as u64,
+        "a write whose answer was lost was sent again"
+    );
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            setup.contact(id).await["custom_attributes"]["bulk_marker"],
+            json!(format!("once-{i}"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_job_resumes_without_redoing_finished_items() {
     const N: usize = 20;
     let setup = setup(None, 0.0).await;
