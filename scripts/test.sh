@@ -55,12 +55,10 @@ fi
 run_step build 1500 cargo build --workspace --all-targets || BUILD_OK=0
 run_step fmt 120 cargo fmt --all --check
 run_step clippy 1200 cargo clippy --workspace --all-targets -- -D warnings
-# Reliability/security engineer: dependency licenses, bans and sources (deny.toml).
-# Advisories need GitHub (RustSec), unreachable here; cargo-deny takes ~10 min to
-# install, so the step runs only where it is installed (see docs/SECURITY.md).
-if command -v cargo-deny >/dev/null 2>&1; then
-    run_step cargo-deny 300 cargo deny check licenses bans sources
-fi
+# Dependency licenses, bans and sources (deny.toml), with the cargo-deny binary that
+# setup.sh installs into the venv from PyPI. Advisories need the RustSec database on
+# GitHub, unreachable here (see docs/SECURITY.md).
+run_step cargo-deny 300 "$VENV_DIR/bin/cargo-deny" check licenses bans sources
 run_step rust-tests 1200 "${RUST_TESTS[@]}"
 run_step rust-doctests 600 cargo test --workspace --doc
 
