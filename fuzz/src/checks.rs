@@ -81,3 +81,22 @@ pub fn webhook(data: &[u8]) {
     );
     let _ = serde_json::from_slice::<Value>(body);
 }
+
+/// The webhook payload parser and what the mirror does with a notification: log it, apply
+/// its item (any shape, any topic), and treat a second delivery of the same id as a
+/// duplicate that changes nothing.
+pub fn webhook_payload(store: &dyn intercom_mcp::mirror::MirrorStore, data: &[u8]) {
+    use intercom_mcp::mirror::NotificationOutcome;
+    let Ok(note) = intercom_mcp::webhooks::parse_notification(data) else {
+        return;
+    };
+    if store.record_notifications(vec![note.clone()]).is_ok() {
+        let again = store
+            .record_notifications(vec![note])
+            .expect("a repeated delivery is stored");
+        assert!(
+            matches!(again.as_slice(), [NotificationOutcome::Duplicate]),
+            "a repeated delivery changes nothing"
+        );
+    }
+}

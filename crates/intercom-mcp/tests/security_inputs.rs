@@ -1,6 +1,7 @@
 //! Stable smoke test for the fuzz targets: a corpus of nasty inputs through
 //! the same checks `fuzz/` runs (the search-query validator, the date parser,
-//! every tool's argument decoding, the webhook signature check). None may
+//! every tool's argument decoding, the webhook signature check and payload parser with what
+//! the mirror does with a notification). None may
 //! panic. Crashes found by `scripts/fuzz.sh` are added to this corpus.
 
 #[path = "../../../fuzz/src/checks.rs"]
@@ -56,5 +57,38 @@ fn nasty_inputs_never_panic_the_parsers() {
         checks::dates(&input);
         checks::tool_args(&input);
         checks::webhook(&input);
+    }
+}
+
+#[test]
+fn nasty_webhook_payloads_never_panic_the_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = intercom_mcp::mirror::SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
+    let mut payloads = corpus();
+    for item in [
+        r#"{"type": "conversation", "id": 7, "conversation_parts": {"conversation_parts": "x"}}"#,
+        r#"{"type": "contact", "id": "c1", "updated_at": 1e300, "email": ["a"]}"#,
+        r#"{"type": "ticket", "id": "t1", "ticket_state": {"category": 5}}"#,
+        r#"{"type": "company", "id": "", "created_at": -99999999999999}"#,
+        r#"{"type": "conversation", "id": "c2", "source": null, "statistics": []}"#,
+    ] {
+        for topic in [
+            "conversation.user.replied",
+            "contact.deleted",
+            "ticket.created",
+            "company.created",
+            "x",
+        ] {
+            payloads.push(
+                format!(
+                    r#"{{"id": "n-{topic}-{}", "topic": "{topic}", "data": {{"item": {item}}}}}"#,
+                    item.len()
+                )
+                .into_bytes(),
+            );
+        }
+    }
+    for input in payloads {
+        checks::webhook_payload(&store, &input);
     }
 }

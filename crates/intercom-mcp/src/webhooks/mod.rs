@@ -203,8 +203,9 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Parse a signed body into a notification, or say why it is not one.
-fn parse_notification(raw: &[u8]) -> Result<Notification, String> {
+/// Parse a signed body into a notification, or say why it is not one. Public for the
+/// fuzz target, which feeds it arbitrary bodies.
+pub fn parse_notification(raw: &[u8]) -> Result<Notification, String> {
     let envelope: Value =
         serde_json::from_slice(raw).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let field = |name: &str| {
