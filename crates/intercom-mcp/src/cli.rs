@@ -6,6 +6,7 @@ use intercom_sandbox::cli::SandboxArgs;
 
 use crate::toolsets::Selection;
 use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
+use crate::transport::limits::DEFAULT_MAX_CONCURRENT_PER_CLIENT;
 
 /// MCP server that connects AI assistants to an Intercom workspace.
 #[derive(Debug, Parser)]
@@ -118,6 +119,13 @@ fn parse_scale(s: &str) -> Result<Scale, String> {
     s.parse()
 }
 
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a whole number of at least 1, got `{s}`")),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TransportKind {
     /// Newline-delimited JSON-RPC on stdin/stdout.
@@ -181,6 +189,15 @@ pub struct ServeArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Requests one HTTP client may have in flight at once (a client is its own bearer token
+    /// with --token-from-request, otherwise its IP address); more get 429 with Retry-After.
+    #[arg(
+        long = "max-concurrent-per-client",
+        env = "INTERCOM_MCP_MAX_CONCURRENT_PER_CLIENT",
+        default_value_t = DEFAULT_MAX_CONCURRENT_PER_CLIENT,
+        value_parser = parse_positive
+    )]
+    pub max_concurrent_per_client: usize,
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
     pub realtime: crate::mirror::commands::RealtimeServeArgs,
@@ -257,5 +274,21 @@ mod tests {
         assert_eq!(s.host, "127.0.0.1");
         assert_eq!(s.selection.toolsets, vec!["tickets", "workspace"]);
         assert!(s.selection.read_only);
+        assert_eq!(
+            s.max_concurrent_per_client,
+            DEFAULT_MAX_CONCURRENT_PER_CLIENT
+        );
+    }
+
+    #[test]
+    fn concurrency_limit_flag() {
+        let parse = |n: &str| {
+            Cli::try_parse_from(["intercom-mcp", "serve", "--max-concurrent-per-client", n])
+        };
+        let Command::Serve(s) = parse("3").unwrap().command else {
+            panic!("expected serve")
+        };
+        assert_eq!(s.max_concurrent_per_client, 3);
+        assert!(parse("0").is_err(), "a limit of 0 would refuse everything");
     }
 }

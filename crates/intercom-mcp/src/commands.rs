@@ -145,6 +145,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 allowed_hosts: args.allowed_hosts.clone(),
                 allowed_origins: args.allowed_origins.clone(),
                 max_body_bytes: args.max_body_bytes,
+                max_concurrent_per_client: args.max_concurrent_per_client,
             };
             let shutdown = CancellationToken::new();
             let ctrl_c = shutdown.clone();

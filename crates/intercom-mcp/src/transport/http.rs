@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::auth::{AccessPolicy, is_loopback_host, require_bearer, validate_host_and_origin};
+use super::limits::{ClientLimits, DEFAULT_MAX_CONCURRENT_PER_CLIENT, limit_per_client};
 use super::sse::{SseState, open_stream, post_message};
 use crate::server::{IntercomServer, SERVER_NAME, SERVER_VERSION};
 
@@ -37,6 +38,8 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub max_body_bytes: usize,
+    /// Requests one client may have in flight on the MCP routes; more get 429.
+    pub max_concurrent_per_client: usize,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for HttpOptions {
             .field("port", &self.port)
             .field("auth_token", &self.auth_token.as_ref().map(|_| "***"))
             .field("token_from_request", &self.token_from_request)
+            .field("max_concurrent_per_client", &self.max_concurrent_per_client)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +64,7 @@ impl Default for HttpOptions {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrent_per_client: DEFAULT_MAX_CONCURRENT_PER_CLIENT,
         }
     }
 }
@@ -184,6 +189,12 @@ pub fn router(
         mcp_config,
     );
     let sse_state = SseState::new(server.clone(), "/messages");
+    // A bearer names the client only when each client has its own (Intercom
+    // token per request); the shared --auth-token does not, so the peer IP does.
+    let limits = Arc::new(ClientLimits::new(
+        options.max_concurrent_per_client,
+        options.token_from_request && options.auth_token.is_none(),
+    ));
     let protected = Router::new()
         .nest_service("/mcp", mcp)
         .route("/sse", get(open_stream))
@@ -192,6 +203,8 @@ pub fn router(
             post(post_message).layer(RequestBodyLimitLayer::new(options.max_body_bytes)),
         )
         .with_state(sse_state)
+        // Inside the bearer check: only admitted clients get a slot map entry.
+        .layer(middleware::from_fn_with_state(limits, limit_per_client))
         .layer(middleware::from_fn_with_state(
             policy.clone(),
             require_bearer,
@@ -240,8 +253,12 @@ pub async fn serve_http(
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+    // Connect info gives the per-client limits the peer address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await?;
     Ok(())
 }

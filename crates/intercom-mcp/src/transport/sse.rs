@@ -19,17 +19,34 @@ use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{Stream, StreamExt};
 use parking_lot::Mutex;
-use rmcp::model::{ClientJsonRpcMessage, GetExtensions, JsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, GetExtensions, JsonRpcMessage, RequestId, ServerJsonRpcMessage,
+};
 use rmcp::service::serve_server;
 use serde::Deserialize;
+use tokio::sync::OwnedSemaphorePermit;
 
+use super::limits::ClientSlot;
 use crate::server::IntercomServer;
+
+/// Client-limit slots of requests whose answers have not gone out yet: the
+/// work of a POSTed request outlives its 202, so its slot must too.
+type PendingSlots = Arc<Mutex<HashMap<RequestId, Vec<OwnedSemaphorePermit>>>>;
+
+/// One open SSE session: where its messages go, and its requests' slots.
+#[derive(Clone)]
+struct Session {
+    sender: mpsc::UnboundedSender<ClientJsonRpcMessage>,
+    pending: PendingSlots,
+}
+
+type Sessions = Arc<Mutex<HashMap<String, Session>>>;
 
 /// Open SSE sessions, by id.
 #[derive(Clone)]
 pub struct SseState {
     server: IntercomServer,
-    sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<ClientJsonRpcMessage>>>>,
+    sessions: Sessions,
     /// Where clients POST, as seen from the client (`/messages`).
     messages_path: String,
 }
@@ -51,7 +68,7 @@ impl SseState {
 /// Removes the session when its event stream is dropped (client went away).
 struct SessionGuard {
     id: String,
-    sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<ClientJsonRpcMessage>>>>,
+    sessions: Sessions,
 }
 
 impl Drop for SessionGuard {
@@ -68,7 +85,14 @@ pub async fn open_stream(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (to_server, from_client) = mpsc::unbounded::<ClientJsonRpcMessage>();
     let (to_client, from_server) = mpsc::unbounded::<ServerJsonRpcMessage>();
-    state.sessions.lock().insert(id.clone(), to_server);
+    let pending = PendingSlots::default();
+    state.sessions.lock().insert(
+        id.clone(),
+        Session {
+            sender: to_server,
+            pending: pending.clone(),
+        },
+    );
 
     let server = state.server.clone();
     let session = id.clone();
@@ -92,6 +116,20 @@ pub async fn open_stream(
         futures::stream::once(async move { Ok(Event::default().event("endpoint").data(endpoint)) });
     let messages = from_server.map(move |message| {
         let _keep_session_while_streaming = &guard;
+        let answered = match &message {
+            JsonRpcMessage::Response(response) => Some(&response.id),
+            JsonRpcMessage::Error(error) => error.id.as_ref(),
+            _ => None,
+        };
+        if let Some(id) = answered {
+            let mut pending = pending.lock();
+            if let Some(slots) = pending.get_mut(id) {
+                slots.pop();
+                if slots.is_empty() {
+                    pending.remove(id);
+                }
+            }
+        }
         let data = serde_json::to_string(&message).unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not serialise a server message");
             String::from("{}")
@@ -120,7 +158,7 @@ pub async fn post_message(
         )
             .into_response();
     };
-    let Some(sender) = state.sessions.lock().get(&session_id).cloned() else {
+    let Some(session) = state.sessions.lock().get(&session_id).cloned() else {
         return (
             StatusCode::NOT_FOUND,
             "Not Found: unknown or closed session; open a new stream with GET /sse",
@@ -154,6 +192,18 @@ pub async fn post_message(
     // Tools can see the HTTP request (its bearer token) as on /mcp.
     match &mut message {
         JsonRpcMessage::Request(req) => {
+            if let Some(permit) = parts
+                .extensions
+                .get::<ClientSlot>()
+                .and_then(ClientSlot::take)
+            {
+                session
+                    .pending
+                    .lock()
+                    .entry(req.id.clone())
+                    .or_default()
+                    .push(permit);
+            }
             req.request.extensions_mut().insert(parts);
         }
         JsonRpcMessage::Notification(not) => {
@@ -161,7 +211,7 @@ pub async fn post_message(
         }
         _ => {}
     }
-    if sender.unbounded_send(message).is_err() {
+    if session.sender.unbounded_send(message).is_err() {
         return (
             StatusCode::GONE,
             "Gone: the session has ended; open a new stream with GET /sse",
