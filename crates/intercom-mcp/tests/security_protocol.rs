@@ -56,6 +56,8 @@ fn assert_tools_listed(v: &Value) {
 fn malformed_messages_over_stdio_are_rejected_and_the_server_stays_up() {
     let mut server = StdioServer::start(sandbox_serve());
     for (label, raw, id) in corpus() {
+        // A line that is not JSON at all gets a parse error (id null), never silence.
+        let unparseable = serde_json::from_str::<Value>(&raw).is_err();
         server.send_raw(&raw);
         // A probe after each message: its answer proves the server is still reading.
         let probe = 1000 + id.unwrap_or(0);
@@ -68,17 +70,23 @@ fn malformed_messages_over_stdio_are_rejected_and_the_server_stays_up() {
                 answer = Some(v.clone());
             }
             probe_seen |= v["id"] == probe;
-            probe_seen && (id.is_none() || answer.is_some())
+            probe_seen && (answer.is_some() || (id.is_none() && !unparseable))
         });
         assert!(alive.is_some(), "{label}: the server stopped answering");
         assert!(server.is_running(), "{label}: the server exited");
         match (id, answer) {
             (Some(_), Some(v)) => assert!(is_rejection(&v), "{label}: not rejected: {v}"),
             (Some(_), None) => panic!("{label}: no answer"),
-            // Unparseable lines: rmcp's stdio transport drops them (no id to answer);
-            // when an answer comes it must be an error.
-            (None, Some(v)) => assert!(is_rejection(&v), "{label}: {v}"),
-            (None, None) => {}
+            (None, Some(v)) => {
+                assert!(is_rejection(&v), "{label}: {v}");
+                if unparseable {
+                    assert_eq!(v["error"]["code"], -32700, "{label}: {v}");
+                    assert!(v["id"].is_null(), "{label}: {v}");
+                    let message = v["error"]["message"].as_str().unwrap_or_default();
+                    assert!(message.starts_with("Parse error: "), "{label}: {v}");
+                }
+            }
+            (None, None) => assert!(!unparseable, "{label}: no parse error"),
         }
     }
     server.send(&list(9999));

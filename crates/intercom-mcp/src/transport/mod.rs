@@ -6,14 +6,12 @@ pub mod auth;
 pub mod http;
 pub mod limits;
 pub mod sse;
-
-use rmcp::ServiceExt;
+pub mod stdio;
 
 use crate::server::IntercomServer;
 
-/// Serve one client over stdin/stdout until it disconnects.
+/// Serve one client over stdin/stdout until it disconnects; a line that is
+/// not JSON gets a parse error instead of silence.
 pub async fn serve_stdio(server: IntercomServer) -> anyhow::Result<()> {
-    let running = server.serve(rmcp::transport::stdio()).await?;
-    running.waiting().await?;
-    Ok(())
+    stdio::serve(server, tokio::io::stdin(), tokio::io::stdout()).await
 }
