@@ -1,7 +1,8 @@
 //! The fault matrix: the server against a sandbox injecting 429 storms,
 //! 500/502/503, latency and connections dropped before or after a write was
 //! applied. Reads succeed or fail with a clear message after bounded retries;
-//! writes are never duplicated (counted afterwards with faults off); the
+//! writes are never duplicated (counted afterwards with faults off); bulk jobs
+//! end with every item applied once (read back) or reported failed; the
 //! server keeps answering. Also: upstream down entirely, then back.
 
 mod common;
@@ -337,4 +338,228 @@ async fn upstream_down_answers_promptly_and_recovers_without_restart() {
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
     let _ = axum::serve(listener, app).await;
+}
+
+/// A harness whose server keeps bulk jobs (they live in the local mirror).
+async fn bulk_harness() -> (Harness, tempfile::TempDir) {
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Tiny,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = intercom_mcp::mirror::Mirror::open_sqlite(&dir.path().join("mirror.sqlite3"))
+        .expect("mirror opens");
+    let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools())
+        .with_realtime(intercom_mcp::mirror::live::Realtime::start(mirror, None));
+    let client = InProcessClient::connect(server)
+        .await
+        .expect("client connects");
+    let api = intercom_api::Client::new(
+        intercom_api::ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    (
+        Harness {
+            sandbox,
+            client,
+            api,
+        },
+        dir,
+    )
+}
+
+fn writes_applied(stats: &Value) -> u64 {
+    stats["writes_applied"].as_u64().unwrap_or(0)
+}
+
+/// Runs a bulk job (dry_run false) under `controls` and checks the outcome:
+/// the job ends with nothing pending, every item reported ok shows its change
+/// (`applied` reads it back), every failed item says why, and Intercom saw at
+/// most one applied write per item (no item written twice). A tool that
+/// fails before its job starts must say so clearly and write nothing.
+async fn bulk_job_under_faults(
+    h: &Harness,
+    label: &str,
+    controls: Value,
+    tool: &str,
+    args: Value,
+    ids: &[String],
+    applied: impl AsyncFn(&str) -> bool,
+) {
+    let earlier = stats(h).await;
+    let storm = controls.get("rate_limit").is_some();
+    let slow = controls.get("latency_ms").is_some();
+    faults(h, controls).await;
+    let started = Instant::now();
+    let result = if storm {
+        // Another client drains every window as it opens, so the job meets 429s.
+        let (result, ()) = tokio::join!(h.client.call(tool, args), drain_rate_limit(h));
+        result
+    } else {
+        h.client.call(tool, args).await
+    };
+    let result = result.expect("call runs");
+    let took = started.elapsed();
+    let seen = stats(h).await;
+    faults_off(h).await;
+    let writes = writes_applied(&seen) - writes_applied(&earlier);
+    let total = ids.len() as u64;
+    if storm {
+        let limited = seen["rate_limited"].as_u64().unwrap_or(0)
+            - earlier["rate_limited"].as_u64().unwrap_or(0);
+        assert!(limited > 0, "{label}: no 429 was sent: {seen}");
+    } else if slow {
+        assert!(took >= Duration::from_millis(300), "{label}: took {took:?}");
+    } else {
+        assert!(
+            injected(&seen) > injected(&earlier),
+            "{label}: no fault injected: {seen}"
+        );
+    }
+
+    if result.is_error == Some(true) {
+        assert_clear_failure(&text(&result));
+        assert_eq!(
+            writes, 0,
+            "{label}: a job refused up front wrote {writes} times"
+        );
+        return;
+    }
+    let report = result.structured_content.expect("a job report");
+    if storm {
+        // The job's own requests met the storm, not only the neighbour's.
+        assert!(
+            report["rate_limited"].as_u64().unwrap_or(0) > 0,
+            "{label}: the job saw no 429: {report}"
+        );
+    }
+    let job = &report["job"];
+    assert_eq!(job["state"], "completed", "{label}: {report}");
+    assert_eq!(job["pending"], 0, "{label}: {job}");
+    let (ok, failed) = (job["ok"].as_u64().unwrap(), job["failed"].as_u64().unwrap());
+    assert_eq!(ok + failed, total, "{label}: {job}");
+    let items = report["items"].as_array().expect("items");
+    assert_eq!(items.len(), ids.len(), "{label}: {report}");
+    for item in items {
+        let id = item["id"].as_str().expect("item id");
+        match item["status"].as_str() {
+            Some("ok") => assert!(applied(id).await, "{label}: {id} reported ok, not applied"),
+            Some("failed") => assert_clear_failure(item["error"].as_str().unwrap_or_default()),
+            other => panic!("{label}: item {id} ended {other:?}"),
+        }
+    }
+    assert!(
+        ok <= writes && writes <= total,
+        "{label}: {ok} items ok, {total} in all, but {writes} writes applied"
+    );
+}
+
+/// For a few seconds, spends each rate-limit window as soon as it opens
+/// (plain requests that do not wait for the reset, as a busy neighbour would).
+async fn drain_rate_limit(h: &Harness) {
+    let http = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        let _ = http
+            .get(format!("{}/me", h.sandbox.base_url()))
+            .bearer_auth(h.sandbox.token())
+            .send()
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The fault kinds of the matrix, each applied to a whole bulk job.
+fn bulk_fault_matrix() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "5xx",
+            json!({"fault_rate": 0.4, "fault_kinds": ["500", "502", "503"]}),
+        ),
+        (
+            "drops",
+            json!({"fault_rate": 0.4, "fault_kinds": ["drop_before", "drop_after"]}),
+        ),
+        ("storm", json!({"rate_limit": 5})),
+        ("slow", json!({"latency_ms": 300})),
+        // Nearly every request fails: items run out of attempts and are reported failed.
+        (
+            "down",
+            json!({"fault_rate": 0.9, "fault_kinds": ["503", "drop_before"]}),
+        ),
+    ]
+}
+
+async fn some_contact_ids(h: &Harness, n: usize) -> Vec<String> {
+    let list = h.get(&format!("/contacts?per_page={n}")).await;
+    let ids: Vec<String> = list["data"]
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .map(|c| id_of(&c["id"]))
+        .collect();
+    assert_eq!(ids.len(), n, "the sandbox has {n} contacts");
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
+    let (h, _dir) = bulk_harness().await;
+    let ids = some_contact_ids(&h, 5).await;
+    h.ok("whoami", json!({})).await;
+    for (label, controls) in bulk_fault_matrix() {
+        let value = format!("fault-{label}");
+        let args = json!({
+            "contact_ids": ids,
+            "attributes": {"custom_attributes": {"fault_matrix": value}},
+            "dry_run": false,
+        });
+        let applied = async |id: &str| {
+            let contact = h.get(&format!("/contacts/{id}")).await;
+            contact["custom_attributes"]["fault_matrix"] == value.as_str()
+        };
+        bulk_job_under_faults(
+            &h,
+            label,
+            controls,
+            "bulk_update_contacts",
+            args,
+            &ids,
+            applied,
+        )
+        .await;
+    }
+    // The server survived all of it.
+    h.ok("whoami", json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_tagging_under_faults_applies_once_or_reports_failed() {
+    let (h, _dir) = bulk_harness().await;
+    let ids = some_contact_ids(&h, 5).await;
+    h.ok("whoami", json!({})).await;
+    for (label, controls) in bulk_fault_matrix() {
+        let tag = format!("fault-{label}");
+        // The tag exists beforehand, so the only writes are the attachments.
+        h.post("/tags", json!({"name": tag})).await;
+        let args = json!({"object": "contacts", "tag": tag, "ids": ids, "dry_run": false});
+        let applied = async |id: &str| {
+            let tags = h.get(&format!("/contacts/{id}/tags")).await;
+            let times = tags["data"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .filter(|t| t["name"] == tag.as_str())
+                .count();
+            assert!(times <= 1, "{label}: {id} carries {tag} {times} times");
+            times == 1
+        };
+        bulk_job_under_faults(&h, label, controls, "bulk_tag", args, &ids, applied).await;
+    }
+    h.ok("whoami", json!({})).await;
 }
