@@ -189,8 +189,9 @@ pub struct ServeArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
-    /// Requests one HTTP client may have in flight at once (a client is its own bearer token
-    /// with --token-from-request, otherwise its IP address); more get 429 with Retry-After.
+    /// Requests one HTTP client (MCP session) may have in flight at once; more get 429 with
+    /// Retry-After. One IP address (or own token, with --token-from-request) may have 16 times
+    /// as many across its sessions.
     #[arg(
         long = "max-concurrent-per-client",
         env = "INTERCOM_MCP_MAX_CONCURRENT_PER_CLIENT",

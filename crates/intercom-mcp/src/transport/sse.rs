@@ -24,14 +24,13 @@ use rmcp::model::{
 };
 use rmcp::service::serve_server;
 use serde::Deserialize;
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::limits::ClientSlot;
+use super::limits::{ClientPermit, ClientSlot};
 use crate::server::IntercomServer;
 
 /// Client-limit slots of requests whose answers have not gone out yet: the
 /// work of a POSTed request outlives its 202, so its slot must too.
-type PendingSlots = Arc<Mutex<HashMap<RequestId, Vec<OwnedSemaphorePermit>>>>;
+type PendingSlots = Arc<Mutex<HashMap<RequestId, Vec<ClientPermit>>>>;
 
 /// One open SSE session: where its messages go, and its requests' slots.
 #[derive(Clone)]
