@@ -189,8 +189,9 @@ pub fn router(
         mcp_config,
     );
     let sse_state = SseState::new(server.clone(), "/messages");
-    // A bearer names the client only when each client has its own (Intercom
-    // token per request); the shared --auth-token does not, so the peer IP does.
+    // Clients are MCP sessions; above them, the origin is the bearer only when each
+    // client has its own (Intercom token per request), else the peer IP: the shared
+    // --auth-token names no one.
     let limits = Arc::new(ClientLimits::new(
         options.max_concurrent_per_client,
         options.token_from_request && options.auth_token.is_none(),
