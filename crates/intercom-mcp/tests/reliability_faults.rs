@@ -353,24 +353,7 @@ async fn bulk_harness() -> (Harness, tempfile::TempDir) {
         .expect("mirror opens");
     let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools())
         .with_realtime(intercom_mcp::mirror::live::Realtime::start(mirror, None));
-    let client = InProcessClient::connect(server)
-        .await
-        .expect("client connects");
-    let api = intercom_api::Client::new(
-        intercom_api::ClientConfig::builder(sandbox.token())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    (
-        Harness {
-            sandbox,
-            client,
-            api,
-        },
-        dir,
-    )
+    (Harness::with_server(sandbox, server).await, dir)
 }
 
 fn writes_applied(stats: &Value) -> u64 {

@@ -53,6 +53,11 @@ impl Harness {
         .await
         .expect("sandbox starts");
         let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools());
+        Self::with_server(sandbox, server).await
+    }
+
+    /// A harness over `sandbox` whose client talks to `server` (built for that sandbox).
+    pub async fn with_server(sandbox: Sandbox, server: IntercomServer) -> Harness {
         let client = InProcessClient::connect(server)
             .await
             .expect("client connects");
