@@ -22,13 +22,13 @@ pub fn search_query(data: &[u8]) {
 /// The people's-words date parser, in UTC and a far-off time zone.
 pub fn dates(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let _ = intercom_mcp::dates::resolve(&text, chrono_tz::Tz::UTC);
-    let _ = intercom_mcp::dates::resolve(&text, chrono_tz::Tz::Pacific__Kiritimati);
+    let _ = intercom_core::dates::resolve(&text, chrono_tz::Tz::UTC);
+    let _ = intercom_core::dates::resolve(&text, chrono_tz::Tz::Pacific__Kiritimati);
 }
 
 /// Tool-argument decoding: the same JSON into every public Args type.
 pub fn tool_args(data: &[u8]) {
-    use intercom_mcp::tools::{
+    use intercom_mcp_server::tools::{
         analytics, automations, bulk, conversations, realtime, search_fetch, tickets, workspace,
     };
     fn decode<T: serde::de::DeserializeOwned>(value: &Value) {
@@ -69,7 +69,7 @@ pub fn tool_args(data: &[u8]) {
 /// The webhook signature check: arbitrary bodies and headers never verify
 /// unless signed, and a body signed with the secret always does.
 pub fn webhook(data: &[u8]) {
-    use intercom_mcp::webhooks::{WebhookSecret, sign};
+    use intercom_mirror::webhooks::{WebhookSecret, sign};
     let secret = WebhookSecret::new(b"fuzz-secret".to_vec()).expect("non-empty secret");
     let split = data.len() / 2;
     let (body, header) = data.split_at(split);
@@ -85,9 +85,9 @@ pub fn webhook(data: &[u8]) {
 /// The webhook payload parser and what the mirror does with a notification: log it, apply
 /// its item (any shape, any topic), and treat a second delivery of the same id as a
 /// duplicate that changes nothing.
-pub fn webhook_payload(store: &dyn intercom_mcp::mirror::MirrorStore, data: &[u8]) {
-    use intercom_mcp::mirror::NotificationOutcome;
-    let Ok(note) = intercom_mcp::webhooks::parse_notification(data) else {
+pub fn webhook_payload(store: &dyn intercom_mirror::MirrorStore, data: &[u8]) {
+    use intercom_mirror::NotificationOutcome;
+    let Ok(note) = intercom_mirror::webhooks::parse_notification(data) else {
         return;
     };
     if store.record_notifications(vec![note.clone()]).is_ok() {

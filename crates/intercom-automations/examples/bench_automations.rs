@@ -16,12 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::automations::template::Escape;
-use intercom_mcp::automations::{
-    Directory, Engine, Event, EventContext, RunLog, evaluate, parse_rules,
-};
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
+use intercom_automations::template::Escape;
+use intercom_automations::{Directory, Engine, Event, EventContext, RunLog, evaluate, parse_rules};
+use intercom_mirror::Mirror;
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -115,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
             if hit {
                 matched += 1;
                 for action in &rule.actions {
-                    if let intercom_mcp::automations::rules::ActionKind::Note(t) = &action.kind {
+                    if let intercom_automations::rules::ActionKind::Note(t) = &action.kind {
                         rendered += t.render(&ctx.fields(&rule.name), Escape::Html).len();
                     }
                 }
@@ -179,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(hook_listener, hook).await });
 
     let mirror = Mirror::open_sqlite(&tmp.path().join("live.sqlite3"))?;
-    let receiver = axum::Router::new().merge(intercom_mcp::webhooks::router(WebhookState::new(
+    let receiver = axum::Router::new().merge(intercom_mirror::webhooks::router(WebhookState::new(
         mirror.clone(),
         WebhookSecret::new(SECRET).expect("secret"),
     )));

@@ -93,7 +93,7 @@ impl From<intercom_api::Error> for StepError {
                 }
             );
         let wait = e.api().and_then(|a| a.rate_limit_reset).map(|reset| {
-            let now = crate::mirror::now_unix().max(0) as u64;
+            let now = intercom_mirror::now_unix().max(0) as u64;
             Duration::from_secs(reset.saturating_sub(now).clamp(1, 60))
         });
         Self {
@@ -227,7 +227,7 @@ impl Actor<'_> {
             return;
         };
         let topics = echo_topics(step, ctx.object_type);
-        let until = crate::mirror::now_unix() + self.settings.echo_window_secs;
+        let until = intercom_mirror::now_unix() + self.settings.echo_window_secs;
         if let Err(e) = self.log.expect_echo(&object_id, &topics, &rule.name, until) {
             tracing::warn!(error = %e, "could not record an automation's expected echo");
         }
@@ -338,7 +338,7 @@ impl Actor<'_> {
                 (Step::Reply(body), s)
             }
             ActionKind::Snooze { seconds } => {
-                let until = crate::mirror::now_unix() + seconds;
+                let until = intercom_mirror::now_unix() + seconds;
                 (
                     Step::Snooze { until },
                     format!("snooze {target} for {seconds}s (until Unix time {until})"),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::context::{Directory, EventContext};
 use super::rules::{BusinessHours, CompareOp, Condition, ConditionTest, Rule};
-use crate::mirror::columns::id_string;
+use intercom_mirror::columns::id_string;
 
 /// How one condition fared, for logs and `test_automation`.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -277,8 +277,8 @@ pub fn within_hours(hours: &BusinessHours, at: i64) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::automations::context::{Event, NamedEntry, TeamEntry};
-    use crate::automations::parse::parse_rules;
+    use crate::context::{Event, NamedEntry, TeamEntry};
+    use crate::parse::parse_rules;
     use serde_json::json;
 
     fn rule_with(conditions: &str, topic: &str) -> Rule {
@@ -300,7 +300,7 @@ mod tests {
 
     fn dir() -> Directory {
         Directory {
-            admins: vec![crate::automations::context::AdminEntry {
+            admins: vec![crate::context::AdminEntry {
                 id: "11".into(),
                 name: "Ada".into(),
                 email: "ada@example.com".into(),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::rules::ObjectType;
 use super::template::Fields;
-use crate::mirror::columns::{id_string, plain_text};
+use intercom_mirror::columns::{id_string, plain_text};
 
 /// One event a rule may react to: a webhook notification or a change found by sync.
 #[derive(Debug, Clone, PartialEq, Serialize)]

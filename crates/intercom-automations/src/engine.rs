@@ -20,7 +20,7 @@ use super::context::{AdminEntry, Directory, Event, EventContext, NamedEntry, Tea
 use super::outbound;
 use super::rules::{ObjectType, Rule, RuleSet};
 use super::runlog::{RunLog, RunLogError, RunStatus};
-use crate::mirror::{Mirror, now_unix};
+use intercom_mirror::{Mirror, now_unix};
 
 /// Admins' away status changes during the day; names rarely. Refresh this often.
 const DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
@@ -371,8 +371,7 @@ impl Engine {
                 rule.object_types().iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" or ")
             ))
         })?;
-        let id = crate::workspace_context::path_id(id)
-            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let id = intercom_core::ids::path_id(id).map_err(EngineError::Invalid)?;
         let object = self
             .fetch(object_type, id)
             .await

@@ -9,7 +9,6 @@
 //! - `engine`: reads events in order, guards against loops, retries, records.
 
 pub mod actions;
-pub mod cli;
 pub mod condition;
 pub mod context;
 pub mod engine;
@@ -25,7 +24,7 @@ pub use context::{Directory, Event, EventContext};
 pub use engine::{Engine, EngineError, RunReport, TestReport};
 pub use parse::{RuleError, RuleErrors, load_rules, parse_rules};
 pub use rules::{ObjectType, Rule, RuleSet, Settings};
-pub use runlog::{LogFilter, RunLog, RunRecord, RunStatus};
+pub use runlog::{LogFilter, RunLog, RunRecord, RunStatus, parse_status};
 
 /// Environment variable naming the rules file (same as `--automations`).
 pub const AUTOMATIONS_ENV: &str = "INTERCOM_MCP_AUTOMATIONS";

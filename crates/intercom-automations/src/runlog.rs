@@ -95,6 +95,14 @@ impl RunStatus {
     }
 }
 
+/// A run outcome as a user or a model writes it, or an error naming the valid ones.
+pub fn parse_status(s: &str) -> Result<RunStatus, String> {
+    RunStatus::parse(s.trim()).ok_or_else(|| {
+        let all: Vec<_> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!("unknown outcome {s:?}; use one of {}", all.join(", "))
+    })
+}
+
 /// One row of the run log.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunRecord {
@@ -345,7 +353,7 @@ impl RunLog {
         if topics.is_empty() {
             return Ok(());
         }
-        let now = crate::mirror::now_unix();
+        let now = intercom_mirror::now_unix();
         self.with(|conn| {
             let tx = conn.transaction()?;
             {

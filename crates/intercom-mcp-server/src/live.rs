@@ -16,9 +16,9 @@ use rmcp::{ErrorData, RoleServer};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::sync::{ApiSource, SyncOptions, SyncReport, Syncer};
-use super::{ChangeEvent, Mirror, ObjectKind, now_unix};
-use crate::webhooks::{WebhookSecret, WebhookState};
+use intercom_mirror::sync::{ApiSource, SyncOptions, SyncReport, Syncer};
+use intercom_mirror::webhooks::{WebhookSecret, WebhookState};
+use intercom_mirror::{ChangeEvent, Mirror, ObjectKind, now_unix};
 
 /// Kinds whose objects are MCP resources that can be subscribed to.
 const SUBSCRIBABLE: [ObjectKind; 3] = [
@@ -110,7 +110,7 @@ impl Realtime {
 
     /// `POST /webhooks/intercom`, when a client secret was configured.
     pub fn webhook_router(&self) -> Option<axum::Router> {
-        self.webhooks.clone().map(crate::webhooks::router)
+        self.webhooks.clone().map(intercom_mirror::webhooks::router)
     }
 
     /// The receiver's state, to serve it on another listener as well.

@@ -4,8 +4,8 @@
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::dates::resolve;
 use crate::output::{PageArgs, ToolError};
+use intercom_core::dates::resolve;
 
 /// One `{field, operator, value}` filter.
 pub fn filter(field: &str, operator: &str, value: impl Into<Value>) -> Value {

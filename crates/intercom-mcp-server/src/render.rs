@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::dates::iso;
 use crate::workspace_context::{Names, id_string};
+use intercom_core::dates::iso;
 
 /// How much of an object to show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

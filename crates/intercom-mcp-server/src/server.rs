@@ -44,9 +44,9 @@ struct Shared {
     token_from_request: bool,
     conformance_fixtures: bool,
     /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
-    realtime: std::sync::OnceLock<Arc<crate::mirror::live::Realtime>>,
+    realtime: std::sync::OnceLock<Arc<crate::live::Realtime>>,
     /// Automations engineer: the rules engine, set by `serve --automations FILE`.
-    automations: std::sync::OnceLock<Arc<crate::automations::Engine>>,
+    automations: std::sync::OnceLock<Arc<intercom_automations::Engine>>,
     /// Reliability/security engineer: `--redact-pii` masks emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
 }
@@ -140,19 +140,19 @@ impl IntercomServer {
     }
 
     /// Attach the real-time side (mirror, webhook receiver, resource subscriptions).
-    pub fn with_realtime(self, realtime: Arc<crate::mirror::live::Realtime>) -> Self {
+    pub fn with_realtime(self, realtime: Arc<crate::live::Realtime>) -> Self {
         let _ = self.shared.realtime.set(realtime);
         self
     }
 
     /// Automations engineer: attach the rules engine (for the `automations` tools).
-    pub fn with_automations(self, engine: Arc<crate::automations::Engine>) -> Self {
+    pub fn with_automations(self, engine: Arc<intercom_automations::Engine>) -> Self {
         let _ = self.shared.automations.set(engine);
         self
     }
 
     /// The rules engine, when `--automations` is on.
-    pub fn automations(&self) -> Option<&Arc<crate::automations::Engine>> {
+    pub fn automations(&self) -> Option<&Arc<intercom_automations::Engine>> {
         self.shared.automations.get()
     }
 
@@ -164,7 +164,7 @@ impl IntercomServer {
     }
 
     /// The real-time side, when the mirror is on.
-    pub fn realtime(&self) -> Option<&Arc<crate::mirror::live::Realtime>> {
+    pub fn realtime(&self) -> Option<&Arc<crate::live::Realtime>> {
         self.shared.realtime.get()
     }
 

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use super::AUTOMATIONS_ENV;
-use super::engine::Engine;
-use super::parse::load_rules;
-use super::report::{render_log, render_rules, render_test, rule_views};
-use super::rules::ObjectType;
-use super::runlog::{LogFilter, RunLog, RunStatus};
-use crate::cli::{ConnectionArgs, SandboxChoice};
-use crate::commands::Upstream;
-use crate::mirror::commands::StoreArgs;
-use crate::server::IntercomServer;
+use intercom_automations::AUTOMATIONS_ENV;
+use intercom_automations::engine::Engine;
+use intercom_automations::parse::load_rules;
+use intercom_automations::report::{render_log, render_rules, render_test, rule_views};
+use intercom_automations::rules::ObjectType;
+use intercom_automations::runlog::{LogFilter, RunLog, RunStatus, parse_status};
+use intercom_mcp_server::server::IntercomServer;
+
+use crate::mirror::StoreArgs;
+use crate::upstream::{ConnectionArgs, SandboxChoice, Upstream};
 
 #[derive(Debug, Clone, Args)]
 pub struct AutomationsArgs {
@@ -98,13 +98,6 @@ pub struct LogArgs {
     pub json: bool,
 }
 
-pub fn parse_status(s: &str) -> Result<RunStatus, String> {
-    RunStatus::parse(s.trim()).ok_or_else(|| {
-        let all: Vec<_> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
-        format!("unknown outcome {s:?}; use one of {}", all.join(", "))
-    })
-}
-
 /// `serve` options.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AutomationsServeArgs {
@@ -178,7 +171,7 @@ async fn test(args: TestArgs) -> anyhow::Result<bool> {
             "say what to test the rule against: --conversation ID, --ticket ID or --contact ID"
         ),
     };
-    let upstream = crate::commands::upstream(&args.connection, &args.sandbox).await?;
+    let upstream = crate::upstream::upstream(&args.connection, &args.sandbox).await?;
     let client = client_for(&upstream)?;
     let log = Arc::new(RunLog::open(&store_path(&args.store))?);
     let engine = Engine::start(rules, log, client).await?;
@@ -196,7 +189,7 @@ fn store_path(store: &StoreArgs) -> PathBuf {
     store
         .store
         .clone()
-        .unwrap_or_else(crate::mirror::default_store_path)
+        .unwrap_or_else(intercom_mirror::default_store_path)
 }
 
 fn client_for(upstream: &Upstream) -> anyhow::Result<intercom_api::Client> {

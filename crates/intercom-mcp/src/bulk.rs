@@ -9,14 +9,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use intercom_api::Client;
 use serde_json::{Map, Value};
 
-use super::input::read_rows;
-use super::ops::{Operation, TagObject};
-use super::{
+use intercom_jobs::bulk::input::read_rows;
+use intercom_jobs::bulk::ops::{Operation, TagObject};
+use intercom_jobs::bulk::{
     JobReport, JobStore, RunOptions, TargetKind, TargetSpec, configured_max_items, run_job,
     start_job, targets,
 };
-use crate::cli::{ConnectionArgs, SandboxChoice};
-use crate::mirror::default_store_path;
+use intercom_mirror::default_store_path;
+
+use crate::mirror::StoreArgs;
+use crate::upstream::{ConnectionArgs, SandboxChoice};
 
 #[derive(Debug, Clone, Args)]
 pub struct BulkArgs {
@@ -44,7 +46,7 @@ pub struct CommonArgs {
     #[command(flatten)]
     pub sandbox: SandboxChoice,
     #[command(flatten)]
-    pub store: crate::mirror::commands::StoreArgs,
+    pub store: StoreArgs,
     /// CSV (header row) or JSONL file naming the targets (`id` or `email` column).
     #[arg(long)]
     pub file: Option<PathBuf>,
@@ -61,7 +63,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "JOB")]
     pub resume: Option<String>,
     /// Refuse to touch more targets than this in one run.
-    #[arg(long = "bulk-max-items", env = super::MAX_ITEMS_ENV)]
+    #[arg(long = "bulk-max-items", env = intercom_jobs::bulk::MAX_ITEMS_ENV)]
     pub max_items: Option<usize>,
     /// Requests in flight at most (the rate budget usually binds first).
     #[arg(long = "max-in-flight", default_value_t = 32)]
@@ -127,7 +129,7 @@ pub struct StatusArgs {
     /// The job id (`job_...`); omit to list recent jobs.
     pub job: Option<String>,
     #[command(flatten)]
-    pub store: crate::mirror::commands::StoreArgs,
+    pub store: StoreArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -159,8 +161,10 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                 kind,
                 Vec::new(),
                 |client: Client| async move {
-                    let (tag_id, tag_name) = super::resolve_tag(&client, &tag, !remove).await?;
-                    let admin_id = super::acting_admin(&client, admin.as_deref()).await?;
+                    let (tag_id, tag_name) =
+                        intercom_jobs::bulk::resolve_tag(&client, &tag, !remove).await?;
+                    let admin_id =
+                        intercom_jobs::bulk::acting_admin(&client, admin.as_deref()).await?;
                     Ok(Operation::Tag {
                         object,
                         tag_id,
@@ -174,9 +178,9 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
             .await
         }
         BulkCommand::ManageConversations(a) => {
-            let tz = crate::dates::parse_time_zone(&a.common.connection.time_zone)
+            let tz = intercom_core::dates::parse_time_zone(&a.common.connection.time_zone)
                 .map_err(anyhow::Error::msg)?;
-            let action = super::conversation_action(
+            let action = intercom_jobs::bulk::conversation_action(
                 &a.action,
                 a.assignee.as_deref(),
                 a.team,
@@ -191,7 +195,8 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                 TargetKind::Conversation,
                 Vec::new(),
                 |client: Client| async move {
-                    let admin_id = super::acting_admin(&client, admin.as_deref()).await?;
+                    let admin_id =
+                        intercom_jobs::bulk::acting_admin(&client, admin.as_deref()).await?;
                     Ok(Operation::ManageConversations { action, admin_id })
                 },
                 false,
@@ -215,7 +220,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
             .unwrap_or_else(|| Value::String(value.trim().to_string()));
         fields.insert(key.trim().to_string(), value);
     }
-    let rows = super::input::parse_jsonl(&Value::Object(fields).to_string(), false);
+    let rows = intercom_jobs::bulk::input::parse_jsonl(&Value::Object(fields).to_string(), false);
     // Reuse the file reader's column rules: standard fields stay, others are custom.
     Ok(match rows {
         Ok(mut rows) if !rows.is_empty() => match rows.remove(0).payload {
@@ -226,7 +231,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
     })
 }
 
-fn open_store(store: &crate::mirror::commands::StoreArgs) -> anyhow::Result<JobStore> {
+fn open_store(store: &StoreArgs) -> anyhow::Result<JobStore> {
     let path = store.store.clone().unwrap_or_else(default_store_path);
     JobStore::open(&path)
         .with_context(|| format!("could not open the job store at {}", path.display()))
@@ -241,9 +246,9 @@ async fn execute<F, Fut>(
 ) -> anyhow::Result<bool>
 where
     F: FnOnce(Client) -> Fut,
-    Fut: std::future::Future<Output = Result<Operation, super::BulkError>>,
+    Fut: std::future::Future<Output = Result<Operation, intercom_jobs::bulk::BulkError>>,
 {
-    let upstream = crate::commands::upstream(&common.connection, &common.sandbox).await?;
+    let upstream = crate::upstream::upstream(&common.connection, &common.sandbox).await?;
     let token = upstream.token.clone().context(
         "no Intercom access token: set INTERCOM_ACCESS_TOKEN (or --access-token), or use --sandbox",
     )?;
@@ -308,7 +313,7 @@ where
             cancel.cancel();
         }
     });
-    let on_item = |done: u64, _total: u64, item: &super::ItemRecord| {
+    let on_item = |done: u64, _total: u64, item: &intercom_jobs::bulk::ItemRecord| {
         bar.set_position(done);
         if let Some(err) = &item.error {
             bar.println(format!("failed {}: {err}", item.label));

@@ -1,18 +1,18 @@
 //! Command-line interface. Every option can also be set from the environment.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use intercom_sandbox::Scale;
+use intercom_mcp_server::toolsets::Selection;
+use intercom_mcp_server::transport::http::DEFAULT_MAX_BODY_BYTES;
+use intercom_mcp_server::transport::limits::DEFAULT_MAX_CONCURRENT_PER_CLIENT;
 use intercom_sandbox::cli::SandboxArgs;
 
-use crate::toolsets::Selection;
-use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
-use crate::transport::limits::DEFAULT_MAX_CONCURRENT_PER_CLIENT;
+use crate::upstream::{ConnectionArgs, SandboxChoice};
 
 /// MCP server that connects AI assistants to an Intercom workspace.
 #[derive(Debug, Parser)]
 #[command(name = "intercom-mcp", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// Log filter (tracing syntax, e.g. `info`, `intercom_mcp=debug`). Logs go to stderr.
+    /// Log filter (tracing syntax, e.g. `info`, `intercom_mcp_server=debug`). Logs go to stderr.
     #[arg(
         long,
         global = true,
@@ -38,42 +38,17 @@ pub enum Command {
     /// Run one tool in-process and print its result.
     Call(CallArgs),
     /// Copy the workspace into the local mirror: full backfill, then incremental runs (resumable).
-    Sync(crate::mirror::commands::SyncArgs),
+    Sync(crate::mirror::SyncArgs),
     /// Receive Intercom webhooks into the local mirror (POST /webhooks/intercom), without MCP.
-    Webhooks(crate::mirror::commands::WebhooksArgs),
+    Webhooks(crate::mirror::WebhooksArgs),
     /// Stream mirrored objects to stdout as JSON Lines or CSV.
-    Export(crate::mirror::commands::ExportArgs),
+    Export(crate::mirror::ExportArgs),
     /// Support metrics for a period (Markdown, JSON or a PNG chart). [analytics]
-    Metrics(crate::analytics::cli::MetricsArgs),
+    Metrics(crate::metrics::MetricsArgs),
     /// Bulk jobs: update contacts, tag, manage conversations (CSV/JSONL input, resumable). [bulk]
-    Bulk(crate::bulk::cli::BulkArgs),
+    Bulk(crate::bulk::BulkArgs),
     /// Automation rules: check a rules file, list its rules, test one, read the run log. [automations]
-    Automations(crate::automations::cli::AutomationsArgs),
-}
-
-/// How to reach Intercom.
-#[derive(Debug, Clone, Args)]
-pub struct ConnectionArgs {
-    /// Intercom access token.
-    #[arg(
-        long = "access-token",
-        env = "INTERCOM_ACCESS_TOKEN",
-        hide_env_values = true
-    )]
-    pub access_token: Option<String>,
-    /// Region of the workspace: us, eu or au.
-    #[arg(long, env = "INTERCOM_REGION", default_value = "us")]
-    pub region: String,
-    /// Base URL overriding the region (a proxy or a sandbox).
-    #[arg(long = "api-base", env = "INTERCOM_API_BASE")]
-    pub api_base: Option<String>,
-    /// Workspace time zone for dates such as `today` and for rendered times (IANA name).
-    #[arg(
-        long = "time-zone",
-        env = "INTERCOM_MCP_TIME_ZONE",
-        default_value = "UTC"
-    )]
-    pub time_zone: String,
+    Automations(crate::automations::AutomationsArgs),
 }
 
 /// Which tools to expose.
@@ -102,21 +77,6 @@ impl SelectionArgs {
             read_only: self.read_only,
         }
     }
-}
-
-/// Run against the embedded sandbox instead of a real workspace.
-#[derive(Debug, Clone, Args)]
-pub struct SandboxChoice {
-    /// Start the embedded Intercom sandbox in-process and use it (no account needed).
-    #[arg(long, env = "INTERCOM_MCP_SANDBOX")]
-    pub sandbox: bool,
-    /// Size of the sandbox workspace: tiny, small, medium or large.
-    #[arg(long = "sandbox-scale", env = "INTERCOM_MCP_SANDBOX_SCALE", default_value = "small", value_parser = parse_scale)]
-    pub sandbox_scale: Scale,
-}
-
-fn parse_scale(s: &str) -> Result<Scale, String> {
-    s.parse()
 }
 
 fn parse_positive(s: &str) -> Result<usize, String> {
@@ -201,10 +161,10 @@ pub struct ServeArgs {
     pub max_concurrent_per_client: usize,
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
-    pub realtime: crate::mirror::commands::RealtimeServeArgs,
+    pub realtime: crate::mirror::RealtimeServeArgs,
     /// Automations: --automations FILE.
     #[command(flatten)]
-    pub automations: crate::automations::cli::AutomationsServeArgs,
+    pub automations: crate::automations::AutomationsServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

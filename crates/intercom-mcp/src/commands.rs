@@ -3,80 +3,17 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use intercom_api::{Region, Secret};
-use intercom_sandbox::{Sandbox, SandboxConfig};
+use intercom_api::Secret;
+use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::toolsets::is_read_only;
+use intercom_mcp_server::transport::http::{HttpOptions, serve_http};
+use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{
-    CallArgs, ConnectionArgs, DoctorArgs, SandboxChoice, SelectionArgs, ServeArgs, ToolsArgs,
-    TransportKind,
-};
-use crate::dates::parse_time_zone;
-use crate::inprocess::InProcessClient;
-use crate::server::{IntercomServer, ServerOptions};
-use crate::toolsets::is_read_only;
-use crate::transport::http::{HttpOptions, serve_http};
-use crate::workspace_context::{ApiSettings, Workspaces};
-
-/// Where the server's Intercom is: the configured one, or a sandbox we started
-/// (kept alive as long as this value lives).
-pub struct Upstream {
-    pub settings: ApiSettings,
-    pub token: Option<Secret>,
-    pub sandbox: Option<Sandbox>,
-}
-
-pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow::Result<Upstream> {
-    let time_zone = parse_time_zone(&conn.time_zone).map_err(anyhow::Error::msg)?;
-    if sandbox.sandbox {
-        let started = std::time::Instant::now();
-        let sb = Sandbox::start(SandboxConfig {
-            scale: sandbox.sandbox_scale,
-            ..SandboxConfig::default()
-        })
-        .await
-        .context("could not start the embedded sandbox")?;
-        tracing::info!(
-            url = %sb.base_url(),
-            scale = ?sandbox.sandbox_scale,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "embedded Intercom sandbox started"
-        );
-        return Ok(Upstream {
-            settings: ApiSettings {
-                region: Region::Us,
-                base_url: Some(sb.base_url()),
-                time_zone,
-            },
-            token: Some(Secret::new(sb.token())),
-            sandbox: Some(sb),
-        });
-    }
-    let region: Region = conn
-        .region
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| {
-            format!(
-                "invalid --region / INTERCOM_REGION `{}` (use us, eu or au)",
-                conn.region
-            )
-        })?;
-    Ok(Upstream {
-        settings: ApiSettings {
-            region,
-            base_url: conn.api_base.clone().filter(|s| !s.trim().is_empty()),
-            time_zone,
-        },
-        token: conn
-            .access_token
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .map(Secret::new),
-        sandbox: None,
-    })
-}
+use crate::cli::{CallArgs, DoctorArgs, SelectionArgs, ServeArgs, ToolsArgs, TransportKind};
+use crate::upstream::{Upstream, upstream};
 
 fn build_server(
     upstream: &Upstream,
@@ -114,13 +51,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.conformance_fixtures,
     )?;
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
-    let server = match crate::mirror::commands::start_for_serve(&args.realtime, &upstream).await? {
+    let server = match crate::mirror::start_for_serve(&args.realtime, &upstream).await? {
         Some(realtime) => server.with_realtime(realtime),
         None => server,
     };
     // Automations: --automations FILE; an invalid rules file stops the server here.
-    let server =
-        crate::automations::cli::start_for_serve(&args.automations, server, &upstream).await?;
+    let server = crate::automations::start_for_serve(&args.automations, server, &upstream).await?;
     tracing::info!(tools = server.catalogue().len(), transport = ?args.transport, "intercom-mcp starting");
     match args.transport {
         TransportKind::Stdio => {
@@ -130,7 +66,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                      claude mcp add intercom -- intercom-mcp serve --sandbox"
                 );
             }
-            crate::transport::serve_stdio(server).await
+            intercom_mcp_server::transport::serve_stdio(server).await
         }
         TransportKind::Http => {
             let options = HttpOptions {
@@ -199,7 +135,7 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         "Admin:       {} <{}> (id {})",
         field(&me, "name"),
         field(&me, "email"),
-        crate::workspace_context::id_string(me.get("id"))
+        intercom_mcp_server::workspace_context::id_string(me.get("id"))
     );
     println!("API version: {}", intercom_api::API_VERSION);
     match (rate.remaining, rate.limit) {

@@ -1,9 +1,23 @@
+//! intercom-mcp: the command line. It parses arguments and wires them to the
+//! engines (intercom-mcp-server, intercom-mirror, intercom-jobs, intercom-automations).
+//!
+//! Modules depend one way: `cli` and `commands` use the subcommand modules
+//! (`mirror`, `metrics`, `bulk`, `automations`), which use `upstream`.
+
+mod automations;
+mod bulk;
+mod cli;
+mod commands;
+mod metrics;
+mod mirror;
+mod upstream;
+
 use std::process::ExitCode;
 
 use clap::Parser;
-use intercom_mcp::cli::{Cli, Command};
-use intercom_mcp::commands;
 use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
 
 fn init_logging(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -25,18 +39,12 @@ async fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor(args).await.map(|()| true),
         Command::Tools(args) => commands::tools(args).map(|()| true),
         Command::Call(args) => commands::call(args).await,
-        Command::Sync(args) => intercom_mcp::mirror::commands::sync(args)
-            .await
-            .map(|()| true),
-        Command::Webhooks(args) => intercom_mcp::mirror::commands::webhooks(args)
-            .await
-            .map(|()| true),
-        Command::Export(args) => {
-            intercom_mcp::mirror::commands::export_command(args).map(|()| true)
-        }
-        Command::Metrics(args) => intercom_mcp::analytics::cli::run(args).await.map(|()| true),
-        Command::Bulk(args) => intercom_mcp::bulk::cli::run(args).await,
-        Command::Automations(args) => intercom_mcp::automations::cli::run(args).await,
+        Command::Sync(args) => mirror::sync(args).await.map(|()| true),
+        Command::Webhooks(args) => mirror::webhooks(args).await.map(|()| true),
+        Command::Export(args) => mirror::export_command(args).map(|()| true),
+        Command::Metrics(args) => metrics::run(args).await.map(|()| true),
+        Command::Bulk(args) => bulk::run(args).await,
+        Command::Automations(args) => automations::run(args).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -6,11 +6,13 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::period::ReportPeriod;
-use super::{GroupBy, MetricsRequest, SourceChoice, chart, report};
-use crate::cli::{ConnectionArgs, SandboxChoice};
-use crate::dates::parse_time_zone;
-use crate::mirror::{Mirror, default_store_path, now_unix};
+use intercom_core::dates::parse_time_zone;
+use intercom_jobs::analytics::period::ReportPeriod;
+use intercom_jobs::analytics::{GroupBy, MetricsRequest, SourceChoice, chart, report};
+use intercom_mirror::{Mirror, default_store_path, now_unix};
+
+use crate::mirror::StoreArgs;
+use crate::upstream::{ConnectionArgs, SandboxChoice};
 
 #[derive(Debug, Clone, Args)]
 pub struct MetricsArgs {
@@ -19,7 +21,7 @@ pub struct MetricsArgs {
     #[command(flatten)]
     pub sandbox: SandboxChoice,
     #[command(flatten)]
-    pub store: crate::mirror::commands::StoreArgs,
+    pub store: StoreArgs,
     /// today, yesterday, this_week, last_week, last_7d or last_30d (default last_7d).
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
@@ -64,7 +66,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         chrono::Utc::now(),
     )
     .map_err(anyhow::Error::msg)?;
-    let upstream = crate::commands::upstream(&args.connection, &args.sandbox).await?;
+    let upstream = crate::upstream::upstream(&args.connection, &args.sandbox).await?;
     let client = match &upstream.token {
         Some(token) => Some(
             upstream
@@ -103,7 +105,8 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         bar.set_message(text);
         bar.tick();
     };
-    let result = super::run(&request, client.as_ref(), mirror.as_ref(), &progress).await;
+    let result =
+        intercom_jobs::analytics::run(&request, client.as_ref(), mirror.as_ref(), &progress).await;
     bar.finish_and_clear();
     let report = result?;
     if let Some(path) = &args.chart {

@@ -9,15 +9,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::export::{EXPORTABLE, ExportFormat, export, parse_since};
-use super::live::Realtime;
-use super::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
-use super::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
-use crate::cli::{ConnectionArgs, SandboxChoice};
-use crate::commands::{Upstream, upstream};
-use crate::webhooks::{
+use intercom_mcp_server::live::Realtime;
+use intercom_mirror::export::{EXPORTABLE, ExportFormat, export, parse_since};
+use intercom_mirror::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
+use intercom_mirror::webhooks::{
     DEFAULT_MAX_BODY_BYTES, SECRET_ENV, WEBHOOK_PATH, WebhookSecret, WebhookState,
 };
+use intercom_mirror::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
+
+use crate::upstream::{ConnectionArgs, SandboxChoice, Upstream, upstream};
 
 /// Where the mirror file is.
 #[derive(Debug, Clone, Args, Default)]
@@ -188,7 +188,7 @@ pub async fn webhooks(args: WebhooksArgs) -> anyhow::Result<()> {
         "intercom-mcp: receiving Intercom webhooks at http://{bound}{WEBHOOK_PATH} into {}",
         mirror.location()
     );
-    crate::webhooks::serve(listener, state, async {
+    intercom_mirror::webhooks::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
@@ -223,7 +223,7 @@ pub fn export_command(args: ExportArgs) -> anyhow::Result<()> {
     match result.and_then(|n| {
         out.flush()
             .map(|()| n)
-            .map_err(|e| super::MirrorError::Invalid(e.to_string()))
+            .map_err(|e| intercom_mirror::MirrorError::Invalid(e.to_string()))
     }) {
         Ok(count) => {
             eprintln!("intercom-mcp: exported {count} {}", args.object);
@@ -278,7 +278,8 @@ pub async fn start_for_serve(
         let url = format!("http://{}{WEBHOOK_PATH}", listener.local_addr()?);
         tokio::spawn(async move {
             if let Err(e) =
-                crate::webhooks::serve(listener, state, std::future::pending::<()>()).await
+                intercom_mirror::webhooks::serve(listener, state, std::future::pending::<()>())
+                    .await
             {
                 tracing::error!(error = %e, "the sandbox's webhook receiver stopped");
             }

@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 use chrono_tz::Tz;
-use intercom_mcp::analytics::period::ReportPeriod;
-use intercom_mcp::analytics::{self, GroupBy, MetricsRequest, SourceChoice};
-use intercom_mcp::mirror::{ChangeSource, Checkpoint, Mirror, ObjectKind, SyncPhase, WriteBatch};
+use intercom_jobs::analytics::period::ReportPeriod;
+use intercom_jobs::analytics::{self, GroupBy, MetricsRequest, SourceChoice};
+use intercom_mirror::{ChangeSource, Checkpoint, Mirror, ObjectKind, SyncPhase, WriteBatch};
 use rand::{Rng, SeedableRng};
 use rusqlite::params;
 

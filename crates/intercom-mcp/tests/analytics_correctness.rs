@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use intercom_api::{Client, ClientConfig};
-use intercom_mcp::analytics::period::ReportPeriod;
-use intercom_mcp::analytics::{self, GroupBy, MetricsReport, MetricsRequest, SourceChoice};
-use intercom_mcp::mirror::{
+use intercom_jobs::analytics::period::ReportPeriod;
+use intercom_jobs::analytics::{self, GroupBy, MetricsReport, MetricsRequest, SourceChoice};
+use intercom_mirror::{
     ChangeSource, Checkpoint, Mirror, MirrorWrite, ObjectKind, SyncPhase, WriteBatch,
 };
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale, SeedData};

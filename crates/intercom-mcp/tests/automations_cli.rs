@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use intercom_mcp::automations::{Event, RunLog, RunStatus};
+use intercom_automations::{Event, RunLog, RunStatus};
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 

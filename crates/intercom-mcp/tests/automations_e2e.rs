@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::automations::{
-    Engine, Event, LogFilter, RunLog, RunRecord, RunStatus, parse_rules,
-};
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
+use intercom_automations::{Engine, Event, LogFilter, RunLog, RunRecord, RunStatus, parse_rules};
+use intercom_mirror::Mirror;
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -41,7 +39,7 @@ struct Harness {
 impl Harness {
     async fn start(rules: &str, activity_per_min: f64) -> Self {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("intercom_mcp=info")
+            .with_env_filter("intercom_automations=info")
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().unwrap();
@@ -50,7 +48,7 @@ impl Harness {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver = format!("http://{}{WEBHOOK_PATH}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, intercom_mcp::webhooks::router(state))
+            axum::serve(listener, intercom_mirror::webhooks::router(state))
                 .await
                 .unwrap();
         });
@@ -424,7 +422,7 @@ actions = [{ add_tag = "seen" }, { note = "tagged" }]
     );
     assert_eq!(
         reports[0].actions[1].status,
-        intercom_mcp::automations::actions::ActionStatus::NotRun
+        intercom_automations::actions::ActionStatus::NotRun
     );
     let logged = h.runs_of("tag-all", "999999999");
     assert_eq!(logged[0].status, RunStatus::Failed);

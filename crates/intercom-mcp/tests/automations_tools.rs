@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::automations::{Engine, Event, RunLog, parse_rules};
-use intercom_mcp::inprocess::InProcessClient;
+use intercom_automations::{Engine, Event, RunLog, parse_rules};
+use intercom_mcp_server::inprocess::InProcessClient;
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};

@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::bulk::{
+use intercom_jobs::bulk::{
     self, FileRow, JobState, JobStore, Operation, RunOptions, TargetKind, TargetSpec, targets,
 };
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};

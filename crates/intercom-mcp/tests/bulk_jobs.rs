@@ -5,7 +5,7 @@
 //! figure is measured by `bulk_benchmark.rs` (release, ignored by default).
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::bulk::{
+use intercom_jobs::bulk::{
     self, ConversationAction, FileRow, ItemStatus, JobState, JobStore, Operation, RunOptions,
     TargetKind, TargetSpec, targets,
 };
@@ -317,7 +317,7 @@ async fn closing_conversations_checks_state_before_resending() {
         .unwrap();
     let ids: Vec<String> = open["conversations"].as_array().unwrap()[..12]
         .iter()
-        .map(|c| intercom_mcp::mirror::columns::id_string(&c["id"]).unwrap())
+        .map(|c| intercom_mirror::columns::id_string(&c["id"]).unwrap())
         .collect();
     let me = setup.client.me().await.unwrap().admin.id.unwrap();
     let spec = TargetSpec {

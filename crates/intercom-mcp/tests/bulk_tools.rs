@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{all_tools, id_of, server_for, text};
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::mirror::live::Realtime;
+use intercom_mcp_server::live::Realtime;
+use intercom_mirror::Mirror;
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, NumberOrString, ProgressNotificationParam,

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use intercom_mcp::toolsets::{Selection, is_read_only};
+use intercom_mcp_server::toolsets::{Selection, is_read_only};
 use serde_json::{Value, json};
 
 fn catalogue(selection: Selection) -> Vec<rmcp::model::Tool> {
@@ -192,18 +192,19 @@ fn toolsets_and_allow_list_select_and_order_deterministically() {
             .map(|t| t.name.to_string())
             .collect::<Vec<_>>()
     );
-    let err = intercom_mcp::server::IntercomServer::new(intercom_mcp::server::ServerOptions {
-        selection: Selection {
-            tools: vec!["no_such_tool".into()],
-            ..Default::default()
+    let err = intercom_mcp_server::server::IntercomServer::new(
+        intercom_mcp_server::server::ServerOptions {
+            selection: Selection {
+                tools: vec!["no_such_tool".into()],
+                ..Default::default()
+            },
+            workspaces: std::sync::Arc::new(
+                intercom_mcp_server::workspace_context::Workspaces::new(Default::default(), None),
+            ),
+            token_from_request: false,
+            conformance_fixtures: false,
         },
-        workspaces: std::sync::Arc::new(intercom_mcp::workspace_context::Workspaces::new(
-            Default::default(),
-            None,
-        )),
-        token_from_request: false,
-        conformance_fixtures: false,
-    })
+    )
     .unwrap_err();
     assert!(err.contains("no_such_tool"), "{err}");
 }

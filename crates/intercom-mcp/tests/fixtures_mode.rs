@@ -5,9 +5,9 @@ mod common;
 
 use std::sync::Arc;
 
-use intercom_mcp::inprocess::InProcessClient;
-use intercom_mcp::server::{IntercomServer, ServerOptions};
-use intercom_mcp::workspace_context::{ApiSettings, Workspaces};
+use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
 use rmcp::model::{
     ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
     Reference,

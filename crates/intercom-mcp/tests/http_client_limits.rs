@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use intercom_api::{Method, Secret};
-use intercom_mcp::server::{IntercomServer, ServerOptions};
-use intercom_mcp::transport::http::{HttpOptions, serve_http};
-use intercom_mcp::workspace_context::{ApiSettings, Workspaces};
+use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::transport::http::{HttpOptions, serve_http};
+use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;

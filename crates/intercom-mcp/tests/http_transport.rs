@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use intercom_api::Secret;
-use intercom_mcp::transport::http::{HttpOptions, serve_http};
+use intercom_mcp_server::transport::http::{HttpOptions, serve_http};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -48,18 +48,20 @@ async fn start(options: HttpOptions, default_token: Token) -> Running {
     };
     let mut server = common::server_for(&sandbox.base_url(), &token, common::all_tools());
     if options.token_from_request {
-        let settings = intercom_mcp::workspace_context::ApiSettings {
+        let settings = intercom_mcp_server::workspace_context::ApiSettings {
             base_url: Some(sandbox.base_url()),
             ..Default::default()
         };
-        server = intercom_mcp::server::IntercomServer::new(intercom_mcp::server::ServerOptions {
-            selection: common::all_tools(),
-            workspaces: std::sync::Arc::new(intercom_mcp::workspace_context::Workspaces::new(
-                settings, None,
-            )),
-            token_from_request: true,
-            conformance_fixtures: false,
-        })
+        server = intercom_mcp_server::server::IntercomServer::new(
+            intercom_mcp_server::server::ServerOptions {
+                selection: common::all_tools(),
+                workspaces: std::sync::Arc::new(
+                    intercom_mcp_server::workspace_context::Workspaces::new(settings, None),
+                ),
+                token_from_request: true,
+                conformance_fixtures: false,
+            },
+        )
         .unwrap();
     }
     let shutdown = CancellationToken::new();

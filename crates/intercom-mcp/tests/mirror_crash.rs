@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use intercom_api::Method;
-use intercom_mcp::mirror::{Mirror, ObjectKind, SyncPhase};
+use intercom_mirror::{Mirror, ObjectKind, SyncPhase};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use realtime_support::{api_client, api_ids, mirror_ids};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! The SQLite mirror store: upserts, full-text search, checkpoints, event log, export.
 
-use intercom_mcp::mirror::export::{ExportFormat, export, parse_jsonl};
-use intercom_mcp::mirror::*;
+use intercom_mirror::export::{ExportFormat, export, parse_jsonl};
+use intercom_mirror::*;
 use serde_json::{Value, json};
 
 fn open() -> (tempfile::TempDir, Mirror) {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use intercom_mcp::mirror::sync::*;
-use intercom_mcp::mirror::*;
+use intercom_mirror::sync::*;
+use intercom_mirror::*;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 

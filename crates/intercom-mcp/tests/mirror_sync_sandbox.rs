@@ -4,8 +4,8 @@
 mod realtime_support;
 
 use intercom_api::{Client, Method};
-use intercom_mcp::mirror::sync::KindReport;
-use intercom_mcp::mirror::*;
+use intercom_mirror::sync::KindReport;
+use intercom_mirror::*;
 use intercom_sandbox::{SandboxConfig, Scale};
 use realtime_support::{self as support, admin_reply, api_client, api_ids, id, mirror_ids};
 use serde_json::json;

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, extract::State};
-use intercom_mcp::inprocess::InProcessClient;
+use intercom_mcp_server::inprocess::InProcessClient;
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]

@@ -6,11 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::mirror::live::Realtime;
-use intercom_mcp::server::IntercomServer;
-use intercom_mcp::transport::http::{HttpOptions, router};
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, sign};
+use intercom_mcp_server::live::Realtime;
+use intercom_mcp_server::server::IntercomServer;
+use intercom_mcp_server::transport::http::{HttpOptions, router};
+use intercom_mirror::Mirror;
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, sign};
 use rmcp::model::{
     ResourceUpdatedNotificationParam, ServerNotification, SubscribeRequestParams,
     SubscriptionFilter,
@@ -343,7 +343,7 @@ async fn webhook_route_needs_no_bearer_token_but_mcp_does() {
         .status();
     assert_eq!(mcp, 401);
     let stored: Value = mirror
-        .get(intercom_mcp::mirror::ObjectKind::Conversation, "900")
+        .get(intercom_mirror::ObjectKind::Conversation, "900")
         .await
         .unwrap()
         .unwrap()

@@ -8,10 +8,10 @@ mod realtime_support;
 use std::time::{Duration, Instant};
 
 use intercom_api::Method;
-use intercom_mcp::mirror::EventQuery;
-use intercom_mcp::mirror::live::Realtime;
-use intercom_mcp::transport::http::{HttpOptions, router};
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, sign};
+use intercom_mcp_server::live::Realtime;
+use intercom_mcp_server::transport::http::{HttpOptions, router};
+use intercom_mirror::EventQuery;
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use realtime_support::{api_client, id};
 use rmcp::model::{ResourceUpdatedNotificationParam, SubscribeRequestParams};

@@ -5,9 +5,9 @@ mod common;
 mod realtime_support;
 
 use intercom_api::{Client, Method};
-use intercom_mcp::inprocess::InProcessClient;
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::mirror::live::Realtime;
+use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::live::Realtime;
+use intercom_mirror::Mirror;
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use realtime_support::{self as support, admin_reply, id, some_conversations, sync};
 use serde_json::{Value, json};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Harness, all_tools, id_of, server_for, text};
 use intercom_api::Method;
-use intercom_mcp::inprocess::InProcessClient;
+use intercom_mcp_server::inprocess::InProcessClient;
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 
@@ -301,9 +301,9 @@ async fn upstream_down_answers_promptly_and_recovers_without_restart() {
 
     // /healthz over the real HTTP router says degraded.
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let app = intercom_mcp::transport::http::router(
+    let app = intercom_mcp_server::transport::http::router(
         server.clone(),
-        &intercom_mcp::transport::http::HttpOptions::default(),
+        &intercom_mcp_server::transport::http::HttpOptions::default(),
         shutdown.clone(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -349,10 +349,10 @@ async fn bulk_harness() -> (Harness, tempfile::TempDir) {
     .await
     .expect("sandbox starts");
     let dir = tempfile::tempdir().unwrap();
-    let mirror = intercom_mcp::mirror::Mirror::open_sqlite(&dir.path().join("mirror.sqlite3"))
+    let mirror = intercom_mirror::Mirror::open_sqlite(&dir.path().join("mirror.sqlite3"))
         .expect("mirror opens");
     let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools())
-        .with_realtime(intercom_mcp::mirror::live::Realtime::start(mirror, None));
+        .with_realtime(intercom_mcp_server::live::Realtime::start(mirror, None));
     (Harness::with_server(sandbox, server).await, dir)
 }
 

@@ -44,7 +44,7 @@ async fn search_conversations_and_contacts_with_prefixed_ids_then_fetch() {
     assert_eq!(fetched["id"], first);
     let raw = first.strip_prefix("conversation_").unwrap();
     let c = h.get(&format!("/conversations/{raw}")).await;
-    let opening = intercom_mcp::render::html_to_text(c["source"]["body"].as_str().unwrap());
+    let opening = intercom_mcp_server::render::html_to_text(c["source"]["body"].as_str().unwrap());
     assert!(
         fetched["text"].as_str().unwrap().contains(&opening),
         "fetch text has the first message"

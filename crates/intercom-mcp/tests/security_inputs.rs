@@ -63,7 +63,7 @@ fn nasty_inputs_never_panic_the_parsers() {
 #[test]
 fn nasty_webhook_payloads_never_panic_the_mirror() {
     let dir = tempfile::tempdir().unwrap();
-    let store = intercom_mcp::mirror::SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
+    let store = intercom_mirror::SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
     let mut payloads = corpus();
     for item in [
         r#"{"type": "conversation", "id": 7, "conversation_parts": {"conversation_parts": "x"}}"#,

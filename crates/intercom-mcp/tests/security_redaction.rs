@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Harness, all_tools, id_of, server_for, text};
-use intercom_mcp::inprocess::InProcessClient;
+use intercom_mcp_server::inprocess::InProcessClient;
 use serde_json::json;
 
 #[tokio::test]

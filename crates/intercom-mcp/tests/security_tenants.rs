@@ -10,9 +10,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use intercom_mcp::server::{IntercomServer, ServerOptions};
-use intercom_mcp::transport::http::{HttpOptions, router};
-use intercom_mcp::workspace_context::{ApiSettings, Workspaces};
+use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::transport::http::{HttpOptions, router};
+use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 
@@ -256,8 +256,8 @@ async fn two_tokens_two_workspaces_never_mix() {
     );
 }
 
-fn security_support_all() -> intercom_mcp::toolsets::Selection {
-    intercom_mcp::toolsets::Selection {
+fn security_support_all() -> intercom_mcp_server::toolsets::Selection {
+    intercom_mcp_server::toolsets::Selection {
         toolsets: vec!["all".into()],
         ..Default::default()
     }

@@ -67,7 +67,7 @@ async fn summary_of_a_50_part_conversation_is_a_quarter_of_the_raw_json() {
         .iter()
         .filter(|p| p["body"].as_str().is_some_and(|b| !b.is_empty()))
     {
-        let body = intercom_mcp::render::html_to_text(part["body"].as_str().unwrap());
+        let body = intercom_mcp_server::render::html_to_text(part["body"].as_str().unwrap());
         assert!(text.contains(&body), "the text keeps `{body}`");
     }
 
@@ -87,7 +87,7 @@ async fn summary_of_a_50_part_conversation_is_a_quarter_of_the_raw_json() {
         assert!(!m["at"].as_str().unwrap().is_empty());
         assert_eq!(
             m["text"],
-            intercom_mcp::render::html_to_text(part["body"].as_str().unwrap())
+            intercom_mcp_server::render::html_to_text(part["body"].as_str().unwrap())
         );
     }
 }

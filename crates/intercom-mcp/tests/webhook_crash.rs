@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use intercom_mcp::mirror::{EventQuery, Mirror};
-use intercom_mcp::webhooks::sign;
+use intercom_mirror::webhooks::sign;
+use intercom_mirror::{EventQuery, Mirror};
 use parking_lot::Mutex;
 use serde_json::json;
 

@@ -3,8 +3,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use intercom_mcp::mirror::{EventQuery, Mirror, ObjectKind};
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, router, sign};
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, router, sign};
+use intercom_mirror::{EventQuery, Mirror, ObjectKind};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -14,9 +14,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, Syncer};
-use intercom_mcp::mirror::*;
-use intercom_mcp::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
+use intercom_mirror::sync::{ApiSource, SyncOptions, Syncer};
+use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
+use intercom_mirror::*;
 use serde_json::json;
 
 #[tokio::main]
@@ -50,7 +50,7 @@ async fn webhooks(total: usize, in_flight: usize) -> anyhow::Result<()> {
     let state = WebhookState::new(mirror.clone(), WebhookSecret::new(secret).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}{WEBHOOK_PATH}", listener.local_addr()?);
-    tokio::spawn(intercom_mcp::webhooks::serve(
+    tokio::spawn(intercom_mirror::webhooks::serve(
         listener,
         state,
         std::future::pending(),

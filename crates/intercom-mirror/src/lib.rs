@@ -1,16 +1,16 @@
-//! Local mirror of an Intercom workspace: storage, sync, export and the change bus.
+//! Local mirror of an Intercom workspace: storage, sync, export, the webhook
+//! receiver and the change bus.
 //!
 //! [`Mirror`] is the handle the rest of the server uses. It owns a
 //! [`MirrorStore`] (SQLite today) and a broadcast bus of [`ChangeEvent`]s that
 //! live-update plumbing (resource subscriptions) listens to.
 
 pub mod columns;
-pub mod commands;
 pub mod export;
-pub mod live;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

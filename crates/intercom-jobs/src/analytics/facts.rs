@@ -141,7 +141,7 @@ impl FactSet {
                 .map(|tags| {
                     tags.iter()
                         .map(|t| {
-                            let id = crate::mirror::columns::id_string(
+                            let id = intercom_mirror::columns::id_string(
                                 t.get("id").unwrap_or(&Value::Null),
                             );
                             self.symbols.intern(id.as_deref())

@@ -5,11 +5,9 @@
 //! The definitions of every figure are in [`compute`].
 
 pub mod chart;
-pub mod cli;
 pub mod compute;
 pub mod facts;
 pub mod period;
-pub mod progress;
 pub mod report;
 pub mod source;
 
@@ -20,12 +18,12 @@ use intercom_api::Client;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::dates;
-use crate::mirror::Mirror;
 use compute::{
     ConversationSummary, TicketSummary, Window, summarise_conversations, summarise_tickets,
 };
 use facts::{ConversationFact, FactSet, Sym};
+use intercom_core::dates;
+use intercom_mirror::Mirror;
 use period::ReportPeriod;
 use source::{Directory, ProgressFn};
 

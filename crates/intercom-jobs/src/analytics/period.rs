@@ -1,11 +1,11 @@
 //! The reporting period of a metrics request, and its day/week buckets, in the
-//! workspace time zone. Words and dates go through the shared `crate::dates`.
+//! workspace time zone. Words and dates go through the shared `intercom_core::dates`.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::dates;
+use intercom_core::dates;
 
 /// Named periods a metrics request accepts (besides `from`/`to` dates).
 pub const PERIOD_WORDS: &[&str] = &[

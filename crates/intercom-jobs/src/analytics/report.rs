@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::MetricsReport;
 use super::compute::{ConversationSummary, DurationStats};
-use crate::dates::human_duration;
+use intercom_core::dates::human_duration;
 
 fn duration(value: Option<i64>) -> String {
     value.map_or_else(|| "–".to_string(), human_duration)

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::facts::{ConversationState, FactSet, SlaStatus};
-use crate::mirror::{Mirror, MirrorError, ObjectKind, SqliteStore, columns::id_string, now_unix};
+use intercom_mirror::{Mirror, MirrorError, ObjectKind, SqliteStore, columns::id_string, now_unix};
 
 /// Ids to names for group labels.
 #[derive(Debug, Clone, Default)]
@@ -24,7 +24,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(u64, Option<u64>, String) + Send + Sync);
 /// Seconds since the mirror's conversations were last brought up to date, or
 /// `None` when no full sync has finished (the mirror cannot answer then).
 pub fn mirror_age(store: &SqliteStore) -> Result<Option<i64>, MirrorError> {
-    use crate::mirror::MirrorStore;
+    use intercom_mirror::MirrorStore;
     let Some(checkpoint) = store.checkpoint(ObjectKind::Conversation)? else {
         return Ok(None);
     };

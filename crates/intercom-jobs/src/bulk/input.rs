@@ -59,7 +59,7 @@ fn row_from_fields(fields: Map<String, Value>, email_is_target: bool) -> FileRow
     for (key, value) in fields {
         let key_lower = key.trim().to_ascii_lowercase();
         if ID_COLUMNS.contains(&key_lower.as_str()) {
-            row.id = crate::mirror::columns::id_string(&value);
+            row.id = intercom_mirror::columns::id_string(&value);
             continue;
         }
         if key_lower == "email" && email_is_target {

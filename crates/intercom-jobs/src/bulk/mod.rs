@@ -6,7 +6,6 @@
 //! `bulk_items` in the mirror's SQLite file); [`runner::run_job`] works through
 //! the pending items and can be called again on the same job to resume it.
 
-pub mod cli;
 pub mod input;
 pub mod ops;
 pub mod runner;
@@ -153,8 +152,8 @@ pub fn conversation_action(
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .ok_or("snooze needs `until` (ISO date/time, or words such as tomorrow)")?;
-            let period = crate::dates::resolve(until, time_zone)?;
-            if period.start <= crate::mirror::now_unix() {
+            let period = intercom_core::dates::resolve(until, time_zone)?;
+            if period.start <= intercom_mirror::now_unix() {
                 return Err(format!("snooze until {until:?} is not in the future"));
             }
             Ok(ConversationAction::Snooze {

@@ -5,7 +5,7 @@ use intercom_api::{Client, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::mirror::columns::id_string;
+use intercom_mirror::columns::id_string;
 
 /// What a tag operation tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +129,7 @@ impl Operation {
                 ConversationAction::Unassign => "unassign conversations".into(),
                 ConversationAction::Snooze { until } => format!(
                     "snooze conversations until {}",
-                    crate::dates::iso(*until, chrono_tz::Tz::UTC)
+                    intercom_core::dates::iso(*until, chrono_tz::Tz::UTC)
                 ),
             },
         }

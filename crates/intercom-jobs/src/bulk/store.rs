@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::mirror::now_unix;
+use intercom_mirror::now_unix;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bulk_jobs (

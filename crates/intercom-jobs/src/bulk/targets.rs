@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::BulkError;
 use super::store::NewItem;
 use crate::analytics::source::search_pages;
-use crate::mirror::columns::id_string;
+use intercom_mirror::columns::id_string;
 
 /// The kind of object targeted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

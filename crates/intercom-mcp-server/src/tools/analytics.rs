@@ -12,15 +12,15 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::analytics::period::ReportPeriod;
-use crate::analytics::progress::McpProgress;
-use crate::analytics::{
-    GroupBy, MetricsError, MetricsReport, MetricsRequest, SourceChoice, chart, report,
-};
-use crate::mirror::now_unix;
 use crate::output::ToolError;
+use crate::progress::McpProgress;
 use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
+use intercom_jobs::analytics::period::ReportPeriod;
+use intercom_jobs::analytics::{
+    GroupBy, MetricsError, MetricsReport, MetricsRequest, SourceChoice, chart, report,
+};
+use intercom_mirror::now_unix;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SupportMetricsArgs {
@@ -106,7 +106,9 @@ impl IntercomServer {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(name) => crate::dates::parse_time_zone(name).map_err(ToolError::invalid)?,
+            Some(name) => {
+                intercom_core::dates::parse_time_zone(name).map_err(ToolError::invalid)?
+            }
             None => ws.time_zone(),
         };
         let period = ReportPeriod::resolve(
@@ -141,7 +143,7 @@ impl IntercomServer {
         let report_progress =
             |done: u64, total: Option<u64>, message: String| progress.report(done, total, message);
         let mirror = self.realtime().map(|r| r.mirror().clone());
-        let report = crate::analytics::run(
+        let report = intercom_jobs::analytics::run(
             &request,
             Some(ws.api().client()),
             mirror.as_ref(),

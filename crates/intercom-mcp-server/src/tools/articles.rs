@@ -14,11 +14,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dates::iso;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::render::{Detail, html_to_text};
 use crate::server::IntercomServer;
 use crate::workspace_context::{Workspace, path_id};
+use intercom_core::dates::iso;
 
 /// Longest body shown in a summary; `detail: full` shows all of it.
 const SUMMARY_BODY_CHARS: usize = 1_500;

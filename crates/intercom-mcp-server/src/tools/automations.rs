@@ -9,11 +9,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::automations::cli::parse_status;
-use crate::automations::report::{RuleView, render_log, render_rules, render_test, rule_views};
-use crate::automations::{Engine, LogFilter, ObjectType, RunRecord, TestReport};
 use crate::output::{Json, Render, ToolError};
 use crate::server::IntercomServer;
+use intercom_automations::parse_status;
+use intercom_automations::report::{RuleView, render_log, render_rules, render_test, rule_views};
+use intercom_automations::{Engine, LogFilter, ObjectType, RunRecord, TestReport};
 
 const DEFAULT_RUNS: u32 = 20;
 const MAX_RUNS: u32 = 200;

@@ -14,15 +14,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::analytics::progress::McpProgress;
 use crate::args::{IdKind, normalize_ids};
-use crate::bulk::{
+use crate::output::{Json, Render, ToolError};
+use crate::progress::McpProgress;
+use crate::server::IntercomServer;
+use crate::workspace_context::Workspace;
+use intercom_jobs::bulk::{
     BulkError, ItemRecord, JobRecord, JobStore, Operation, RunOptions, TagObject, TargetKind,
     TargetSpec, configured_max_items, run_job, start_job, targets,
 };
-use crate::output::{Json, Render, ToolError};
-use crate::server::IntercomServer;
-use crate::workspace_context::Workspace;
 
 /// Arguments every bulk operation takes.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -220,11 +220,11 @@ impl IntercomServer {
     fn bulk_store(&self) -> Result<Arc<JobStore>, ToolError> {
         let path = match self.realtime() {
             Some(realtime) => PathBuf::from(realtime.mirror().location()),
-            None => std::env::var_os(crate::mirror::STORE_ENV)
+            None => std::env::var_os(intercom_mirror::STORE_ENV)
                 .map(PathBuf::from)
-                .unwrap_or_else(crate::mirror::default_store_path),
+                .unwrap_or_else(intercom_mirror::default_store_path),
         };
-        crate::bulk::shared_store(path).map_err(bulk_error)
+        intercom_jobs::bulk::shared_store(path).map_err(bulk_error)
     }
 
     /// Dry run or run of one operation: the shared path of the three bulk tools.
@@ -429,7 +429,8 @@ impl IntercomServer {
         let client = ws.api().client();
         // A dry run never creates a tag.
         let create = !remove && args.control.dry_run == Some(false);
-        let (tag_id, tag_name) = match crate::bulk::resolve_tag(client, &tag, create).await {
+        let (tag_id, tag_name) = match intercom_jobs::bulk::resolve_tag(client, &tag, create).await
+        {
             Ok(found) => found,
             Err(BulkError::Invalid(_)) if !remove && !create => {
                 (String::new(), tag.trim().to_string())
@@ -479,7 +480,7 @@ impl IntercomServer {
         Parameters(args): Parameters<BulkManageArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<BulkOutcome>, ToolError> {
-        let action = crate::bulk::conversation_action(
+        let action = intercom_jobs::bulk::conversation_action(
             args.action.as_deref().unwrap_or_default(),
             args.assignee_id.as_deref(),
             args.team.unwrap_or(false),

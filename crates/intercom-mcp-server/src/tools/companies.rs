@@ -14,11 +14,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dates::iso;
 use crate::output::{Json, Paging, Render, ToolError};
 use crate::server::IntercomServer;
 use crate::tools::contacts::find_company;
 use crate::workspace_context::{Workspace, path_id};
+use intercom_core::dates::iso;
 
 const DEFAULT_PER_PAGE: u32 = 20;
 /// Intercom's ceiling for page-numbered company lists.

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::args::{IdKind, normalize_ids};
-use crate::dates::{iso, resolve};
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::query::{all_of, comparison, date_filter, filter, search_body};
 use crate::render::{Detail, Transcript, html_to_text, opt_detail, time_field, transcript};
 use crate::server::IntercomServer;
 use crate::workspace_context::{Names, Workspace, id_string, items, path_id, str_field};
+use intercom_core::dates::{iso, resolve};
 
 /// A person on the conversation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -36,7 +36,7 @@ pub struct ConversationView {
     pub id: String,
     /// Where the data came from: `api`, or `mirror` with `mirror_age_seconds` (real time).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::mirror::DataSource>,
+    pub source: Option<intercom_mirror::DataSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `open`, `closed` or `snoozed`.
@@ -1064,16 +1064,19 @@ impl IntercomServer {
         // Real time: a fresh mirror answers without an API call.
         if let Some(realtime) = self.realtime()
             && let Some((raw, age)) = realtime
-                .fresh_copy(crate::mirror::ObjectKind::Conversation, path_id(&args.id)?)
+                .fresh_copy(
+                    intercom_mirror::ObjectKind::Conversation,
+                    path_id(&args.id)?,
+                )
                 .await
         {
             let names = ws.names().await?;
             let mut view = conversation_view(&raw, &names, &ws, detail, max);
-            view.source = Some(crate::mirror::DataSource::mirror(Some(age)));
+            view.source = Some(intercom_mirror::DataSource::mirror(Some(age)));
             return Ok(Json(view));
         }
         let mut view = load_conversation(&ws, &args.id, detail, max).await?;
-        view.source = Some(crate::mirror::DataSource::api());
+        view.source = Some(intercom_mirror::DataSource::api());
         Ok(Json(view))
     }
 

@@ -8,11 +8,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mirror::live::{PeriodicSyncStatus, Realtime};
-use crate::mirror::{DataSource, EventQuery, EventRecord, ObjectKind, now_unix};
+use crate::live::{PeriodicSyncStatus, Realtime};
 use crate::output::{Json, Render, ToolError};
 use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
+use intercom_mirror::{DataSource, EventQuery, EventRecord, ObjectKind, now_unix};
 
 const DEFAULT_EVENTS: u32 = 50;
 const MAX_EVENTS: u32 = 500;
@@ -129,8 +129,8 @@ pub fn require_realtime(server: &IntercomServer) -> Result<&Arc<Realtime>, ToolE
 }
 
 fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
-    crate::mirror::export::parse_since(text, now_unix())
-        .or_else(|_| crate::dates::resolve(text, ws.time_zone()).map(|p| p.start))
+    intercom_mirror::export::parse_since(text, now_unix())
+        .or_else(|_| intercom_core::dates::resolve(text, ws.time_zone()).map(|p| p.start))
         .map_err(|_| {
             ToolError::invalid(format!(
                 "since {text:?} is not a time: use an ISO date/time, Unix seconds, an age like 15m or 7d, or words like today"

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use intercom_api::{Client, ClientConfig, Method, Secret};
-use intercom_mcp::inprocess::InProcessClient;
-use intercom_mcp::server::{IntercomServer, ServerOptions};
-use intercom_mcp::toolsets::Selection;
-use intercom_mcp::workspace_context::{ApiSettings, Workspaces};
+use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::toolsets::Selection;
+use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use rmcp::model::CallToolResult;
 use serde_json::Value;

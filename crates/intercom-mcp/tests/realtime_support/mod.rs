@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::collections::BTreeSet;
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_mcp::mirror::Mirror;
-use intercom_mcp::mirror::sync::{ApiSource, SyncOptions, SyncReport, Syncer};
+use intercom_mirror::Mirror;
+use intercom_mirror::sync::{ApiSource, SyncOptions, SyncReport, Syncer};
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 

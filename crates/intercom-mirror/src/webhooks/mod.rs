@@ -20,7 +20,7 @@ use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::mirror::{Mirror, Notification, NotificationOutcome, now_unix};
+use crate::{Mirror, Notification, NotificationOutcome, now_unix};
 
 pub use signature::{WebhookSecret, sign};
 
