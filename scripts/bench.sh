@@ -13,8 +13,8 @@ OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 
 build_started=$SECONDS
-cargo build --release -p intercom-mcp -p intercom-sandbox --bins --examples
-cargo test --release -p intercom-mcp --test analytics_benchmark --test bulk_benchmark --no-run
+cargo build --release -p intercom-mcp -p intercom-sandbox -p intercom-mirror -p intercom-automations --bins --examples
+cargo test --release -p intercom-jobs --test it --no-run
 build_seconds=$((SECONDS - build_started))
 runs_started=$SECONDS
 
@@ -53,19 +53,19 @@ bench "sandbox startup (small) < 1 s; two-filter search on large < 50 ms" \
 bench "server overhead per tool call p50 < 1 ms, p99 < 5 ms (stdio and HTTP); idle RSS < 25 MB" \
     cargo run -q --release -p intercom-mcp --example bench_server
 bench "10,000 signed webhooks all acknowledged and persisted; p99 acknowledgement reported (Intercom waits 5 s)" \
-    cargo run -q --release -p intercom-mcp --example realtime_bench -- webhooks 10000 200
+    cargo run -q --release -p intercom-mirror --example realtime_bench -- webhooks 10000 200
 bench "full-text search over 100k objects < 100 ms" \
-    cargo run -q --release -p intercom-mcp --example realtime_bench -- fts 100000
+    cargo run -q --release -p intercom-mirror --example realtime_bench -- fts 100000
 # 500 requests/s rather than the Real time section's 250/s: the same share of the budget
 # is asked for in half the time, which keeps the whole report under 15 minutes.
 bench "full sync of the large sandbox uses >= 90% of the rate-limit allowance" \
-    cargo run -q --release -p intercom-mcp --example realtime_bench -- sync large 5000 64
+    cargo run -q --release -p intercom-mirror --example realtime_bench -- sync large 5000 64
 bench "automations with 100 rules (see the Automations section)" \
-    cargo run -q --release -p intercom-mcp --example bench_automations
+    cargo run -q --release -p intercom-automations --example bench_automations
 bench "support_metrics over 1M conversations < 1 s" \
-    cargo test -q --release -p intercom-mcp --test analytics_benchmark -- --ignored --nocapture
+    cargo test -q --release -p intercom-jobs --test it analytics_benchmark -- --ignored --nocapture
 bench "bulk update: steady rate >= 90% of R/10, < 1% answered 429, exactly N writes, also with 5% faults" \
-    cargo test -q --release -p intercom-mcp --test bulk_benchmark -- --ignored --nocapture --test-threads 1
+    cargo test -q --release -p intercom-jobs --test it bulk_benchmark -- --ignored --nocapture --test-threads 1
 bench "100 MCP clients over Streamable HTTP, ${LOAD_SECONDS}s mixed reads/writes: 0 errors, p99 reported, RSS flat" \
     cargo run -q --release -p intercom-mcp --example load -- 100 "$LOAD_SECONDS"
 echo >> "$OUT"

@@ -2,7 +2,7 @@
 # Runs each fuzz target for a bounded time (default 60 s each). Not part of CI.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
 # Any crash lands in fuzz/artifacts/<target>/: add its input to the corpus in
-# crates/intercom-mcp/tests/security_inputs.rs as a regression test.
+# crates/intercom-mcp/tests/it/security_inputs.rs as a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"

@@ -1,5 +1,5 @@
 //! What each fuzz target exercises, shared with the stable smoke test
-//! (`crates/intercom-mcp/tests/security_inputs.rs` includes this file): every
+//! (`crates/intercom-mcp/tests/it/security_inputs.rs` includes this file): every
 //! function takes arbitrary bytes and must return without panicking.
 
 use serde_json::Value;

@@ -312,7 +312,7 @@ async fn rules_fire_once_per_event_and_never_twice() {
     );
     let small_talk = h.conversation(&chat).await;
     assert!(!tag_names(&small_talk).contains(&"billing-auto".to_string()));
-    assert!(crate::notes(&small_talk).is_empty());
+    assert!(self::notes(&small_talk).is_empty());
 
     let billing_runs = h.runs_of("tag-billing", &billing);
     assert_eq!(billing_runs.len(), 1, "{billing_runs:#?}");
@@ -362,7 +362,7 @@ async fn rules_fire_once_per_event_and_never_twice() {
         before,
         "the replay claimed nothing new"
     );
-    assert_eq!(crate::notes(&h.conversation(&billing).await).len(), 2);
+    assert_eq!(self::notes(&h.conversation(&billing).await).len(), 2);
     assert_eq!(h.runs_of("tag-billing", &billing).len(), 1);
 }
 

@@ -1,7 +1,7 @@
 //! Benchmark (ignored by default; run in release):
 //!
 //! ```sh
-//! cargo test --release -p intercom-mcp --test analytics_benchmark -- --ignored --nocapture
+//! cargo test --release -p intercom-jobs --test it analytics_benchmark -- --ignored --nocapture
 //! ```
 //!
 //! Builds a mirror of 1,000,000 conversations (rows written straight into the

@@ -1,7 +1,7 @@
 //! Benchmark (ignored by default; run in release):
 //!
 //! ```sh
-//! cargo test --release -p intercom-mcp --test bulk_benchmark -- --ignored --nocapture
+//! cargo test --release -p intercom-jobs --test it bulk_benchmark -- --ignored --nocapture
 //! ```
 //!
 //! A bulk update of N contacts against the sandbox limited to R requests per

@@ -1,7 +1,7 @@
 //! `support_metrics` over MCP against the sandbox: structured report, Markdown
 //! table, the PNG chart as an image block, and clear errors for bad arguments.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{Harness, text};

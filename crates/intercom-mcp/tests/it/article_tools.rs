@@ -1,7 +1,7 @@
 //! Article tools against the sandbox: results are compared with the sandbox's
 //! articles read back through the API, and writes are read back.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::json;

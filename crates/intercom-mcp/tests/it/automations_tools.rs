@@ -1,7 +1,7 @@
 //! The `automations` toolset through an in-process MCP client, against the sandbox:
 //! list_automations, test_automation (dry run, nothing changes), automation_log.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! the exact targets and changes nothing, the cap refusal, a real run with one
 //! progress notification per item, and the job report read back.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! `tests/snapshots/tools/<name>.json`. A missing, stale or different snapshot
 //! fails; `UPDATE_SNAPSHOTS=1` rewrites them.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -63,7 +63,7 @@ fn catalogue_matches_snapshots() {
     }
     assert!(
         failures.is_empty(),
-        "tool catalogue changed:\n  {}\nreview, then run `UPDATE_SNAPSHOTS=1 cargo test -p intercom-mcp --test catalogue` and commit tests/snapshots/",
+        "tool catalogue changed:\n  {}\nreview, then run `UPDATE_SNAPSHOTS=1 cargo test -p intercom-mcp --test it catalogue` and commit tests/snapshots/",
         failures.join("\n  ")
     );
 }

@@ -1,7 +1,7 @@
 //! Contact and company tools against the sandbox: every result is compared
 //! with the sandbox read back through the API, and every write is read back.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Conversation tools against the sandbox: every result is checked against
 //! the sandbox's state read back through the API, writes included.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use intercom_api::Method;

@@ -1,7 +1,7 @@
 //! `--conformance-fixtures` adds the conformance suite's fixtures, and only
 //! then; completion works for our own prompts either way.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! Clients are told apart by peer IP (127.0.0.1 and 127.0.0.2, with a shared
 //! --auth-token) and by their own bearer token (--token-from-request).
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

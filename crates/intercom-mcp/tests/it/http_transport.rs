@@ -2,7 +2,7 @@
 //! protocol eras, legacy SSE at /sse + /messages, /healthz, bearer auth,
 //! per-request tokens, and Host/Origin (DNS-rebinding) protection.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! again, and the mirror ends equal to the sandbox with no page fetched twice
 //! beyond the one in flight.
 
-mod realtime_support;
+use crate::realtime_support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

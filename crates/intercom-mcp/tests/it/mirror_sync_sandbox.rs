@@ -1,7 +1,7 @@
 //! Sync against the sandbox over HTTP: after a full and an incremental run the
 //! mirror holds exactly what the sandbox API returns.
 
-mod realtime_support;
+use crate::realtime_support;
 
 use intercom_api::{Client, Method};
 use intercom_mirror::sync::KindReport;

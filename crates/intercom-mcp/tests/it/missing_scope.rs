@@ -2,7 +2,7 @@
 //! it as a tool error that says what to do, without crashing or retrying the
 //! write. A scripted Intercom stands in, since the sandbox grants every scope.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

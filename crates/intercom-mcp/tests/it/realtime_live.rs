@@ -2,7 +2,7 @@
 //! `/webhooks/intercom` reach subscribed MCP clients as resource updates, in
 //! both protocol eras; forged and replayed deliveries change nothing.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,8 @@
 //! the sandbox reaches a subscribed MCP client as `notifications/resources/updated`
 //! within one second, and lands in the mirror; a forged or replayed delivery changes nothing.
 
-mod common;
-mod realtime_support;
+use crate::common;
+use crate::realtime_support;
 
 use std::time::{Duration, Instant};
 

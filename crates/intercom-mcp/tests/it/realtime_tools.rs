@@ -1,8 +1,8 @@
 //! The realtime toolset and the mirror-backed full-text search, through an MCP
 //! client against a sandbox whose state is read back through the API.
 
-mod common;
-mod realtime_support;
+use crate::common;
+use crate::realtime_support;
 
 use intercom_api::{Client, Method};
 use intercom_mcp_server::inprocess::InProcessClient;

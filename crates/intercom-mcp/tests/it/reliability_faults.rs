@@ -5,7 +5,7 @@
 //! end with every item applied once (read back) or reported failed; the
 //! server keeps answering. Also: upstream down entirely, then back.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! MCP resources and prompts through a real client session.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};

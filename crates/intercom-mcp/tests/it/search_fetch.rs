@@ -1,6 +1,6 @@
 //! Hosted-compatible `search` and `fetch` against the sandbox.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::json;

@@ -4,7 +4,7 @@
 //! the mirror does with a notification). None may
 //! panic. Crashes found by `scripts/fuzz.sh` are added to this corpus.
 
-#[path = "../../../fuzz/src/checks.rs"]
+#[path = "../../../../fuzz/src/checks.rs"]
 mod checks;
 
 fn corpus() -> Vec<Vec<u8>> {

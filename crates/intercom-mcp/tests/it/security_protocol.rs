@@ -1,7 +1,7 @@
 //! Malformed MCP traffic over stdio and HTTP: every message gets a JSON-RPC
 //! error or an `isError` tool result, and the server stays up.
 
-mod security_support;
+use crate::security_support;
 
 use security_support::{HttpServer, StdioServer, bin, call, is_rejection, list, messages};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! `--redact-pii`: emails and phone numbers are masked in tool output, in
 //! text and structured content, in-process and through the binary.
 
-mod common;
+use crate::common;
 
 use common::{Harness, all_tools, id_of, server_for, text};
 use intercom_mcp_server::inprocess::InProcessClient;

@@ -2,7 +2,7 @@
 //! appear in anything the binary prints: stdout (tool output), stderr (logs at
 //! trace level, errors), over stdio and HTTP, on success and on auth failures.
 
-mod security_support;
+use crate::security_support;
 
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use security_support::{HttpServer, StdioServer, bin, call};

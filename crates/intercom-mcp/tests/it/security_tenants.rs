@@ -3,7 +3,7 @@
 //! workspace). Two clients interleave calls, including cached directory lists;
 //! each sees only its own workspace.
 
-mod security_support;
+use crate::security_support;
 
 use std::sync::Arc;
 

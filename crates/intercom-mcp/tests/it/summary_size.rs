@@ -6,7 +6,7 @@
 //! clients that consume `structuredContent` instead) carries the same facts
 //! with JSON keys and is held to a third.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Ticket tools against the sandbox: results are compared with the sandbox
 //! read back through the API, and every write is read back.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::{Value, json};

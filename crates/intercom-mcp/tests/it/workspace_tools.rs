@@ -1,6 +1,6 @@
 //! Workspace tools against the sandbox, checked against the API's own answers.
 
-mod common;
+use crate::common;
 
 use common::{Harness, id_of};
 use serde_json::{Value, json};

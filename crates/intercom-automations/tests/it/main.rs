@@ -1,0 +1,3 @@
+//! intercom-automations' integration tests, one binary: rules end to end against the sandbox.
+
+mod automations_e2e;
