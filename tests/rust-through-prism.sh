@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -x "$BIN" ] || die "$BIN does not exist: build it first (cargo build --workspace)"
+[ -x "$BIN" ] || die "$BIN does not exist: build it first (cargo build --workspace --all-features)"
 [ -f "$SPEC" ] || die "the OpenAPI spec is not at $SPEC"
 [ -x "$PRISM" ] || die "prism is not installed: run scripts/setup.sh"
 

@@ -17,7 +17,8 @@ const CONFORMANCE = join(dirname(require.resolve("@modelcontextprotocol/conforma
 const RUN_TIMEOUT_MS = 8 * 60_000;
 
 // The real server, plus the suite's fixture tools, resources and prompts (test_simple_text, ...),
-// which the scenarios call by name.
+// which the scenarios call by name: a binary built with the `conformance-fixtures` cargo feature
+// (`cargo build --workspace --all-features`, as scripts/test.sh does).
 const stack = useServerStack({ seed: 17, before, after, serverArgs: ["--conformance-fixtures"] });
 
 function conformance(specVersion) {

@@ -38,7 +38,7 @@ export function baseEnv(extra = {}) {
 /** A child process whose output is kept, so a failure can say what it printed. */
 export class Child {
   constructor(name, argv, env) {
-    if (!existsSync(argv[0])) throw new Error(`${argv[0]} does not exist: build it first (cargo build --workspace)`);
+    if (!existsSync(argv[0])) throw new Error(`${argv[0]} does not exist: build it first (cargo build --workspace --all-features)`);
     this.name = name;
     this.output = "";
     this.exited = null;

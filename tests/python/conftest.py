@@ -133,7 +133,7 @@ class SandboxHandle:
 def start_sandbox(scale: str = "tiny", seed: int = 7, extra: list[str] | None = None) -> SandboxHandle:
     binary = binary_path()
     if not binary.exists():
-        pytest.fail(f"{binary} does not exist: build it first (cargo build --workspace)")
+        pytest.fail(f"{binary} does not exist: build it first (cargo build --workspace --all-features)")
     port = free_port()
     argv = [
         str(binary), "sandbox",

@@ -2,7 +2,11 @@
 //! resources and prompts with fixed names that the official MCP conformance
 //! suite calls, so its content, progress, logging, sampling, elicitation,
 //! resource, prompt and completion scenarios can run against this server.
-//! Off by default; never part of `--toolsets all`.
+//!
+//! Test code: compiled only with the `conformance-fixtures` cargo feature, and
+//! served by [`FixtureServer`], a handler that wraps [`IntercomServer`] and
+//! answers for the fixtures before handing everything else to it. The server
+//! itself knows nothing of them.
 
 // Sampling and logging are deprecated in 2026-07-28 but still tested for 2025-11-25.
 #![allow(deprecated)]
@@ -15,15 +19,20 @@ use rmcp::ErrorData;
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ContentBlock, CreateMessageRequestParams,
-    ElicitRequestParams, GetPromptResult, JsonObject, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, Prompt, PromptArgument,
-    PromptMessage, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, CreateMessageRequestParams, ElicitRequestParams, GetPromptRequestParams,
+    GetPromptResponse, GetPromptResult, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ProgressNotificationParam, Prompt, PromptArgument, PromptMessage,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
+    ResourceContents, ResourceTemplate, Role, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
+use rmcp::service::{RequestContext, SubscriptionContext};
+use rmcp::{RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
-use crate::server::IntercomServer;
+use crate::server::{IntercomServer, McpHandler, completion};
 
 pub const URI_PREFIX: &str = "test://";
 
@@ -79,8 +88,8 @@ type Call<'a> = futures::future::BoxFuture<'a, Result<CallToolResponse, ErrorDat
 
 fn route(
     attr: Tool,
-    run: impl for<'a> Fn(ToolCallContext<'a, IntercomServer>) -> Call<'a> + Send + Sync + 'static,
-) -> ToolRoute<IntercomServer> {
+    run: impl for<'a> Fn(ToolCallContext<'a, FixtureServer>) -> Call<'a> + Send + Sync + 'static,
+) -> ToolRoute<FixtureServer> {
     ToolRoute::new_dyn(attr, run)
 }
 
@@ -88,7 +97,7 @@ fn text(t: impl Into<String>) -> Result<CallToolResponse, ErrorData> {
     Ok(CallToolResult::success(vec![ContentBlock::text(t)]).into())
 }
 
-fn string_arg(ctx: &ToolCallContext<'_, IntercomServer>, name: &str) -> String {
+fn string_arg(ctx: &ToolCallContext<'_, FixtureServer>, name: &str) -> String {
     ctx.arguments
         .as_ref()
         .and_then(|a| a.get(name))
@@ -124,7 +133,7 @@ fn elicitation_schema_enums() -> Value {
 }
 
 async fn elicit(
-    ctx: &ToolCallContext<'_, IntercomServer>,
+    ctx: &ToolCallContext<'_, FixtureServer>,
     message: String,
     requested: Value,
 ) -> Result<String, ErrorData> {
@@ -149,7 +158,7 @@ async fn elicit(
     ))
 }
 
-pub fn tools() -> ToolRouter<IntercomServer> {
+pub fn tools() -> ToolRouter<FixtureServer> {
     let json_schema_2020_12 = schema(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -434,6 +443,191 @@ pub fn complete(prompt: &str, argument: &str, prefix: &str) -> Option<Vec<String
             .map(|c| c.to_string())
             .collect(),
     )
+}
+
+/// The server plus the conformance fixtures: fixture names are answered here,
+/// everything else by the wrapped server. Fixture tools need no workspace.
+#[derive(Clone)]
+pub struct FixtureServer {
+    inner: IntercomServer,
+    tools: Arc<ToolRouter<FixtureServer>>,
+}
+
+impl FixtureServer {
+    pub fn new(inner: IntercomServer) -> Self {
+        Self {
+            inner,
+            tools: Arc::new(tools()),
+        }
+    }
+}
+
+impl McpHandler for FixtureServer {
+    fn intercom(&self) -> &IntercomServer {
+        &self.inner
+    }
+}
+
+impl ServerHandler for FixtureServer {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = self.inner.get_info();
+        // The fixtures exercise logging and resource subscriptions.
+        info.capabilities.logging = Some(Default::default());
+        if let Some(resources) = info.capabilities.resources.as_mut() {
+            resources.subscribe = Some(true);
+        }
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let mut list = self.inner.list_tools(request, context).await?.tools;
+        let mut fixtures = self.tools.list_all();
+        fixtures.sort_by(|a, b| a.name.cmp(&b.name));
+        list.extend(fixtures);
+        Ok(ListToolsResult::with_all_items(list))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools
+            .get(name)
+            .cloned()
+            .or_else(|| self.inner.get_tool(name))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if self.tools.has_route(&request.name) {
+            return self
+                .tools
+                .call(ToolCallContext::new(self, request, context))
+                .await;
+        }
+        self.inner.call_tool(request, context).await
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut list = self.inner.list_resources(request, context).await?.resources;
+        list.extend(resources());
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let mut list = self
+            .inner
+            .list_resource_templates(request, context)
+            .await?
+            .resource_templates;
+        list.extend(templates());
+        Ok(ListResourceTemplatesResult::with_all_items(list))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        match read(&request.uri) {
+            Some(result) => Ok(result.into()),
+            None => self.inner.read_resource(request, context).await,
+        }
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        // Acknowledge, then hold the stream open (the real-time side, when on, decides).
+        self.inner
+            .accepted_subscription_filter(requested)
+            .or_else(|| Some(requested.clone()))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        self.inner.listen(context).await
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if request.uri.starts_with(URI_PREFIX) {
+            return Ok(());
+        }
+        self.inner.subscribe(request, context).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.inner.unsubscribe(request, context).await
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let mut list = self.inner.list_prompts(request, context).await?.prompts;
+        list.extend(prompts());
+        Ok(ListPromptsResult::with_all_items(list))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        match get_prompt(&request.name, request.arguments.as_ref()) {
+            Some(result) => Ok(result.into()),
+            None => self.inner.get_prompt(request, context).await,
+        }
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let fixture = match &request.r#ref {
+            Reference::Prompt(prompt) => complete(
+                &prompt.name,
+                &request.argument.name,
+                &request.argument.value,
+            ),
+            _ => None,
+        };
+        match fixture {
+            Some(values) => completion(values),
+            None => self.inner.complete(request, context).await,
+        }
+    }
+
+    async fn set_level(
+        &self,
+        _request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        // The fixtures declare logging; they log at info regardless.
+        Ok(())
+    }
 }
 
 #[cfg(test)]

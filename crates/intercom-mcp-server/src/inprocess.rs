@@ -7,7 +7,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Map, Value};
 
-use crate::server::IntercomServer;
+use crate::server::McpHandler;
 
 /// A connected in-process client.
 pub struct InProcessClient {
@@ -16,7 +16,7 @@ pub struct InProcessClient {
 }
 
 impl InProcessClient {
-    pub async fn connect(server: IntercomServer) -> anyhow::Result<Self> {
+    pub async fn connect<H: McpHandler>(server: H) -> anyhow::Result<Self> {
         let (server_io, client_io) = tokio::io::duplex(1 << 16);
         let server_task = tokio::spawn(async move {
             match server.serve(server_io).await {

@@ -19,7 +19,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use crate::output::ToolError;
 use crate::toolsets::{Selection, Toolset};
 use crate::workspace_context::{Workspace, Workspaces};
-use crate::{fixtures, prompts, resources, tools};
+use crate::{prompts, resources, tools};
 
 pub const SERVER_NAME: &str = "intercom-mcp";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,7 +42,6 @@ struct Shared {
     catalogue: Vec<CatalogueEntry>,
     workspaces: Arc<Workspaces>,
     token_from_request: bool,
-    conformance_fixtures: bool,
     /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
     realtime: std::sync::OnceLock<Arc<crate::live::Realtime>>,
     /// Automations engineer: the rules engine, set by `serve --automations FILE`.
@@ -74,18 +73,12 @@ pub struct ServerOptions {
     pub workspaces: Arc<Workspaces>,
     /// Use each HTTP client's bearer token as its Intercom token.
     pub token_from_request: bool,
-    /// Also serve the MCP conformance suite's fixtures (testing only).
-    pub conformance_fixtures: bool,
 }
 
 impl IntercomServer {
     pub fn new(options: ServerOptions) -> Result<Self, String> {
-        let mut toolsets = options.selection.toolsets()?;
-        let mut registry = tools::registry();
-        if options.conformance_fixtures {
-            toolsets.insert(Toolset::Fixtures);
-            registry.push((Toolset::Fixtures, fixtures::tools()));
-        }
+        let toolsets = options.selection.toolsets()?;
+        let registry = tools::registry();
         let unknown = options.selection.unknown_tools(
             registry
                 .iter()
@@ -118,7 +111,6 @@ impl IntercomServer {
                 catalogue,
                 workspaces: options.workspaces,
                 token_from_request: options.token_from_request,
-                conformance_fixtures: options.conformance_fixtures,
                 realtime: std::sync::OnceLock::new(),
                 automations: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
@@ -211,16 +203,6 @@ impl ServerHandler for IntercomServer {
             .enable_prompts()
             .enable_completions()
             .build();
-        // Conformance fixtures exercise logging and subscriptions.
-        if self.shared.conformance_fixtures {
-            #[allow(deprecated)]
-            {
-                capabilities.logging = Some(Default::default());
-            }
-            if let Some(resources) = capabilities.resources.as_mut() {
-                resources.subscribe = Some(true);
-            }
-        }
         // Real time: resource updates need the mirror's change feed.
         if self.realtime().is_some()
             && let Some(resources) = capabilities.resources.as_mut()
@@ -267,18 +249,11 @@ impl ServerHandler for IntercomServer {
                 None,
             ));
         }
-        let needs_workspace = self
-            .shared
-            .catalogue
-            .iter()
-            .any(|e| e.tool.name == request.name && e.toolset != Toolset::Fixtures);
-        if needs_workspace {
-            let workspace = match self.workspace_for(&context).await {
-                Ok(ws) => ws,
-                Err(err) => return Ok(error_result(err)),
-            };
-            context.extensions.insert(workspace);
-        }
+        let workspace = match self.workspace_for(&context).await {
+            Ok(ws) => ws,
+            Err(err) => return Ok(error_result(err)),
+        };
+        context.extensions.insert(workspace);
         let name = request.name.clone();
         let started = std::time::Instant::now();
         let result = self
@@ -306,11 +281,9 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let mut list = resources::static_resources();
-        if self.shared.conformance_fixtures {
-            list.extend(fixtures::resources());
-        }
-        Ok(ListResourcesResult::with_all_items(list))
+        Ok(ListResourcesResult::with_all_items(
+            resources::static_resources(),
+        ))
     }
 
     async fn list_resource_templates(
@@ -318,11 +291,9 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let mut list = resources::templates();
-        if self.shared.conformance_fixtures {
-            list.extend(fixtures::templates());
-        }
-        Ok(ListResourceTemplatesResult::with_all_items(list))
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
     }
 
     async fn read_resource(
@@ -330,11 +301,6 @@ impl ServerHandler for IntercomServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        if self.shared.conformance_fixtures
-            && let Some(result) = fixtures::read(&request.uri)
-        {
-            return Ok(result.into());
-        }
         let target = resources::parse(&request.uri)?;
         let workspace = self
             .workspace_for(&context)
@@ -352,8 +318,6 @@ impl ServerHandler for IntercomServer {
     ) -> Option<rmcp::model::SubscriptionFilter> {
         self.realtime()
             .map(|rt| rt.accepted_subscription_filter(requested))
-            // Conformance fixtures: acknowledge, then hold the stream open.
-            .or_else(|| self.shared.conformance_fixtures.then(|| requested.clone()))
     }
 
     async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
@@ -372,9 +336,6 @@ impl ServerHandler for IntercomServer {
         request: rmcp::model::SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        if self.shared.conformance_fixtures && request.uri.starts_with(fixtures::URI_PREFIX) {
-            return Ok(());
-        }
         match self.realtime() {
             Some(rt) => rt.subscribe(&request.uri, &context.peer),
             None => Err(ErrorData::invalid_request(
@@ -401,11 +362,7 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let mut list = prompts::list();
-        if self.shared.conformance_fixtures {
-            list.extend(fixtures::prompts());
-        }
-        Ok(ListPromptsResult::with_all_items(list))
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
     }
 
     async fn get_prompt(
@@ -413,11 +370,6 @@ impl ServerHandler for IntercomServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        if self.shared.conformance_fixtures
-            && let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref())
-        {
-            return Ok(result.into());
-        }
         prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
     }
 
@@ -429,36 +381,19 @@ impl ServerHandler for IntercomServer {
         let prefix = request.argument.value.as_str();
         let values = match &request.r#ref {
             Reference::Prompt(prompt) => {
-                let fixture = self
-                    .shared
-                    .conformance_fixtures
-                    .then(|| fixtures::complete(&prompt.name, &request.argument.name, prefix))
-                    .flatten();
-                match fixture {
-                    Some(values) => values,
-                    None => {
-                        // Team names need the workspace; other arguments do not.
-                        let workspace = self.workspace_for(&context).await.ok();
-                        prompts::complete(
-                            &prompt.name,
-                            &request.argument.name,
-                            prefix,
-                            workspace.as_deref(),
-                        )
-                        .await
-                    }
-                }
+                // Team names need the workspace; other arguments do not.
+                let workspace = self.workspace_for(&context).await.ok();
+                prompts::complete(
+                    &prompt.name,
+                    &request.argument.name,
+                    prefix,
+                    workspace.as_deref(),
+                )
+                .await
             }
             _ => Vec::new(),
         };
-        let info = CompletionInfo::with_all_values(
-            values
-                .into_iter()
-                .take(CompletionInfo::MAX_VALUES)
-                .collect(),
-        )
-        .map_err(|e| ErrorData::internal_error(e, None))?;
-        Ok(CompleteResult::new(info))
+        completion(values)
     }
 
     #[allow(deprecated)]
@@ -467,15 +402,35 @@ impl ServerHandler for IntercomServer {
         _request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        // Only the conformance fixtures declare logging; they log at info regardless.
-        if self.shared.conformance_fixtures {
-            Ok(())
-        } else {
-            Err(ErrorData::new(
-                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
-                "logging/setLevel: this server does not send log messages",
-                None,
-            ))
-        }
+        Err(ErrorData::new(
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+            "logging/setLevel: this server does not send log messages",
+            None,
+        ))
+    }
+}
+
+/// A completion answer: the first `CompletionInfo::MAX_VALUES` values.
+pub fn completion(values: Vec<String>) -> Result<CompleteResult, ErrorData> {
+    let info = CompletionInfo::with_all_values(
+        values
+            .into_iter()
+            .take(CompletionInfo::MAX_VALUES)
+            .collect(),
+    )
+    .map_err(|e| ErrorData::internal_error(e, None))?;
+    Ok(CompleteResult::new(info))
+}
+
+/// What the transports serve: the server itself, or a handler that wraps it
+/// (the conformance fixtures do). The transports reach the server for its
+/// workspaces, catalogue and real-time side.
+pub trait McpHandler: ServerHandler + Clone + Send + Sync + 'static {
+    fn intercom(&self) -> &IntercomServer;
+}
+
+impl McpHandler for IntercomServer {
+    fn intercom(&self) -> &IntercomServer {
+        self
     }
 }

@@ -23,8 +23,6 @@ pub enum Toolset {
     Bulk,
     Analytics,
     Automations,
-    /// The MCP conformance suite's fixtures; only with `--conformance-fixtures`.
-    Fixtures,
 }
 
 impl Toolset {
@@ -70,7 +68,6 @@ impl Toolset {
             Toolset::Bulk => "bulk",
             Toolset::Analytics => "analytics",
             Toolset::Automations => "automations",
-            Toolset::Fixtures => "fixtures",
         }
     }
 }

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use intercom_mcp_server::toolsets::Selection;
 use intercom_mcp_server::transport::http::DEFAULT_MAX_BODY_BYTES;
 use intercom_mcp_server::transport::limits::DEFAULT_MAX_CONCURRENT_PER_CLIENT;
+#[cfg(feature = "sandbox")]
 use intercom_sandbox::cli::SandboxArgs;
 
 use crate::upstream::{ConnectionArgs, SandboxChoice};
@@ -30,6 +31,7 @@ pub enum Command {
     /// Run the MCP server (stdio by default, or HTTP with --transport http).
     Serve(ServeArgs),
     /// Run the local Intercom emulator (the sandbox) on its own.
+    #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
     /// Check the token and region against Intercom (GET /me).
     Doctor(DoctorArgs),
@@ -141,6 +143,7 @@ pub struct ServeArgs {
     )]
     pub allowed_origins: Vec<String>,
     /// Also serve the MCP conformance suite's fixture tools, resources and prompts (for testing).
+    #[cfg(feature = "conformance-fixtures")]
     #[arg(
         long = "conformance-fixtures",
         env = "INTERCOM_MCP_CONFORMANCE_FIXTURES"

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use intercom_api::Secret;
 use intercom_mcp_server::inprocess::InProcessClient;
-use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+use intercom_mcp_server::server::{IntercomServer, McpHandler, ServerOptions};
 use intercom_mcp_server::toolsets::is_read_only;
 use intercom_mcp_server::transport::http::{HttpOptions, serve_http};
 use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
@@ -19,7 +19,6 @@ fn build_server(
     upstream: &Upstream,
     selection: &SelectionArgs,
     token_from_request: bool,
-    conformance_fixtures: bool,
 ) -> anyhow::Result<IntercomServer> {
     let workspaces = Arc::new(Workspaces::new(
         upstream.settings.clone(),
@@ -29,7 +28,6 @@ fn build_server(
         selection: selection.selection(),
         workspaces,
         token_from_request,
-        conformance_fixtures,
     })
     .map_err(anyhow::Error::msg)?;
     server.set_redact_pii(selection.redact_pii);
@@ -44,12 +42,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              (or run with --sandbox to try the demo workspace)"
         );
     }
-    let server = build_server(
-        &upstream,
-        &args.selection,
-        args.token_from_request,
-        args.conformance_fixtures,
-    )?;
+    let server = build_server(&upstream, &args.selection, args.token_from_request)?;
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
     let server = match crate::mirror::start_for_serve(&args.realtime, &upstream).await? {
         Some(realtime) => server.with_realtime(realtime),
@@ -58,6 +51,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Automations: --automations FILE; an invalid rules file stops the server here.
     let server = crate::automations::start_for_serve(&args.automations, server, &upstream).await?;
     tracing::info!(tools = server.catalogue().len(), transport = ?args.transport, "intercom-mcp starting");
+    #[cfg(feature = "conformance-fixtures")]
+    if args.conformance_fixtures {
+        let handler = intercom_mcp_server::fixtures::FixtureServer::new(server);
+        return serve_transport(handler, &args, &upstream).await;
+    }
+    serve_transport(server, &args, &upstream).await
+}
+
+/// Serve `handler` on the transport `args` name, until the client or Ctrl-C ends it.
+async fn serve_transport(
+    server: impl McpHandler,
+    args: &ServeArgs,
+    upstream: &Upstream,
+) -> anyhow::Result<()> {
     match args.transport {
         TransportKind::Stdio => {
             if upstream.sandbox.is_some() {
@@ -159,7 +166,7 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         token: None,
         sandbox: None,
     };
-    let server = build_server(&upstream, &args.selection, false, false)?;
+    let server = build_server(&upstream, &args.selection, false)?;
     if args.json {
         let list: Vec<Value> = server
             .catalogue()
@@ -218,7 +225,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<bool> {
         // `call` runs any tool by name, whatever the default toolsets are.
         selection.toolsets = vec!["all".into()];
     }
-    let server = build_server(&upstream, &selection, false, false)?;
+    let server = build_server(&upstream, &selection, false)?;
     if server
         .catalogue()
         .iter()

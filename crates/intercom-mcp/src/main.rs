@@ -35,6 +35,7 @@ async fn main() -> ExitCode {
     init_logging(&cli.log);
     let outcome = match cli.command {
         Command::Serve(args) => commands::serve(args).await.map(|()| true),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => intercom_sandbox::cli::run(args).await.map(|()| true),
         Command::Doctor(args) => commands::doctor(args).await.map(|()| true),
         Command::Tools(args) => commands::tools(args).map(|()| true),

@@ -1,12 +1,33 @@
 //! Where a command's Intercom is: the configured workspace, or the embedded sandbox.
 //! Every subcommand that talks to Intercom takes these options.
+//!
+//! The sandbox is the default cargo feature `sandbox`; a build without it
+//! (`--no-default-features`) contains no emulator, hides `--sandbox` and refuses it
+//! with a clear error.
 
 use anyhow::Context;
+use chrono_tz::Tz;
 use clap::Args;
 use intercom_api::{Region, Secret};
 use intercom_core::dates::parse_time_zone;
 use intercom_mcp_server::workspace_context::ApiSettings;
+#[cfg(feature = "sandbox")]
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
+
+/// A build without the emulator: no sandbox value can exist.
+#[cfg(not(feature = "sandbox"))]
+pub enum Sandbox {}
+
+#[cfg(not(feature = "sandbox"))]
+impl Sandbox {
+    pub fn send_webhooks_to(&self, _url: String, _secret: String) -> bool {
+        match *self {}
+    }
+}
+
+/// Without the emulator the scale is only read, never used.
+#[cfg(not(feature = "sandbox"))]
+type Scale = String;
 
 /// How to reach Intercom.
 #[derive(Debug, Clone, Args)]
@@ -37,15 +58,21 @@ pub struct ConnectionArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SandboxChoice {
     /// Start the embedded Intercom sandbox in-process and use it (no account needed).
-    #[arg(long, env = "INTERCOM_MCP_SANDBOX")]
+    #[arg(long, env = "INTERCOM_MCP_SANDBOX", hide = !cfg!(feature = "sandbox"))]
     pub sandbox: bool,
     /// Size of the sandbox workspace: tiny, small, medium or large.
-    #[arg(long = "sandbox-scale", env = "INTERCOM_MCP_SANDBOX_SCALE", default_value = "small", value_parser = parse_scale)]
+    #[arg(long = "sandbox-scale", env = "INTERCOM_MCP_SANDBOX_SCALE", default_value = "small", value_parser = parse_scale, hide = !cfg!(feature = "sandbox"))]
     pub sandbox_scale: Scale,
 }
 
+#[cfg(feature = "sandbox")]
 fn parse_scale(s: &str) -> Result<Scale, String> {
     s.parse()
+}
+
+#[cfg(not(feature = "sandbox"))]
+fn parse_scale(s: &str) -> Result<Scale, String> {
+    Ok(s.to_string())
 }
 
 /// Where the server's Intercom is: the configured one, or a sandbox we started
@@ -59,28 +86,7 @@ pub struct Upstream {
 pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow::Result<Upstream> {
     let time_zone = parse_time_zone(&conn.time_zone).map_err(anyhow::Error::msg)?;
     if sandbox.sandbox {
-        let started = std::time::Instant::now();
-        let sb = Sandbox::start(SandboxConfig {
-            scale: sandbox.sandbox_scale,
-            ..SandboxConfig::default()
-        })
-        .await
-        .context("could not start the embedded sandbox")?;
-        tracing::info!(
-            url = %sb.base_url(),
-            scale = ?sandbox.sandbox_scale,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "embedded Intercom sandbox started"
-        );
-        return Ok(Upstream {
-            settings: ApiSettings {
-                region: Region::Us,
-                base_url: Some(sb.base_url()),
-                time_zone,
-            },
-            token: Some(Secret::new(sb.token())),
-            sandbox: Some(sb),
-        });
+        return start_sandbox(sandbox, time_zone).await;
     }
     let region: Region = conn
         .region
@@ -105,4 +111,38 @@ pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow:
             .map(Secret::new),
         sandbox: None,
     })
+}
+
+#[cfg(feature = "sandbox")]
+async fn start_sandbox(choice: &SandboxChoice, time_zone: Tz) -> anyhow::Result<Upstream> {
+    let started = std::time::Instant::now();
+    let sb = Sandbox::start(SandboxConfig {
+        scale: choice.sandbox_scale,
+        ..SandboxConfig::default()
+    })
+    .await
+    .context("could not start the embedded sandbox")?;
+    tracing::info!(
+        url = %sb.base_url(),
+        scale = ?choice.sandbox_scale,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "embedded Intercom sandbox started"
+    );
+    Ok(Upstream {
+        settings: ApiSettings {
+            region: Region::Us,
+            base_url: Some(sb.base_url()),
+            time_zone,
+        },
+        token: Some(Secret::new(sb.token())),
+        sandbox: Some(sb),
+    })
+}
+
+#[cfg(not(feature = "sandbox"))]
+async fn start_sandbox(_choice: &SandboxChoice, _time_zone: Tz) -> anyhow::Result<Upstream> {
+    anyhow::bail!(
+        "this intercom-mcp was built without the embedded sandbox (cargo feature `sandbox`): \
+         connect to a workspace with INTERCOM_ACCESS_TOKEN, or use a build with default features"
+    )
 }

@@ -21,7 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use super::auth::{AccessPolicy, is_loopback_host, require_bearer, validate_host_and_origin};
 use super::limits::{ClientLimits, DEFAULT_MAX_CONCURRENT_PER_CLIENT, limit_per_client};
 use super::sse::{SseState, open_stream, post_message};
-use crate::server::{IntercomServer, SERVER_NAME, SERVER_VERSION};
+use crate::server::{IntercomServer, McpHandler, SERVER_NAME, SERVER_VERSION};
 
 /// Default request-body limit: MCP messages are small; 4 MiB leaves room for
 /// article bodies while stopping abuse.
@@ -170,8 +170,8 @@ async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
 }
 
 /// Build the axum application (also used by tests, which bind it themselves).
-pub fn router(
-    server: IntercomServer,
+pub fn router<H: McpHandler>(
+    server: H,
     options: &HttpOptions,
     shutdown: CancellationToken,
 ) -> Router {
@@ -198,10 +198,10 @@ pub fn router(
     ));
     let protected = Router::new()
         .nest_service("/mcp", mcp)
-        .route("/sse", get(open_stream))
+        .route("/sse", get(open_stream::<H>))
         .route(
             "/messages",
-            post(post_message).layer(RequestBodyLimitLayer::new(options.max_body_bytes)),
+            post(post_message::<H>).layer(RequestBodyLimitLayer::new(options.max_body_bytes)),
         )
         .with_state(sse_state)
         // Inside the bearer check: only admitted clients get a slot map entry.
@@ -211,11 +211,14 @@ pub fn router(
             require_bearer,
         ));
     // Real time: Intercom's webhooks prove themselves by signature, not by bearer token or Host.
-    let webhooks = server.realtime().and_then(|rt| rt.webhook_router());
+    let webhooks = server
+        .intercom()
+        .realtime()
+        .and_then(|rt| rt.webhook_router());
     let health = Router::new()
         .route("/healthz", get(healthz))
         .with_state(HealthState {
-            server,
+            server: server.intercom().clone(),
             last: Arc::new(Mutex::new(None)),
         });
     let app = protected
@@ -232,8 +235,8 @@ pub fn router(
 
 /// Bind and serve until `shutdown` is cancelled. Returns the bound address
 /// through `on_bound` before serving (port 0 picks a free port).
-pub async fn serve_http(
-    server: IntercomServer,
+pub async fn serve_http<H: McpHandler>(
+    server: H,
     options: HttpOptions,
     shutdown: CancellationToken,
     on_bound: impl FnOnce(SocketAddr),

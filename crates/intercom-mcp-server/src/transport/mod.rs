@@ -8,10 +8,10 @@ pub mod limits;
 pub mod sse;
 pub mod stdio;
 
-use crate::server::IntercomServer;
+use crate::server::McpHandler;
 
 /// Serve one client over stdin/stdout until it disconnects; a line that is
 /// not JSON gets a parse error instead of silence.
-pub async fn serve_stdio(server: IntercomServer) -> anyhow::Result<()> {
+pub async fn serve_stdio<H: McpHandler>(server: H) -> anyhow::Result<()> {
     stdio::serve(server, tokio::io::stdin(), tokio::io::stdout()).await
 }

@@ -26,7 +26,7 @@ use rmcp::service::serve_server;
 use serde::Deserialize;
 
 use super::limits::{ClientPermit, ClientSlot};
-use crate::server::IntercomServer;
+use crate::server::McpHandler;
 
 /// Client-limit slots of requests whose answers have not gone out yet: the
 /// work of a POSTed request outlives its 202, so its slot must too.
@@ -43,15 +43,15 @@ type Sessions = Arc<Mutex<HashMap<String, Session>>>;
 
 /// Open SSE sessions, by id.
 #[derive(Clone)]
-pub struct SseState {
-    server: IntercomServer,
+pub struct SseState<H> {
+    server: H,
     sessions: Sessions,
     /// Where clients POST, as seen from the client (`/messages`).
     messages_path: String,
 }
 
-impl SseState {
-    pub fn new(server: IntercomServer, messages_path: impl Into<String>) -> Self {
+impl<H: McpHandler> SseState<H> {
+    pub fn new(server: H, messages_path: impl Into<String>) -> Self {
         Self {
             server,
             sessions: Arc::new(Mutex::new(HashMap::new())),
@@ -78,8 +78,8 @@ impl Drop for SessionGuard {
 }
 
 /// `GET /sse`.
-pub async fn open_stream(
-    State(state): State<SseState>,
+pub async fn open_stream<H: McpHandler>(
+    State(state): State<SseState<H>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (to_server, from_client) = mpsc::unbounded::<ClientJsonRpcMessage>();
@@ -145,8 +145,8 @@ pub struct SessionQuery {
 }
 
 /// `POST /messages?sessionId=…`.
-pub async fn post_message(
-    State(state): State<SseState>,
+pub async fn post_message<H: McpHandler>(
+    State(state): State<SseState<H>>,
     Query(query): Query<SessionQuery>,
     request: Request,
 ) -> Response {

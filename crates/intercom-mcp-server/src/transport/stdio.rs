@@ -9,14 +9,14 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::server::IntercomServer;
+use crate::server::McpHandler;
 
 /// Room in the in-process pipes; a longer line just waits for the reader.
 const PIPE_BYTES: usize = 256 * 1024;
 
 /// Serve one client over `input`/`output` until the input ends.
-pub async fn serve(
-    server: IntercomServer,
+pub async fn serve<H: McpHandler>(
+    server: H,
     input: impl AsyncRead + Unpin + Send + 'static,
     output: impl AsyncWrite + Unpin + Send + 'static,
 ) -> anyhow::Result<()> {

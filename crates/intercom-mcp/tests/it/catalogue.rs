@@ -202,7 +202,6 @@ fn toolsets_and_allow_list_select_and_order_deterministically() {
                 intercom_mcp_server::workspace_context::Workspaces::new(Default::default(), None),
             ),
             token_from_request: false,
-            conformance_fixtures: false,
         },
     )
     .unwrap_err();

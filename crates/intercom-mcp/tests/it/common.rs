@@ -28,7 +28,6 @@ pub fn server_for(base_url: &str, token: &str, selection: Selection) -> Intercom
         selection,
         workspaces: Arc::new(Workspaces::new(settings, Some(Secret::new(token)))),
         token_from_request: false,
-        conformance_fixtures: false,
     })
     .expect("server builds")
 }

@@ -1,5 +1,6 @@
-//! `--conformance-fixtures` adds the conformance suite's fixtures, and only
-//! then; completion works for our own prompts either way.
+//! `--conformance-fixtures` (the `conformance-fixtures` cargo feature) wraps the
+//! server in a handler that adds the conformance suite's fixtures; the server
+//! alone has none. Completion works for our own prompts either way.
 
 use crate::common;
 
@@ -14,22 +15,29 @@ use rmcp::model::{
 };
 use serde_json::json;
 
-fn server(fixtures: bool) -> IntercomServer {
+fn server() -> IntercomServer {
     IntercomServer::new(ServerOptions {
         selection: common::all_tools(),
         workspaces: Arc::new(Workspaces::new(ApiSettings::default(), None)),
         token_from_request: false,
-        conformance_fixtures: fixtures,
     })
     .unwrap()
 }
 
+#[cfg(feature = "conformance-fixtures")]
 #[tokio::test]
 async fn fixtures_appear_only_when_asked_for() {
-    let plain = server(false);
-    let plain_names: Vec<String> = plain.tools().iter().map(|t| t.name.to_string()).collect();
-    let with = server(true);
-    let names: Vec<String> = with.tools().iter().map(|t| t.name.to_string()).collect();
+    use intercom_mcp_server::fixtures::FixtureServer;
+
+    let plain = InProcessClient::connect(server()).await.unwrap();
+    let plain_tools = plain.peer().list_all_tools().await.unwrap();
+    let plain_names: Vec<String> = plain_tools.iter().map(|t| t.name.to_string()).collect();
+    plain.close().await;
+    let client = InProcessClient::connect(FixtureServer::new(server()))
+        .await
+        .unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     // Our own `test_automation` shares the prefix; what matters is that no fixture leaks.
     for fixture in [
         "test_simple_text",
@@ -52,9 +60,8 @@ async fn fixtures_appear_only_when_asked_for() {
             "{fixture} in {names:?}"
         );
     }
-    assert_eq!(with.tools().len(), plain.tools().len() + 13);
+    assert_eq!(names.len(), plain_names.len() + 13);
 
-    let client = InProcessClient::connect(with).await.unwrap();
     let out = client.call("test_simple_text", json!({})).await.unwrap();
     assert_eq!(
         common::text(&out),
@@ -91,7 +98,7 @@ async fn fixtures_appear_only_when_asked_for() {
     );
     client.close().await;
 
-    let client = InProcessClient::connect(server(false)).await.unwrap();
+    let client = InProcessClient::connect(server()).await.unwrap();
     let missing = client
         .peer()
         .read_resource(ReadResourceRequestParams::new("test://static-text"))
@@ -106,7 +113,7 @@ async fn fixtures_appear_only_when_asked_for() {
 
 #[tokio::test]
 async fn prompt_arguments_complete() {
-    let client = InProcessClient::connect(server(false)).await.unwrap();
+    let client = InProcessClient::connect(server()).await.unwrap();
     let result = client
         .peer()
         .complete(CompleteRequestParams::new(

@@ -81,7 +81,6 @@ async fn start(limit: usize, per_request_tokens: bool) -> Running {
                 None,
             )),
             token_from_request: true,
-            conformance_fixtures: false,
         })
         .unwrap()
     } else {

@@ -59,7 +59,6 @@ async fn start(options: HttpOptions, default_token: Token) -> Running {
                     intercom_mcp_server::workspace_context::Workspaces::new(settings, None),
                 ),
                 token_from_request: true,
-                conformance_fixtures: false,
             },
         )
         .unwrap();

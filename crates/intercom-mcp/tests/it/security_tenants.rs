@@ -183,7 +183,6 @@ async fn two_tokens_two_workspaces_never_mix() {
             None,
         )),
         token_from_request: true,
-        conformance_fixtures: false,
     })
     .unwrap();
     let options = HttpOptions {
