@@ -44,9 +44,9 @@ struct Shared {
     token_from_request: bool,
     /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
     realtime: std::sync::OnceLock<Arc<crate::live::Realtime>>,
-    /// Automations engineer: the rules engine, set by `serve --automations FILE`.
+    /// The rules engine, set by `serve --automations FILE`.
     automations: std::sync::OnceLock<Arc<intercom_automations::Engine>>,
-    /// Reliability/security engineer: `--redact-pii` masks emails and phones in tool output.
+    /// `--redact-pii`: mask emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
 }
 
@@ -137,7 +137,7 @@ impl IntercomServer {
         self
     }
 
-    /// Automations engineer: attach the rules engine (for the `automations` tools).
+    /// Attach the rules engine (for the `automations` tools).
     pub fn with_automations(self, engine: Arc<intercom_automations::Engine>) -> Self {
         let _ = self.shared.automations.set(engine);
         self

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
+use hashlink::LruCache;
 use intercom_api::{Client, ClientConfig, Method, Region, Secret};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -404,7 +405,7 @@ pub struct Workspaces {
     settings: ApiSettings,
     default_token: Option<Secret>,
     default: OnceCell<Arc<Workspace>>,
-    by_token: Mutex<HashMap<[u8; 32], Arc<Workspace>>>,
+    by_token: Mutex<TokenCache>,
 }
 
 impl std::fmt::Debug for Workspaces {
@@ -416,8 +417,43 @@ impl std::fmt::Debug for Workspaces {
     }
 }
 
-/// Upper bound on cached per-token workspaces; the oldest are dropped beyond it.
-const MAX_CACHED_TOKENS: usize = 256;
+/// Per-token workspaces (keyed by the token's SHA-256), a segmented LRU: a token
+/// seen once waits in `probation`; seen again, it moves to `protected`. New tokens
+/// only ever evict the least recently used one-off token, so a flood of random
+/// bearer tokens cannot push out the clients that keep coming back (a plain LRU
+/// would lose them all after as many new tokens as it holds).
+struct TokenCache {
+    probation: LruCache<[u8; 32], Arc<Workspace>>,
+    protected: LruCache<[u8; 32], Arc<Workspace>>,
+}
+
+/// Tokens seen once that are kept.
+const PROBATION_TOKENS: usize = 64;
+/// Tokens seen at least twice that are kept.
+const PROTECTED_TOKENS: usize = 256;
+
+impl TokenCache {
+    fn new() -> Self {
+        Self {
+            probation: LruCache::new(PROBATION_TOKENS),
+            protected: LruCache::new(PROTECTED_TOKENS),
+        }
+    }
+
+    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Workspace>> {
+        if let Some(ws) = self.protected.get(key) {
+            return Some(ws.clone());
+        }
+        let ws = self.probation.remove(key)?;
+        // Beyond capacity the least recently used returning client is dropped.
+        self.protected.insert(*key, ws.clone());
+        Some(ws)
+    }
+
+    fn insert(&mut self, key: [u8; 32], ws: Arc<Workspace>) {
+        self.probation.insert(key, ws);
+    }
+}
 
 impl Workspaces {
     pub fn new(settings: ApiSettings, default_token: Option<Secret>) -> Self {
@@ -425,7 +461,7 @@ impl Workspaces {
             settings,
             default_token: default_token.filter(|t| !t.is_blank()),
             default: OnceCell::new(),
-            by_token: Mutex::new(HashMap::new()),
+            by_token: Mutex::new(TokenCache::new()),
         }
     }
 
@@ -457,16 +493,13 @@ impl Workspaces {
     /// The workspace of a request's own token (`--token-from-request`).
     pub fn for_token(&self, token: &str) -> Result<Arc<Workspace>, ToolError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let mut map = self.by_token.lock();
-        if let Some(ws) = map.get(&key) {
-            return Ok(ws.clone());
+        let mut cache = self.by_token.lock();
+        if let Some(ws) = cache.get(&key) {
+            return Ok(ws);
         }
         let client = self.settings.client(&Secret::new(token))?;
         let ws = Arc::new(Workspace::new(client, self.settings.time_zone));
-        if map.len() >= MAX_CACHED_TOKENS {
-            map.clear();
-        }
-        map.insert(key, ws.clone());
+        cache.insert(key, ws.clone());
         Ok(ws)
     }
 }
@@ -474,6 +507,56 @@ impl Workspaces {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn returning_clients_survive_a_flood_of_new_tokens() {
+        let workspaces = Workspaces::new(ApiSettings::default(), None);
+        let first = workspaces.for_token("client-a").unwrap();
+        let again = workspaces.for_token("client-a").unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "a token gets its cached workspace"
+        );
+        for i in 0..PROBATION_TOKENS + PROTECTED_TOKENS {
+            workspaces.for_token(&format!("random-{i}")).unwrap();
+        }
+        let after = workspaces.for_token("client-a").unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &after),
+            "one-off tokens must not evict a returning client"
+        );
+        let cache = workspaces.by_token.lock();
+        assert_eq!(cache.probation.len(), PROBATION_TOKENS);
+        assert_eq!(cache.protected.len(), 1);
+    }
+
+    #[test]
+    fn returning_clients_beyond_capacity_drop_the_least_recently_used() {
+        let workspaces = Workspaces::new(ApiSettings::default(), None);
+        let twice = |token: &str| {
+            workspaces.for_token(token).unwrap();
+            workspaces.for_token(token).unwrap()
+        };
+        let oldest = twice("client-0");
+        let recent = twice("client-1");
+        for i in 2..PROTECTED_TOKENS {
+            twice(&format!("client-{i}"));
+        }
+        // client-1 is used again, so client-0 is the least recently used when one more arrives.
+        assert!(Arc::ptr_eq(
+            &recent,
+            &workspaces.for_token("client-1").unwrap()
+        ));
+        twice("one-more");
+        assert!(Arc::ptr_eq(
+            &recent,
+            &workspaces.for_token("client-1").unwrap()
+        ));
+        assert!(!Arc::ptr_eq(
+            &oldest,
+            &workspaces.for_token("client-0").unwrap()
+        ));
+    }
 
     #[test]
     fn names_lookup() {

@@ -66,10 +66,14 @@ pub struct CommonArgs {
     #[arg(long = "bulk-max-items", env = intercom_jobs::bulk::MAX_ITEMS_ENV)]
     pub max_items: Option<usize>,
     /// Requests in flight at most (the rate budget usually binds first).
-    #[arg(long = "max-in-flight", default_value_t = 32)]
+    #[arg(
+        long = "max-in-flight",
+        env = "INTERCOM_MCP_BULK_MAX_IN_FLIGHT",
+        default_value_t = 32
+    )]
     pub max_in_flight: usize,
     /// Admin the changes are made as (default: the token's admin).
-    #[arg(long = "admin-id")]
+    #[arg(long = "admin-id", env = "INTERCOM_MCP_ADMIN_ID")]
     pub admin_id: Option<String>,
     /// Print the final report as JSON.
     #[arg(long)]

@@ -1,8 +1,10 @@
-//! Command-line interface. Every option can also be set from the environment.
+//! Command-line interface. Every setting can also be set from the environment;
+//! options that name what one command acts on or how it prints (ids, files, tags,
+//! periods, `--json`, `--dry-run`, ...) cannot (README, "Environment").
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use intercom_mcp_server::toolsets::Selection;
-use intercom_mcp_server::transport::http::DEFAULT_MAX_BODY_BYTES;
+use intercom_mcp_server::transport::http::DEFAULT_MAX_REQUEST_BYTES;
 use intercom_mcp_server::transport::limits::DEFAULT_MAX_CONCURRENT_PER_CLIENT;
 #[cfg(feature = "sandbox")]
 use intercom_sandbox::cli::SandboxArgs;
@@ -150,7 +152,7 @@ pub struct ServeArgs {
     )]
     pub conformance_fixtures: bool,
     /// Largest accepted HTTP request body, in bytes.
-    #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long = "max-body-bytes", env = "INTERCOM_MCP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
     pub max_body_bytes: usize,
     /// Requests one HTTP client (MCP session) may have in flight at once; more get 429 with
     /// Retry-After. One IP address (or own token, with --token-from-request) may have 16 times
@@ -212,6 +214,73 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Options that name what one run acts on or how it prints; README lists them as
+    /// the ones without an environment variable.
+    const PER_RUN: &[&str] = &[
+        "ids",
+        "emails",
+        "file",
+        "query",
+        "object",
+        "conversation",
+        "ticket",
+        "contact",
+        "rule",
+        "tag",
+        "remove",
+        "set",
+        "action",
+        "assignee",
+        "team",
+        "until",
+        "message",
+        "resume",
+        "dry-run",
+        "period",
+        "from",
+        "to",
+        "group-by",
+        "since",
+        "status",
+        "limit",
+        "format",
+        "output",
+        "chart",
+        "json",
+    ];
+
+    #[test]
+    fn every_setting_reads_the_environment_as_readme_says() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            for arg in command.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if arg.get_env().is_none()
+                    && !PER_RUN.contains(&long)
+                    && !matches!(long, "help" | "version")
+                {
+                    missing.push(format!("{path} --{long}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "options without an environment variable: {missing:?}"
+        );
+        let readme = include_str!("../../../README.md");
+        for long in PER_RUN {
+            assert!(
+                readme.contains(&format!("`--{long}`")),
+                "README does not list --{long}"
+            );
+        }
     }
 
     #[test]

@@ -35,7 +35,12 @@ pub struct MetricsArgs {
     #[arg(long = "group-by", value_parser = parse_group_by)]
     pub group_by: Option<GroupBy>,
     /// auto (mirror when synced, else API), mirror or api.
-    #[arg(long, default_value = "auto", value_parser = parse_source)]
+    #[arg(
+        long,
+        env = "INTERCOM_MCP_METRICS_SOURCE",
+        default_value = "auto",
+        value_parser = parse_source
+    )]
     pub source: SourceChoice,
     /// Write the Markdown report to this file (stdout otherwise).
     #[arg(long)]

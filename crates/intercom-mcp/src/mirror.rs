@@ -13,7 +13,7 @@ use intercom_mcp_server::live::Realtime;
 use intercom_mirror::export::{EXPORTABLE, ExportFormat, export, parse_since};
 use intercom_mirror::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
 use intercom_mirror::webhooks::{
-    DEFAULT_MAX_BODY_BYTES, SECRET_ENV, WEBHOOK_PATH, WebhookSecret, WebhookState,
+    DEFAULT_MAX_NOTIFICATION_BYTES, SECRET_ENV, WEBHOOK_PATH, WebhookSecret, WebhookState,
 };
 use intercom_mirror::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
 
@@ -68,10 +68,10 @@ pub struct SyncArgs {
     pub store: StoreArgs,
     /// Object kinds to sync, comma-separated (admins, teams, tags, companies, contacts, tickets,
     /// conversations); default: all.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "INTERCOM_MCP_SYNC_OBJECTS", value_delimiter = ',')]
     pub objects: Vec<String>,
     /// Conversation requests in flight at once (the client still paces to the rate limit).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, env = "INTERCOM_MCP_SYNC_CONCURRENCY", default_value_t = 32)]
     pub concurrency: usize,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -89,7 +89,11 @@ pub struct WebhooksArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     /// Largest accepted notification, in bytes.
-    #[arg(long = "max-body-bytes", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    #[arg(
+        long = "max-body-bytes",
+        env = "INTERCOM_MCP_WEBHOOK_MAX_BODY_BYTES",
+        default_value_t = DEFAULT_MAX_NOTIFICATION_BYTES
+    )]
     pub max_body_bytes: usize,
 }
 

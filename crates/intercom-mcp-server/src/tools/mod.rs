@@ -10,13 +10,13 @@ use crate::toolsets::Toolset;
 pub mod conversations;
 pub mod search_fetch;
 pub mod workspace;
-// Real-time engineer: recent_events, sync_status.
+// recent_events, sync_status (need the mirror).
 pub mod realtime;
-// Analytics-and-bulk engineer: support_metrics, bulk_*.
+// support_metrics, bulk_*.
 pub mod analytics;
-pub mod bulk;
-// Automations engineer: list_automations, test_automation, automation_log.
 pub mod articles;
+pub mod bulk;
+// list_automations, test_automation, automation_log.
 pub mod automations;
 pub mod companies;
 pub mod contacts;

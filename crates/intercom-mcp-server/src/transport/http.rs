@@ -25,7 +25,7 @@ use crate::server::{IntercomServer, McpHandler, SERVER_NAME, SERVER_VERSION};
 
 /// Default request-body limit: MCP messages are small; 4 MiB leaves room for
 /// article bodies while stopping abuse.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// How the HTTP server is exposed.
 #[derive(Clone)]
@@ -63,7 +63,7 @@ impl Default for HttpOptions {
             token_from_request: false,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_body_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_concurrent_per_client: DEFAULT_MAX_CONCURRENT_PER_CLIENT,
         }
     }

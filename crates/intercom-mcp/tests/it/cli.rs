@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intercom-mcp"));
-    // A clean environment: no token or settings from the developer's shell.
+    // A clean environment: no token or settings from the shell that runs the tests.
     for var in [
         "INTERCOM_ACCESS_TOKEN",
         "INTERCOM_REGION",

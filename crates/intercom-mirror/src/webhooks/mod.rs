@@ -29,7 +29,7 @@ pub const WEBHOOK_PATH: &str = "/webhooks/intercom";
 /// Environment variable holding the app's client secret (the HMAC key).
 pub const SECRET_ENV: &str = "INTERCOM_CLIENT_SECRET";
 /// Intercom's notifications are small; anything above this is refused with 413.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_MAX_NOTIFICATION_BYTES: usize = 1024 * 1024;
 /// Intercom waits 5 s; answer well before that even when the disk is slow.
 const PERSIST_DEADLINE: Duration = Duration::from_secs(4);
 /// Most notifications written in one commit.
@@ -65,7 +65,7 @@ impl WebhookState {
         Self {
             secret: Arc::new(secret),
             inbox,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_body_bytes: DEFAULT_MAX_NOTIFICATION_BYTES,
         }
     }
 
