@@ -1,30 +1,43 @@
 //! The metrics chart: conversations created and closed per day (bars) above the
 //! median time to first admin reply per day (line), as a PNG.
 //!
-//! Text is drawn with a system font found through fontconfig (plotters' `ttf`
-//! feature); Debian's `fonts-dejavu-core` is enough.
+//! Text is drawn with DejaVu Sans, embedded in the binary (`assets/`, with its
+//! licence) and rendered through plotters' `ab_glyph` feature: a minimal container,
+//! without fontconfig or any installed font, draws the same chart.
+
+use std::sync::OnceLock;
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::FontStyle;
 
 use super::MetricsReport;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 700;
 
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Makes the embedded font plotters' `sans-serif`, once per process.
+fn register_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+                .map_err(|_| "the embedded chart font could not be read".to_string())
+        })
+        .clone()
+}
+
 /// Render the report's daily series as a PNG. Fails (with a reason) when the
-/// period has no daily series or no font can be loaded.
+/// period has no daily series.
 pub fn png(report: &MetricsReport) -> Result<Vec<u8>, String> {
     if report.daily.is_empty() {
         return Err("the chart needs a period of at most 92 days".into());
     }
+    register_font()?;
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-    draw(report, &mut rgb).map_err(|e| {
-        format!(
-            "could not draw the chart ({e}); plotters needs a system font: install \
-             fonts-dejavu-core (and fontconfig)"
-        )
-    })?;
+    draw(report, &mut rgb).map_err(|e| format!("could not draw the chart: {e}"))?;
     encode_png(&rgb)
 }
 
@@ -186,4 +199,29 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, String> {
         .finish()
         .map_err(|e| format!("could not encode the chart: {e}"))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dark pixels in an RGB buffer.
+    fn ink(rgb: &[u8]) -> usize {
+        rgb.chunks(3).filter(|p| p.iter().all(|&c| c < 128)).count()
+    }
+
+    #[test]
+    fn text_is_drawn_with_the_embedded_font() {
+        register_font().unwrap();
+        let (width, height) = (240u32, 40u32);
+        let mut rgb = vec![255u8; (width * height * 3) as usize];
+        {
+            let area = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+            let style = ("sans-serif", 20).into_font().color(&BLACK);
+            area.draw_text("Support metrics 01-31", &style, (4, 8))
+                .unwrap();
+            area.present().unwrap();
+        }
+        assert!(ink(&rgb) > 200, "the label left {} dark pixels", ink(&rgb));
+    }
 }

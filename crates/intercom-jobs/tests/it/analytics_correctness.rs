@@ -291,6 +291,18 @@ async fn api_figures_match_an_independent_computation() {
     // A chart renders (PNG signature) with the same figures.
     let png = analytics::chart::png(&report).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // Its title is drawn: the band above the plots holds nothing but text.
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&png))
+        .read_info()
+        .unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut rgb).unwrap();
+    let title_band = &rgb[..frame.line_size * 36];
+    let dark = title_band
+        .chunks(3)
+        .filter(|p| p.iter().all(|&c| c < 128))
+        .count();
+    assert!(dark > 300, "the title left {dark} dark pixels");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
