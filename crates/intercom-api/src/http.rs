@@ -1,7 +1,7 @@
 //! The request path every call goes through: auth, version header, pacing, retries, error mapping.
 
 use std::fmt;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -40,13 +40,25 @@ impl fmt::Debug for Client {
     }
 }
 
-static INSTALL_CRYPTO: Once = Once::new();
-
-/// Installs rustls' ring provider once per process; another component may have done it already.
-fn install_crypto_provider() {
-    INSTALL_CRYPTO.call_once(|| {
-        let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    });
+/// TLS needs the process's rustls crypto provider, which the application installs (a
+/// library does not choose it). With the `ring` feature, ring is installed when none is.
+fn check_crypto_provider() -> Result<()> {
+    #[cfg(feature = "ring")]
+    {
+        static INSTALL_RING: std::sync::Once = std::sync::Once::new();
+        INSTALL_RING.call_once(|| {
+            let _already_installed = rustls::crypto::ring::default_provider().install_default();
+        });
+    }
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        return Err(Error::Config(
+            "no TLS crypto provider is installed in this process: install one at startup, \
+             e.g. rustls::crypto::ring::default_provider().install_default(), or enable \
+             intercom-api's `ring` feature"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Where a request goes: path segments below the base URL, or a full URL given by Intercom.
@@ -151,7 +163,7 @@ enum Attempt {
 impl Client {
     /// Builds a client (one pooled HTTP client, one rate limiter) from a configuration.
     pub fn new(config: ClientConfig) -> Result<Self> {
-        install_crypto_provider();
+        check_crypto_provider()?;
         let mut auth_header = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
             .map_err(|_| {
             Error::Config("the access token contains characters not allowed in a header".into())

@@ -245,6 +245,7 @@ fn bad_configuration_is_refused_clearly() {
 #[tokio::test]
 async fn base_url_with_path_prefix_is_kept() {
     let server = scripted(|_, _| async move { ok(json!({"type": "admin", "id": "1"})) }).await;
+    common::install_crypto_provider();
     let c = Client::new(
         ClientConfig::builder(TOKEN)
             .base_url(format!("{}/proxy/intercom/", server.base))

@@ -31,6 +31,8 @@ fn init_logging(filter: &str) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The process's TLS crypto provider, for intercom-api and every other rustls user.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(&cli.log);
     let outcome = match cli.command {

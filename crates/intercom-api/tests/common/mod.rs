@@ -151,7 +151,13 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
     }
 }
 
+/// What an application does at startup: choose the TLS crypto provider.
+pub fn install_crypto_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn client_with(base: &str, retry: RetryPolicy, request_timeout: Duration) -> Client {
+    install_crypto_provider();
     let config = ClientConfig::builder(TOKEN)
         .base_url(base)
         .retry_policy(retry)

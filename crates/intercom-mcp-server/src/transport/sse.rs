@@ -32,10 +32,18 @@ use crate::server::McpHandler;
 /// work of a POSTed request outlives its 202, so its slot must too.
 type PendingSlots = Arc<Mutex<HashMap<RequestId, Vec<ClientPermit>>>>;
 
+/// Messages a session accepts before its server has read them; beyond, a POST gets
+/// 429. The server stops reading when its answers back up (below), so a client that
+/// posts without reading its stream is held at this many.
+const SESSION_QUEUE: usize = 64;
+/// Answers and notifications waiting for the client to read its event stream; beyond,
+/// the session's server waits.
+const STREAM_QUEUE: usize = 256;
+
 /// One open SSE session: where its messages go, and its requests' slots.
 #[derive(Clone)]
 struct Session {
-    sender: mpsc::UnboundedSender<ClientJsonRpcMessage>,
+    sender: mpsc::Sender<ClientJsonRpcMessage>,
     pending: PendingSlots,
 }
 
@@ -82,8 +90,8 @@ pub async fn open_stream<H: McpHandler>(
     State(state): State<SseState<H>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let (to_server, from_client) = mpsc::unbounded::<ClientJsonRpcMessage>();
-    let (to_client, from_server) = mpsc::unbounded::<ServerJsonRpcMessage>();
+    let (to_server, from_client) = mpsc::channel::<ClientJsonRpcMessage>(SESSION_QUEUE);
+    let (to_client, from_server) = mpsc::channel::<ServerJsonRpcMessage>(STREAM_QUEUE);
     let pending = PendingSlots::default();
     state.sessions.lock().insert(
         id.clone(),
@@ -157,7 +165,7 @@ pub async fn post_message<H: McpHandler>(
         )
             .into_response();
     };
-    let Some(session) = state.sessions.lock().get(&session_id).cloned() else {
+    let Some(mut session) = state.sessions.lock().get(&session_id).cloned() else {
         return (
             StatusCode::NOT_FOUND,
             "Not Found: unknown or closed session; open a new stream with GET /sse",
@@ -189,6 +197,7 @@ pub async fn post_message<H: McpHandler>(
         }
     };
     // Tools can see the HTTP request (its bearer token) as on /mcp.
+    let mut holds_slot = None;
     match &mut message {
         JsonRpcMessage::Request(req) => {
             if let Some(permit) = parts
@@ -202,6 +211,7 @@ pub async fn post_message<H: McpHandler>(
                     .entry(req.id.clone())
                     .or_default()
                     .push(permit);
+                holds_slot = Some(req.id.clone());
             }
             req.request.extensions_mut().insert(parts);
         }
@@ -210,12 +220,37 @@ pub async fn post_message<H: McpHandler>(
         }
         _ => {}
     }
-    if session.sender.unbounded_send(message).is_err() {
-        return (
-            StatusCode::GONE,
-            "Gone: the session has ended; open a new stream with GET /sse",
-        )
-            .into_response();
+    match session.sender.try_send(message) {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(err) => {
+            // Not taken: the request's client slot goes back.
+            if let Some(id) = holds_slot {
+                let mut pending = session.pending.lock();
+                if let Some(slots) = pending.get_mut(&id) {
+                    slots.pop();
+                    if slots.is_empty() {
+                        pending.remove(&id);
+                    }
+                }
+            }
+            if err.is_full() {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    format!(
+                        "Too Many Requests: this session already holds {SESSION_QUEUE} messages \
+                         its server has not read; read the answers on the event stream, then \
+                         post again"
+                    ),
+                )
+                    .into_response()
+            } else {
+                (
+                    StatusCode::GONE,
+                    "Gone: the session has ended; open a new stream with GET /sse",
+                )
+                    .into_response()
+            }
+        }
     }
-    StatusCode::ACCEPTED.into_response()
 }
