@@ -40,10 +40,11 @@ const SESSION_QUEUE: usize = 64;
 /// the session's server waits.
 const STREAM_QUEUE: usize = 256;
 
-/// One open SSE session: where its messages go, and its requests' slots.
+/// One open SSE session: where its messages go, and its requests' slots. The one
+/// sender is shared, not cloned: each clone of a futures sender adds a slot.
 #[derive(Clone)]
 struct Session {
-    sender: mpsc::Sender<ClientJsonRpcMessage>,
+    sender: Arc<Mutex<mpsc::Sender<ClientJsonRpcMessage>>>,
     pending: PendingSlots,
 }
 
@@ -96,7 +97,7 @@ pub async fn open_stream<H: McpHandler>(
     state.sessions.lock().insert(
         id.clone(),
         Session {
-            sender: to_server,
+            sender: Arc::new(Mutex::new(to_server)),
             pending: pending.clone(),
         },
     );
@@ -165,7 +166,7 @@ pub async fn post_message<H: McpHandler>(
         )
             .into_response();
     };
-    let Some(mut session) = state.sessions.lock().get(&session_id).cloned() else {
+    let Some(session) = state.sessions.lock().get(&session_id).cloned() else {
         return (
             StatusCode::NOT_FOUND,
             "Not Found: unknown or closed session; open a new stream with GET /sse",
@@ -220,7 +221,8 @@ pub async fn post_message<H: McpHandler>(
         }
         _ => {}
     }
-    match session.sender.try_send(message) {
+    let sent = session.sender.lock().try_send(message);
+    match sent {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(err) => {
             // Not taken: the request's client slot goes back.
@@ -252,5 +254,58 @@ pub async fn post_message<H: McpHandler>(
                     .into_response()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::server::{IntercomServer, ServerOptions};
+    use crate::workspace_context::{ApiSettings, Workspaces};
+
+    /// A session whose server never reads: posts fill its queue, then get 429.
+    #[tokio::test]
+    async fn a_session_holds_a_bounded_number_of_unread_messages() {
+        let server = IntercomServer::new(ServerOptions {
+            selection: Default::default(),
+            workspaces: Arc::new(Workspaces::new(ApiSettings::default(), None)),
+            token_from_request: false,
+        })
+        .unwrap();
+        let state = SseState::new(server, "/messages");
+        let (sender, _unread) = mpsc::channel::<ClientJsonRpcMessage>(SESSION_QUEUE);
+        state.sessions.lock().insert(
+            "s".into(),
+            Session {
+                sender: Arc::new(Mutex::new(sender)),
+                pending: PendingSlots::default(),
+            },
+        );
+        let app = Router::new()
+            .route("/messages", post(post_message::<IntercomServer>))
+            .with_state(state);
+        let mut accepted = 0;
+        let refused = loop {
+            let request = axum::http::Request::post("/messages?sessionId=s")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                ))
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            if response.status() != StatusCode::ACCEPTED {
+                break response;
+            }
+            accepted += 1;
+            assert!(accepted <= SESSION_QUEUE + 2, "the queue has no bound");
+        };
+        assert!(accepted >= SESSION_QUEUE, "only {accepted} accepted");
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["retry-after"], "1");
     }
 }
