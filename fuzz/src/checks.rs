@@ -26,44 +26,88 @@ pub fn dates(data: &[u8]) {
     let _ = intercom_core::dates::resolve(&text, chrono_tz::Tz::Pacific__Kiritimati);
 }
 
-/// Tool-argument decoding: the same JSON into every public Args type.
-pub fn tool_args(data: &[u8]) {
-    use intercom_mcp_server::tools::{
-        analytics, automations, bulk, conversations, realtime, search_fetch, tickets, workspace,
+/// Lists the tools' argument types once: `tool_args` decodes each, and `TOOL_ARG_TYPES`
+/// and `tool_arg_schemas` describe them (a test checks every tool of the catalogue is here).
+macro_rules! tool_arg_types {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        /// Every argument type `tool_args` decodes, by name.
+        pub const TOOL_ARG_TYPES: &[&str] = &[$(stringify!($name)),*];
+
+        fn decode_every_tool_args(value: &Value) {
+            use intercom_mcp_server::tools::*;
+            $(decode::<$module::$name>(value);)*
+        }
+
+        /// Each type's input schema, as rmcp derives a tool's from its argument type.
+        pub fn tool_arg_schemas() -> Vec<(&'static str, std::sync::Arc<serde_json::Map<String, Value>>)> {
+            use intercom_mcp_server::tools::*;
+            vec![$((
+                stringify!($name),
+                rmcp::handler::server::common::schema_for_type::<$module::$name>(),
+            )),*]
+        }
     };
-    fn decode<T: serde::de::DeserializeOwned>(value: &Value) {
-        let _ = serde_json::from_value::<T>(value.clone());
-    }
-    let value = as_json(data);
-    decode::<conversations::SearchConversationsArgs>(&value);
-    decode::<conversations::GetConversationArgs>(&value);
-    decode::<conversations::CreateConversationArgs>(&value);
-    decode::<conversations::ReplyArgs>(&value);
-    decode::<conversations::ManageArgs>(&value);
-    decode::<conversations::UpdateConversationArgs>(&value);
-    decode::<conversations::TagConversationArgs>(&value);
-    decode::<conversations::ConvertArgs>(&value);
-    decode::<tickets::SearchTicketsArgs>(&value);
-    decode::<tickets::GetTicketArgs>(&value);
-    decode::<tickets::CreateTicketArgs>(&value);
-    decode::<tickets::UpdateTicketArgs>(&value);
-    decode::<tickets::ReplyToTicketArgs>(&value);
-    decode::<tickets::TicketQueueArgs>(&value);
-    decode::<workspace::ListAdminsArgs>(&value);
-    decode::<workspace::ListTagsArgs>(&value);
-    decode::<workspace::CreateTagArgs>(&value);
-    decode::<workspace::ListDataAttributesArgs>(&value);
-    decode::<search_fetch::SearchArgs>(&value);
-    decode::<search_fetch::FetchArgs>(&value);
-    decode::<bulk::BulkUpdateContactsArgs>(&value);
-    decode::<bulk::BulkTagArgs>(&value);
-    decode::<bulk::BulkManageArgs>(&value);
-    decode::<bulk::BulkJobStatusArgs>(&value);
-    decode::<realtime::RecentEventsArgs>(&value);
-    decode::<analytics::SupportMetricsArgs>(&value);
-    decode::<automations::ListAutomationsArgs>(&value);
-    decode::<automations::TestAutomationArgs>(&value);
-    decode::<automations::AutomationLogArgs>(&value);
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: &Value) {
+    let _ = serde_json::from_value::<T>(value.clone());
+}
+
+tool_arg_types![
+    conversations::SearchConversationsArgs,
+    conversations::GetConversationArgs,
+    conversations::CreateConversationArgs,
+    conversations::ReplyArgs,
+    conversations::ManageArgs,
+    conversations::UpdateConversationArgs,
+    conversations::TagConversationArgs,
+    conversations::ConvertArgs,
+    tickets::SearchTicketsArgs,
+    tickets::GetTicketArgs,
+    tickets::CreateTicketArgs,
+    tickets::UpdateTicketArgs,
+    tickets::ReplyToTicketArgs,
+    tickets::TicketQueueArgs,
+    tickets::NoArgs,
+    contacts::FindContactArgs,
+    contacts::SearchContactsArgs,
+    contacts::GetContactArgs,
+    contacts::ContactFields,
+    contacts::UpdateContactArgs,
+    contacts::MergeContactsArgs,
+    contacts::ArchiveContactArgs,
+    contacts::AddContactNoteArgs,
+    contacts::TagContactArgs,
+    contacts::AttachToCompanyArgs,
+    companies::ListCompaniesArgs,
+    companies::GetCompanyArgs,
+    companies::UpsertCompanyArgs,
+    companies::ListCompanyContactsArgs,
+    articles::ListArticlesArgs,
+    articles::SearchArticlesArgs,
+    articles::GetArticleArgs,
+    articles::ArticleFields,
+    articles::UpdateArticleArgs,
+    workspace::ListAdminsArgs,
+    workspace::ListTagsArgs,
+    workspace::CreateTagArgs,
+    workspace::ListDataAttributesArgs,
+    search_fetch::SearchArgs,
+    search_fetch::FetchArgs,
+    bulk::BulkUpdateContactsArgs,
+    bulk::BulkTagArgs,
+    bulk::BulkManageArgs,
+    bulk::BulkJobStatusArgs,
+    realtime::RecentEventsArgs,
+    analytics::SupportMetricsArgs,
+    automations::ListAutomationsArgs,
+    automations::TestAutomationArgs,
+    automations::AutomationLogArgs,
+];
+
+/// Tool-argument decoding: the same JSON into every tool's argument type.
+pub fn tool_args(data: &[u8]) {
+    decode_every_tool_args(&as_json(data));
 }
 
 /// The webhook signature check: arbitrary bodies and headers never verify

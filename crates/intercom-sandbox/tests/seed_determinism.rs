@@ -95,9 +95,8 @@ fn medium_size() {
     assert!(medium.contacts.len() >= 5_000);
 }
 
-/// Heavy in a debug build; run with `cargo test --release -p intercom-sandbox --test seed_determinism -- --ignored`.
+/// The heaviest seed (about 25 s in a debug build, alongside the other tests).
 #[test]
-#[ignore]
 fn large_size() {
     let large = generate(Scale::Large, 8, NOW);
     assert!(large.conversations.len() >= 100_000);

@@ -355,8 +355,8 @@ async fn rules_fire_once_per_event_and_never_twice() {
     // A restart that replays the whole event log runs nothing a second time.
     let before = h.runs(LogFilter::default()).len();
     h.restart(Some(0)).await;
+    // Caught up: the engine has handled (and logged any run of) every event of the log.
     h.caught_up().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         h.runs(LogFilter::default()).len(),
         before,
@@ -526,8 +526,9 @@ actions = [{{ post = "{hook}", body = {{ conversation = "{{{{conversation.id}}}}
             .any(|r| r.status == RunStatus::Applied)
     })
     .await;
-    // Exactly one POST for the one event.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Exactly one POST for the one event. Once the engine has handled every logged event,
+    // every POST it made has been answered, so has arrived.
+    h.caught_up().await;
     assert!(rx.try_recv().is_err(), "a second POST arrived");
 }
 

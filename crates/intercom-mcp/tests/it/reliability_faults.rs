@@ -373,7 +373,7 @@ async fn bulk_job_under_faults(
     args: Value,
     ids: &[String],
     applied: impl AsyncFn(&str) -> bool,
-) {
+) -> JobOutcome {
     let earlier = stats(h).await;
     let storm = controls.get("rate_limit").is_some();
     let slow = controls.get("latency_ms").is_some();
@@ -411,7 +411,7 @@ async fn bulk_job_under_faults(
             writes, 0,
             "{label}: a job refused up front wrote {writes} times"
         );
-        return;
+        return JobOutcome::Refused;
     }
     let report = result.structured_content.expect("a job report");
     if storm {
@@ -439,6 +439,28 @@ async fn bulk_job_under_faults(
     assert!(
         ok <= writes && writes <= total,
         "{label}: {ok} items ok, {total} in all, but {writes} writes applied"
+    );
+    JobOutcome::Ran
+}
+
+/// Whether a job under faults ran, or was refused up front with a clear error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobOutcome {
+    Ran,
+    Refused,
+}
+
+/// A refusal is a fine answer to a fault, but a matrix of refusals tests no job: the
+/// fault-free ones (slow, storm) must run, and so must at least one with errors injected.
+fn assert_jobs_ran(outcomes: &[(&str, JobOutcome)]) {
+    let ran = |label: &str| outcomes.contains(&(label, JobOutcome::Ran));
+    assert!(
+        ran("slow") && ran("storm"),
+        "refused without errors: {outcomes:?}"
+    );
+    assert!(
+        ["5xx", "drops", "down"].iter().any(|label| ran(label)),
+        "every job with injected errors was refused: {outcomes:?}"
     );
 }
 
@@ -495,6 +517,7 @@ async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
     let (h, _dir) = bulk_harness().await;
     let ids = some_contact_ids(&h, 5).await;
     h.ok("whoami", json!({})).await;
+    let mut outcomes = Vec::new();
     for (label, controls) in bulk_fault_matrix() {
         let value = format!("fault-{label}");
         let args = json!({
@@ -506,7 +529,7 @@ async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
             let contact = h.get(&format!("/contacts/{id}")).await;
             contact["custom_attributes"]["fault_matrix"] == value.as_str()
         };
-        bulk_job_under_faults(
+        let outcome = bulk_job_under_faults(
             &h,
             label,
             controls,
@@ -516,7 +539,9 @@ async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
             applied,
         )
         .await;
+        outcomes.push((label, outcome));
     }
+    assert_jobs_ran(&outcomes);
     // The server survived all of it.
     h.ok("whoami", json!({})).await;
 }
@@ -526,6 +551,7 @@ async fn bulk_tagging_under_faults_applies_once_or_reports_failed() {
     let (h, _dir) = bulk_harness().await;
     let ids = some_contact_ids(&h, 5).await;
     h.ok("whoami", json!({})).await;
+    let mut outcomes = Vec::new();
     for (label, controls) in bulk_fault_matrix() {
         let tag = format!("fault-{label}");
         // The tag exists beforehand, so the only writes are the attachments.
@@ -542,7 +568,10 @@ async fn bulk_tagging_under_faults_applies_once_or_reports_failed() {
             assert!(times <= 1, "{label}: {id} carries {tag} {times} times");
             times == 1
         };
-        bulk_job_under_faults(&h, label, controls, "bulk_tag", args, &ids, applied).await;
+        let outcome =
+            bulk_job_under_faults(&h, label, controls, "bulk_tag", args, &ids, applied).await;
+        outcomes.push((label, outcome));
     }
+    assert_jobs_ran(&outcomes);
     h.ok("whoami", json!({})).await;
 }

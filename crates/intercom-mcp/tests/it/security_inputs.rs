@@ -92,3 +92,59 @@ fn nasty_webhook_payloads_never_panic_the_mirror() {
         checks::webhook_payload(&store, &input);
     }
 }
+
+/// The `tool_args` target decodes the argument type of every tool of the catalogue: each
+/// tool's input schema is that of one of the types it decodes (less its title), or, for the
+/// few schemas the catalogue refines, has exactly that type's properties.
+#[test]
+fn the_tool_args_target_covers_every_tool() {
+    use std::collections::BTreeSet;
+
+    let server = intercom_mcp_server::server::IntercomServer::new(
+        intercom_mcp_server::server::ServerOptions {
+            selection: crate::common::all_tools(),
+            workspaces: std::sync::Arc::new(
+                intercom_mcp_server::workspace_context::Workspaces::new(Default::default(), None),
+            ),
+            token_from_request: false,
+        },
+    )
+    .unwrap();
+    let properties = |schema: &serde_json::Map<String, serde_json::Value>| -> BTreeSet<String> {
+        schema
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let fuzzed: Vec<_> = checks::tool_arg_schemas()
+        .into_iter()
+        .map(|(name, schema)| {
+            let mut schema = (*schema).clone();
+            schema.remove("title");
+            (name, properties(&schema), schema)
+        })
+        .collect();
+    assert_eq!(fuzzed.len(), checks::TOOL_ARG_TYPES.len());
+    let mut covered = 0;
+    let mut missing = Vec::new();
+    for tool in server.tools() {
+        let wanted = properties(&tool.input_schema);
+        if wanted.is_empty() {
+            continue; // no arguments to decode
+        }
+        let exact = fuzzed
+            .iter()
+            .any(|(_, _, schema)| *schema == *tool.input_schema);
+        if exact || fuzzed.iter().any(|(_, names, _)| *names == wanted) {
+            covered += 1;
+        } else {
+            missing.push(format!("{} {wanted:?}", tool.name));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tools whose arguments are not fuzzed: {missing:?}"
+    );
+    assert!(covered >= 45, "only {covered} tools take arguments?");
+}
