@@ -1,7 +1,7 @@
 //! Each typed endpoint sends the HTTP call Intercom documents (method, path, query, body) and
 //! reads the answer back into its model.
 
-mod common;
+use crate::common;
 
 use common::*;
 use intercom_api::{

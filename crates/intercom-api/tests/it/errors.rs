@@ -1,6 +1,6 @@
 //! Error mapping (401/403/404/410/429) and token redaction everywhere.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,5 +1,3 @@
-#![recursion_limit = "256"]
-
 //! Models read realistic (and messy) Intercom payloads and write back what they read.
 
 use intercom_api::{

@@ -1,6 +1,6 @@
 //! The four pagination styles, as streams with caps and as single pages.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

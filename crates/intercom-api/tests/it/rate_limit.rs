@@ -1,6 +1,6 @@
 //! Pacing from X-RateLimit-* headers and 429 handling.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

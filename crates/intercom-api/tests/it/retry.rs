@@ -1,6 +1,6 @@
 //! Retry policy: what is retried, what never is, and how the final error reads.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Search query builder: serialisation, every validation rule (naming the filter), JSON parsing,
 //! and the request body actually sent.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::StreamExt;

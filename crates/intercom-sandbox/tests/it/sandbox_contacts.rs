@@ -1,6 +1,6 @@
 //! Contacts: writes read back, pagination, search rules, merge, archive, notes, tags, companies.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! Conversations: creation, replies and management with Intercom's bookkeeping, read back
 //! through retrieve and search.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

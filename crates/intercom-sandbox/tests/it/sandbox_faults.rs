@@ -1,6 +1,6 @@
 //! Rate limits, injected faults (deterministic under the seed), latency, and the control surface.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Tickets, companies and articles: writes read back, errors, searches and lists.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -1,6 +1,6 @@
 //! Writes through the API fire Intercom's webhook topics, signed with the configured secret.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

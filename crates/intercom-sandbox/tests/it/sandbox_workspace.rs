@@ -1,6 +1,6 @@
 //! Workspace routes, auth, version header, unknown routes and malformed input.
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! only asserts the sizes. Run in release:
 //!
 //! ```text
-//! cargo test --release -p intercom-sandbox --test seed_bench -- --ignored --nocapture
+//! cargo test --release -p intercom-sandbox --test it seed_bench -- --ignored --nocapture
 //! ```
 
 use std::time::Instant;

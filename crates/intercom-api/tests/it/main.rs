@@ -1,0 +1,12 @@
+#![recursion_limit = "256"]
+
+//! intercom-api's integration tests, one binary: the client against scripted HTTP servers.
+
+mod common;
+mod endpoints;
+mod errors;
+mod models;
+mod pagination;
+mod rate_limit;
+mod retry;
+mod search;
