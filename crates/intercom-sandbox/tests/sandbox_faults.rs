@@ -313,9 +313,12 @@ async fn default_budget_is_intercoms_with_headers_on_every_answer() {
         let reset: i64 = resp.header("x-ratelimit-reset").unwrap().parse().unwrap();
         assert!(reset > real_now() && reset <= real_now() + 10);
     }
-    let left = |r: &common::Resp| -> u32 {
-        r.header("x-ratelimit-remaining").unwrap().parse().unwrap()
-    };
-    assert_eq!(left(&first), left(&second) + 1, "each answer spends one call");
+    let left =
+        |r: &common::Resp| -> u32 { r.header("x-ratelimit-remaining").unwrap().parse().unwrap() };
+    assert_eq!(
+        left(&first),
+        left(&second) + 1,
+        "each answer spends one call"
+    );
     assert!(left(&first) < 1666);
 }
