@@ -178,6 +178,8 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sandbox = Sandbox::start(SandboxConfig {
         scale: Scale::Small,
+        // Throughput is measured without Intercom's default budget (1,666 per 10 s).
+        rate_limit: None,
         ..SandboxConfig::default()
     })
     .await

@@ -136,6 +136,8 @@ async fn main() -> anyhow::Result<()> {
 
     let sandbox = Sandbox::start(SandboxConfig {
         scale: Scale::Small,
+        // Throughput is measured without Intercom's default budget (1,666 per 10 s).
+        rate_limit: None,
         ..SandboxConfig::default()
     })
     .await?;

@@ -42,6 +42,10 @@ impl FaultKind {
     ];
 }
 
+/// Intercom's default budget for a private app: 10,000 calls a minute, enforced over
+/// 10-second windows, i.e. 1,666 per window (10,000 / 6, rounded down).
+pub const DEFAULT_RATE_LIMIT: u32 = 1_666;
+
 /// How to start a sandbox.
 #[derive(Clone)]
 pub struct SandboxConfig {
@@ -51,7 +55,8 @@ pub struct SandboxConfig {
     pub scale: Scale,
     pub seed: u64,
     pub token: String,
-    /// Requests allowed per 10-second window; `None` = no limit (and no X-RateLimit headers).
+    /// Requests allowed per 10-second window (default [`DEFAULT_RATE_LIMIT`], as Intercom);
+    /// `None` = no limit (and no X-RateLimit headers).
     pub rate_limit: Option<u32>,
     /// Share (0.0–1.0) of Intercom requests that get an injected fault.
     pub fault_rate: f64,
@@ -75,7 +80,7 @@ impl Default for SandboxConfig {
             scale: Scale::Small,
             seed: 42,
             token: "sandbox-token".into(),
-            rate_limit: None,
+            rate_limit: Some(DEFAULT_RATE_LIMIT),
             fault_rate: 0.0,
             fault_kinds: FaultKind::ALL.to_vec(),
             latency_ms: 0,

@@ -54,9 +54,9 @@ pub struct SandboxArgs {
         hide_env_values = true
     )]
     pub token: String,
-    /// Requests allowed per 10-second window (unset: unlimited).
-    #[arg(long, env = "INTERCOM_SANDBOX_RATE_LIMIT")]
-    pub rate_limit: Option<u32>,
+    /// Requests allowed per 10-second window (default: Intercom's 1,666, i.e. 10,000/min).
+    #[arg(long, env = "INTERCOM_SANDBOX_RATE_LIMIT", default_value_t = crate::app::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
     /// Share of requests (0.0–1.0) answered with an injected 500/502/503 or a dropped connection.
     #[arg(long, env = "INTERCOM_SANDBOX_FAULT_RATE", default_value_t = 0.0)]
     pub fault_rate: f64,
@@ -113,7 +113,7 @@ impl SandboxArgs {
             scale: self.scale.into(),
             seed: self.seed,
             token: self.token.clone(),
-            rate_limit: self.rate_limit,
+            rate_limit: Some(self.rate_limit),
             fault_rate: self.fault_rate,
             latency_ms: self.latency_ms,
             webhook_url: self.webhook_url.clone(),

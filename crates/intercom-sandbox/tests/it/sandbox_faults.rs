@@ -298,3 +298,27 @@ async fn activity_generator_writes_through_the_store() {
         assert_eq!(full["statistics"]["count_conversation_parts"], parts as u64);
     }
 }
+
+/// Without `rate_limit` set, the sandbox behaves like Intercom: a private app's budget of
+/// 10,000 calls a minute, i.e. 1,666 per 10-second window, announced on every answer.
+#[tokio::test]
+async fn default_budget_is_intercoms_with_headers_on_every_answer() {
+    let h = Harness::with(tiny()).await;
+    early_in_window().await;
+    let first = h.get("/admins").await;
+    let second = h.get("/contacts").await;
+    for resp in [&first, &second] {
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("x-ratelimit-limit"), Some("1666"));
+        let reset: i64 = resp.header("x-ratelimit-reset").unwrap().parse().unwrap();
+        assert!(reset > real_now() && reset <= real_now() + 10);
+    }
+    let left =
+        |r: &common::Resp| -> u32 { r.header("x-ratelimit-remaining").unwrap().parse().unwrap() };
+    assert_eq!(
+        left(&first),
+        left(&second) + 1,
+        "each answer spends one call"
+    );
+    assert!(left(&first) < 1666);
+}
