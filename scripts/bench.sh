@@ -13,7 +13,7 @@ OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 
 build_started=$SECONDS
-cargo build --release -p intercom-mcp -p intercom-sandbox -p intercom-mirror -p intercom-automations --bins --examples
+cargo build --release -p intercom-mcp -p intercom-sandbox -p intercom-mirror -p intercom-automations -p intercom-api --bins --examples
 cargo test --release -p intercom-jobs --test it --no-run
 build_seconds=$((SECONDS - build_started))
 runs_started=$SECONDS
@@ -66,6 +66,8 @@ bench "support_metrics over 1M conversations < 1 s" \
     cargo test -q --release -p intercom-jobs --test it analytics_benchmark -- --ignored --nocapture
 bench "bulk update: steady rate >= 90% of R/10, < 1% answered 429, exactly N writes, also with 5% faults" \
     cargo test -q --release -p intercom-jobs --test it bulk_benchmark -- --ignored --nocapture --test-threads 1
+bench "one client paces to >= 90% of the allowance at 20, 50, 167 and 1,666 per 10 s, no 429s" \
+    cargo run -q --release -p intercom-api --example rate_share -- 20,50,167,1666 4 32
 bench "100 MCP clients over Streamable HTTP, ${LOAD_SECONDS}s mixed reads/writes: 0 errors, p99 reported, RSS flat" \
     cargo run -q --release -p intercom-mcp --example load -- 100 "$LOAD_SECONDS"
 echo >> "$OUT"

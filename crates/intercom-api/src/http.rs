@@ -16,9 +16,9 @@ pub use reqwest::Method;
 
 use crate::config::{API_VERSION, ClientConfig, RetryPolicy};
 use crate::error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
-use crate::ratelimit::{RateLimitSnapshot, RateLimiter};
+use crate::ratelimit::{RateBudget, RateLimitSnapshot, RateLimiter};
 
-/// The Intercom API client. Cheap to clone (one shared connection pool and rate limiter);
+/// The Intercom API client. Cheap to clone (one shared connection pool and rate budget);
 /// `Send + Sync`, so share it between tasks freely.
 #[derive(Clone)]
 pub struct Client {
@@ -29,7 +29,7 @@ pub(crate) struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     auth_header: HeaderValue,
-    limiter: RateLimiter,
+    budget: Arc<dyn RateBudget>,
 }
 
 impl fmt::Debug for Client {
@@ -161,8 +161,14 @@ enum Attempt {
 }
 
 impl Client {
-    /// Builds a client (one pooled HTTP client, one rate limiter) from a configuration.
+    /// Builds a client (one pooled HTTP client, one in-process rate limiter) from a configuration.
     pub fn new(config: ClientConfig) -> Result<Self> {
+        Self::with_rate_budget(config, Arc::new(RateLimiter::new()))
+    }
+
+    /// Builds a client whose requests draw on `budget`: one shared by several processes (a
+    /// fleet of replicas of one Intercom app) instead of this process's own limiter.
+    pub fn with_rate_budget(config: ClientConfig, budget: Arc<dyn RateBudget>) -> Result<Self> {
         check_crypto_provider()?;
         let mut auth_header = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
             .map_err(|_| {
@@ -187,7 +193,7 @@ impl Client {
                 http,
                 config,
                 auth_header,
-                limiter: RateLimiter::default(),
+                budget,
             }),
         })
     }
@@ -199,7 +205,7 @@ impl Client {
 
     /// A snapshot of the shared rate-limit state.
     pub fn rate_limit(&self) -> RateLimitSnapshot {
-        self.inner.limiter.snapshot()
+        self.inner.budget.snapshot()
     }
 
     /// Untyped escape hatch: any call, through the same auth, pacing, retry and error mapping.
@@ -338,7 +344,7 @@ impl Client {
             let remaining_time = policy.max_elapsed.saturating_sub(started.elapsed());
             let max_wait = policy.max_rate_limit_wait.min(remaining_time);
             let outcome = {
-                let _permit = self.inner.limiter.acquire(max_wait).await;
+                let _permit = self.inner.budget.acquire(max_wait).await;
                 self.attempt_once(&call, &url, attempt).await
             };
             match outcome {
@@ -406,7 +412,7 @@ impl Client {
             "Intercom call answered"
         );
         let headers = response.headers().clone();
-        self.inner.limiter.observe(&headers, status);
+        self.inner.budget.observe(&headers, status);
         let bytes = match response.bytes().await {
             Ok(b) => b,
             Err(e) => return self.transport_failure(call, attempt, e),
@@ -431,7 +437,7 @@ impl Client {
         let retry_after = retry_after(&headers).map(|d| d.min(cfg.retry.max_rate_limit_wait));
         if status == 429 {
             // Not processed: always safe to repeat. Wait for the reset when it is known.
-            let wait = if self.inner.limiter.reset_pending() {
+            let wait = if self.inner.budget.reset_pending() {
                 Duration::ZERO // the limiter holds the next attempt until the reset
             } else {
                 Self::backoff(&cfg.retry, attempt).max(Duration::from_secs(1))
@@ -522,7 +528,7 @@ impl Client {
             .and_then(|v| v.trim().parse().ok())
             .or_else(|| {
                 (status == 429)
-                    .then(|| self.inner.limiter.reset_at())
+                    .then(|| self.inner.budget.snapshot().reset_at)
                     .flatten()
             });
         ApiError {

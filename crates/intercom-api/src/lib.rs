@@ -6,7 +6,8 @@
 //! - endpoint methods on [`Client`] (see the crate README for the method → HTTP table);
 //! - [`SearchQuery`] builder with Intercom's rules checked before sending;
 //! - [`Page`] and capped async streams for the four pagination styles;
-//! - shared rate-limit pacing ([`Client::rate_limit`]) and safe retries ([`RetryPolicy`]);
+//! - shared rate-limit pacing ([`Client::rate_limit`]), pluggable for a fleet ([`RateBudget`]),
+//!   and safe retries ([`RetryPolicy`]);
 //! - one [`Error`] type worded so a person can act on it.
 
 pub mod config;
@@ -22,7 +23,7 @@ pub use config::{API_VERSION, ClientConfig, ClientConfigBuilder, Region, RetryPo
 pub use error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
 pub use http::{Client, Method};
 pub use models::*;
-pub use ratelimit::RateLimitSnapshot;
+pub use ratelimit::{Grant, Permit, RateBudget, RateLimitSnapshot, RateLimiter};
 pub use search::{
     FieldRef, Operator, SearchQuery, SearchRequest, SearchSort, SearchValue, SortOrder,
 };

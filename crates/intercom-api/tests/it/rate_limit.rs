@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use futures::future::join_all;
+use intercom_api::{Client, ClientConfig};
 use serde_json::json;
 
 fn admins_body() -> serde_json::Value {
@@ -221,4 +222,41 @@ async fn parallel_tasks_stay_within_a_skewed_servers_windows() {
         start.elapsed()
     );
     assert!(c.rate_limit().server_clock_lag_ms > 0 || refused == 0);
+}
+
+#[tokio::test]
+async fn more_tasks_than_the_limit_meet_no_429_from_the_sandbox() {
+    // 16 tasks on one client, 8 requests allowed per 10-second window: every window start finds
+    // all of them waiting. The sandbox's own count of refused requests must stay 0.
+    let sandbox = intercom_sandbox::Sandbox::start(intercom_sandbox::SandboxConfig {
+        rate_limit: Some(8),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new(
+        ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.list_teams().await.map(|_| ()) })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sandbox.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["rate_limited"], 0, "{stats}");
+    assert_eq!(stats["requests_total"], 16, "{stats}");
+    assert_eq!(c.rate_limit().rate_limited_responses, 0);
 }
