@@ -43,24 +43,27 @@ install_python_venv() {
     echo "$wanted" > "$stamp"
 }
 
+# npm ci in DIR when its package.json or lock changed since the last install.
 install_node_packages() {
-    local lock="$NODE_TESTS_DIR/package-lock.json"
-    local stamp="$NODE_TESTS_DIR/node_modules/.installed-lock-hash"
+    local dir="$1"
+    local lock="$dir/package-lock.json"
+    local stamp="$dir/node_modules/.installed-lock-hash"
     local wanted
-    wanted="$(content_hash "$NODE_TESTS_DIR/package.json" "$lock")"
+    wanted="$(content_hash "$dir/package.json" "$lock")"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
-        log "node test packages are up to date"
+        log "node packages in $dir are up to date"
         return
     fi
-    log "installing node test packages (npm ci) in $NODE_TESTS_DIR"
-    (cd "$NODE_TESTS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    log "installing node packages (npm ci) in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$wanted" > "$stamp"
 }
 
 main() {
     install_node
     install_python_venv
-    install_node_packages
+    install_node_packages "$NODE_TESTS_DIR"
+    install_node_packages "$REPO_ROOT/scripts/catalogue-tokens"
 }
 
 main "$@"
