@@ -104,6 +104,8 @@ async fn run(limit: u32, windows: usize, tasks: usize) -> anyhow::Result<Outcome
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The application chooses the TLS provider; intercom-api does not.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let limits: Vec<u32> = args
         .first()
