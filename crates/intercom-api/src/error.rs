@@ -236,7 +236,8 @@ pub enum Error {
     /// A 2xx answer whose body did not match the expected shape.
     #[error(
         "Intercom's answer to {method} {path} could not be read as {expected}: {message}. \
-         Use the raw JSON call (send_json) to see it"
+         the request reached Intercom, so a write was probably applied: read the object \
+         back before sending it again"
     )]
     Decode {
         /// HTTP method.
@@ -247,6 +248,21 @@ pub enum Error {
         expected: &'static str,
         /// Parser message.
         message: String,
+    },
+
+    /// Paging stopped before the end: Intercom handed back a cursor it had already
+    /// given, or the listing went past the page cap. What was read is incomplete.
+    #[error(
+        "paging {what} stopped after {pages} page(s): {reason}. The result would be \
+         incomplete, so none is given; narrow the request (a shorter period or a filter) and try again"
+    )]
+    Paging {
+        /// The listing (method and path).
+        what: String,
+        /// Pages read before stopping.
+        pages: u32,
+        /// Why paging stopped.
+        reason: String,
     },
 
     /// A search query broke one of Intercom's rules; the message names the filter.

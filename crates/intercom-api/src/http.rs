@@ -145,7 +145,7 @@ impl Call {
         self
     }
 
-    fn path_for_messages(&self) -> String {
+    pub(crate) fn path_for_messages(&self) -> String {
         match &self.target {
             Target::Segments(segs) => format!("/{}", segs.join("/")),
             Target::Absolute(url) => url.path().to_owned(),

@@ -23,6 +23,7 @@ pub use config::{API_VERSION, ClientConfig, ClientConfigBuilder, Region, RetryPo
 pub use error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
 pub use http::{Client, Method};
 pub use models::*;
+pub use pagination::PageGuard;
 pub use ratelimit::{Grant, Permit, RateBudget, RateLimitSnapshot, RateLimiter};
 pub use search::{
     FieldRef, Operator, SearchQuery, SearchRequest, SearchSort, SearchValue, SortOrder,

@@ -14,6 +14,80 @@ use crate::error::{Error, Result};
 use crate::http::{Call, Client};
 use crate::models::{Page, Pages};
 
+/// Bounds one paging loop: stops on a cursor Intercom already gave (a server that
+/// repeats it would be paged forever), honours `total_pages`, and refuses to go past
+/// a hard page cap. Every loop over Intercom pages, typed or raw, goes through one.
+#[derive(Debug)]
+pub struct PageGuard {
+    what: String,
+    pages: u32,
+    max_pages: u32,
+    seen: std::collections::HashSet<String>,
+}
+
+impl PageGuard {
+    /// Pages any one listing may take: 1,000 pages of 150 is 150,000 objects, beyond
+    /// what a tool call should read, and at Intercom's rate limit about a minute of calls.
+    pub const MAX_PAGES: u32 = 1_000;
+
+    /// A guard for the listing `what` (say `POST /conversations/search`).
+    pub fn new(what: impl Into<String>) -> Self {
+        Self::with_max_pages(what, Self::MAX_PAGES)
+    }
+
+    /// A guard with its own page cap.
+    pub fn with_max_pages(what: impl Into<String>, max_pages: u32) -> Self {
+        Self {
+            what: what.into(),
+            pages: 0,
+            max_pages: max_pages.max(1),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Pages read so far.
+    pub fn pages(&self) -> u32 {
+        self.pages
+    }
+
+    /// Records a page just read and decides on the next: `Ok(Some(marker))` to go on
+    /// with that cursor, page number or link, `Ok(None)` at the end (no marker, or
+    /// `page >= total_pages`), an error on a repeated marker or past the cap.
+    pub fn next(
+        &mut self,
+        marker: Option<&str>,
+        page: Option<u64>,
+        total_pages: Option<u64>,
+    ) -> Result<Option<String>> {
+        self.pages += 1;
+        let Some(marker) = marker.map(str::trim).filter(|m| !m.is_empty()) else {
+            return Ok(None);
+        };
+        if let (Some(page), Some(total)) = (page, total_pages)
+            && page >= total
+        {
+            return Ok(None);
+        }
+        if !self.seen.insert(marker.to_owned()) {
+            return Err(self.stop(format!(
+                "Intercom handed back the cursor {marker:?} a second time"
+            )));
+        }
+        if self.pages >= self.max_pages {
+            return Err(self.stop(format!("the cap of {} pages was reached", self.max_pages)));
+        }
+        Ok(Some(marker.to_owned()))
+    }
+
+    fn stop(&self, reason: String) -> Error {
+        Error::Paging {
+            what: self.what.clone(),
+            pages: self.pages,
+            reason,
+        }
+    }
+}
+
 /// Builds a [`Page`] from a list answer. Items live under `key` (or `data` as a fallback).
 pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result<Page<T>> {
     let mut obj = match value {
@@ -116,26 +190,21 @@ impl Client {
     {
         let client = self.clone();
         async_stream::try_stream! {
+            let mut guard = PageGuard::new(first.path_for_messages());
             let mut call = Some(first);
             let mut yielded = 0usize;
-            let mut seen_markers: Vec<String> = Vec::new();
             while let Some(current) = call.take() {
                 if yielded >= cap {
                     break;
                 }
                 let page: Page<T> = client.fetch_page(current, key).await?;
-                // A server that hands back the same cursor would loop forever: stop instead.
                 let marker = page
                     .next_cursor
                     .clone()
                     .or_else(|| page.next_url.clone())
                     .or_else(|| page.next_page.map(|p| p.to_string()));
-                let next_call = match &marker {
-                    Some(m) if seen_markers.contains(m) => None,
-                    Some(m) => {
-                        seen_markers.push(m.clone());
-                        next(&page)
-                    }
+                let next_call = match guard.next(marker.as_deref(), None, None)? {
+                    Some(_) => next(&page),
                     None => None,
                 };
                 for item in page.items {

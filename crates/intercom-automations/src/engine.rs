@@ -109,7 +109,11 @@ impl Engine {
             })?,
             None => {
                 let me = client.me().await.map_err(|source| EngineError::Api { what: "GET /me".into(), source })?;
-                let id = me.admin.id.clone().unwrap_or_default();
+                let id = me.admin.id.clone().filter(|id| !id.trim().is_empty()).ok_or_else(|| {
+                    EngineError::Invalid(
+                        "Intercom's /me answer names no admin; set settings.admin or try again".into(),
+                    )
+                })?;
                 directory.admin(&id).cloned().unwrap_or(AdminEntry {
                     id,
                     name: me.admin.name.clone().unwrap_or_default(),

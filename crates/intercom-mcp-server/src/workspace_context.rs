@@ -197,6 +197,17 @@ pub struct Workspace {
     me: OnceCell<Value>,
 }
 
+/// The admin id in a `/me` answer, when it has a non-empty one (string or number).
+pub fn usable_admin_id(me: &Value) -> Option<String> {
+    me.get("id")
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_i64().map(|n| n.to_string()))
+        })
+        .filter(|id| !id.trim().is_empty())
+}
+
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workspace")
@@ -223,20 +234,27 @@ impl Workspace {
         self.time_zone
     }
 
-    /// `GET /me`, read once per workspace.
+    /// `GET /me`, kept once it names an admin. `/me` is nullable in the spec: a
+    /// null or id-less answer is an error and is never kept, so the next call asks again.
     pub async fn me(&self) -> Result<&Value, ToolError> {
-        self.me.get_or_try_init(|| self.api.get("/me", &[])).await
+        self.me
+            .get_or_try_init(|| async {
+                let me = self.api.get("/me", &[]).await?;
+                if usable_admin_id(&me).is_none() {
+                    return Err(ToolError::invalid(
+                        "Intercom's /me answer names no admin (null or no id); nothing was changed. \
+                         Try again, or check the access token with `intercom-mcp doctor`",
+                    ));
+                }
+                Ok(me)
+            })
+            .await
     }
 
     /// The id of the admin who owns the token.
     pub async fn my_admin_id(&self) -> Result<String, ToolError> {
         let me = self.me().await?;
-        me.get("id")
-            .and_then(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .or_else(|| v.as_i64().map(|n| n.to_string()))
-            })
+        usable_admin_id(me)
             .ok_or_else(|| ToolError::invalid("Intercom's /me answer has no admin id"))
     }
 

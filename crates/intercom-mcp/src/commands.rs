@@ -129,6 +129,13 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         .send_json(intercom_api::Method::GET, "/me", &[], None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(admin_id) = intercom_mcp_server::workspace_context::usable_admin_id(&me) else {
+        println!("Intercom:    {target}");
+        bail!(
+            "FAIL: Intercom's /me answer names no admin (null or no id); writes cannot be attributed. \
+             Try again; if it persists, check the access token"
+        );
+    };
     let rate = client.rate_limit();
     let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
     let app = me.get("app").cloned().unwrap_or(Value::Null);
@@ -142,7 +149,7 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         "Admin:       {} <{}> (id {})",
         field(&me, "name"),
         field(&me, "email"),
-        intercom_mcp_server::workspace_context::id_string(me.get("id"))
+        admin_id
     );
     println!("API version: {}", intercom_api::API_VERSION);
     match (rate.remaining, rate.limit) {

@@ -256,8 +256,17 @@ async fn scroll_stream_ends_on_empty_page() {
     assert!(end.items.is_empty() && end.is_last());
 }
 
+fn assert_paging_stopped<T: std::fmt::Debug>(results: &[Result<T, Error>], what: &str) {
+    match results.last() {
+        Some(Err(Error::Paging { reason, .. })) => {
+            assert!(reason.contains("second time"), "{what}: {reason}")
+        }
+        other => panic!("{what}: expected a paging error, got {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn a_server_repeating_its_cursor_does_not_loop_forever() {
+async fn a_server_repeating_its_cursor_stops_with_an_error() {
     let server = scripted(|_, _| async move {
         ok(
             json!({"type": "list", "data": [{"type": "contact", "id": "same"}],
@@ -265,13 +274,90 @@ async fn a_server_repeating_its_cursor_does_not_loop_forever() {
         )
     })
     .await;
-    let all: Vec<_> = client(&server.base)
-        .list_contacts_stream(None, 1000)
-        .try_collect()
-        .await
-        .unwrap();
+    let c = client(&server.base);
+    let results: Vec<_> = c.list_contacts_stream(None, 100_000).collect().await;
+    assert_eq!(server.count(), 2, "the repeated cursor is not followed");
+    assert_paging_stopped(&results, "list");
+    let query = SearchQuery::field("email").contains("@");
+    let results: Vec<_> = c
+        .search_contacts_stream(query, None, 100_000)
+        .collect()
+        .await;
+    assert_eq!(server.count(), 4);
+    assert_paging_stopped(&results, "search");
+}
+
+#[tokio::test]
+async fn every_paging_style_stops_on_a_repeated_marker() {
+    // Page numbers: the server always answers page 1 of 3.
+    let server = scripted(|_, _| async move {
+        ok(
+            json!({"type": "list", "data": [{"type": "company", "id": "co"}],
+                  "pages": {"type": "pages", "page": 1, "per_page": 1, "total_pages": 3}}),
+        )
+    })
+    .await;
+    let results: Vec<_> = client(&server.base)
+        .list_companies_stream(Some(1), 100_000)
+        .collect()
+        .await;
     assert_eq!(server.count(), 2);
-    assert_eq!(all.len(), 2);
+    assert_paging_stopped(&results, "page numbers");
+
+    // Scroll: the same scroll_param every time.
+    let server = scripted(|_, _| async move {
+        ok(json!({"type": "list", "scroll_param": "sp", "data": [{"type": "company", "id": "s"}]}))
+    })
+    .await;
+    let results: Vec<_> = client(&server.base)
+        .scroll_companies(100_000)
+        .collect()
+        .await;
+    assert_eq!(server.count(), 2);
+    assert_paging_stopped(&results, "scroll");
+
+    // pages_link: the same next URL every time.
+    let base_cell: Arc<Mutex<String>> = Arc::default();
+    let cell = base_cell.clone();
+    let server = scripted(move |_, _| {
+        let base = cell.lock().unwrap().clone();
+        async move {
+            ok(json!({"type": "list", "companies": [{"type": "company", "id": "a"}],
+                      "pages": {"type": "pages", "next": format!("{base}/contacts/c1/companies?page=2")}}))
+        }
+    })
+    .await;
+    *base_cell.lock().unwrap() = server.base.clone();
+    let results: Vec<_> = client(&server.base)
+        .list_contact_companies_stream("c1", 100_000)
+        .collect()
+        .await;
+    assert_eq!(server.count(), 2);
+    assert_paging_stopped(&results, "pages_link");
+}
+
+#[test]
+fn page_guard_honours_total_pages_and_its_cap() {
+    use intercom_api::PageGuard;
+    let mut guard = PageGuard::new("GET /x");
+    assert_eq!(
+        guard.next(Some("2"), Some(1), Some(2)).unwrap().as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        guard.next(Some("3"), Some(2), Some(2)).unwrap(),
+        None,
+        "page 2 of 2 is the last"
+    );
+    let mut capped = PageGuard::with_max_pages("GET /x", 3);
+    assert!(capped.next(Some("a"), None, None).unwrap().is_some());
+    assert!(capped.next(Some("b"), None, None).unwrap().is_some());
+    match capped.next(Some("c"), None, None) {
+        Err(Error::Paging {
+            pages: 3, reason, ..
+        }) => assert!(reason.contains("cap of 3"), "{reason}"),
+        other => panic!("expected the cap, got {other:?}"),
+    }
 }
 
 #[tokio::test]
