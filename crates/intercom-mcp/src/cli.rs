@@ -205,6 +205,9 @@ pub struct ServeArgs {
     /// Automations: --automations FILE.
     #[command(flatten)]
     pub automations: crate::automations::cli::AutomationsServeArgs,
+    /// Sign in with Intercom: --oauth, --public-url, --oauth-client-id, --oauth-store.
+    #[command(flatten)]
+    pub oauth: crate::oauth::cli::OAuthServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -101,7 +101,18 @@ fn build_server(
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let upstream = upstream(&args.connection, &args.sandbox).await?;
-    if upstream.token.is_none() && !args.token_from_request {
+    // Signed-in people bring their own Intercom token to every request.
+    let token_from_request = args.token_from_request || args.oauth.oauth;
+    if args.oauth.oauth && args.transport != TransportKind::Http {
+        anyhow::bail!("--oauth needs --transport http (sign-in is for remote MCP clients)");
+    }
+    let oauth = crate::oauth::cli::build(
+        &args.oauth,
+        &upstream,
+        args.realtime.store.store.as_ref(),
+        args.port,
+    )?;
+    if upstream.token.is_none() && !token_from_request {
         tracing::warn!(
             "no Intercom access token: tools will fail until INTERCOM_ACCESS_TOKEN is set \
              (or run with --sandbox to try the demo workspace)"
@@ -110,7 +121,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let server = build_server(
         &upstream,
         &args.selection,
-        args.token_from_request,
+        token_from_request,
         args.conformance_fixtures,
     )?;
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
@@ -146,6 +157,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 allowed_origins: args.allowed_origins.clone(),
                 max_body_bytes: args.max_body_bytes,
                 max_concurrent_per_client: args.max_concurrent_per_client,
+                oauth,
             };
             let shutdown = CancellationToken::new();
             let ctrl_c = shutdown.clone();

@@ -20,6 +20,8 @@ pub mod transport;
 pub mod workspace_context;
 // Real-time engineer: local mirror (store, sync, export) and webhook receiver.
 pub mod mirror;
+/// Sign in with Intercom: OAuth 2.1 for remote MCP clients.
+pub mod oauth;
 /// Reliability/security engineer: `--redact-pii` output masking.
 pub mod redact;
 pub mod webhooks;
