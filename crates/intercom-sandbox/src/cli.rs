@@ -76,10 +76,18 @@ pub struct SandboxArgs {
     #[arg(long, env = "INTERCOM_SANDBOX_OAUTH_CLIENT_ID", requires_all = ["oauth_client_secret", "oauth_redirect_uri"])]
     pub oauth_client_id: Option<String>,
     /// Client secret of that app (checked at `POST /auth/eagle/token`).
-    #[arg(long, env = "INTERCOM_SANDBOX_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "INTERCOM_SANDBOX_OAUTH_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub oauth_client_secret: Option<String>,
     /// Redirect URI registered on that app (repeat for several).
-    #[arg(long, env = "INTERCOM_SANDBOX_OAUTH_REDIRECT_URI", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "INTERCOM_SANDBOX_OAUTH_REDIRECT_URI",
+        value_delimiter = ','
+    )]
     pub oauth_redirect_uri: Vec<String>,
 }
 
@@ -130,11 +138,14 @@ impl SandboxArgs {
             webhook_url: self.webhook_url.clone(),
             webhook_secret: self.webhook_secret.clone(),
             activity_per_min: self.activity_per_min,
-            oauth: self.oauth_client_id.as_ref().map(|id| crate::oauth::OAuthApp {
-                client_id: id.clone(),
-                client_secret: self.oauth_client_secret.clone().unwrap_or_default(),
-                redirect_uris: self.oauth_redirect_uri.clone(),
-            }),
+            oauth: self
+                .oauth_client_id
+                .as_ref()
+                .map(|id| crate::oauth::OAuthApp {
+                    client_id: id.clone(),
+                    client_secret: self.oauth_client_secret.clone().unwrap_or_default(),
+                    redirect_uris: self.oauth_redirect_uri.clone(),
+                }),
             ..SandboxConfig::default()
         })
     }

@@ -27,16 +27,27 @@ pub struct OAuthServeArgs {
     pub public_url: Option<String>,
     /// The Intercom app's client id (Developer Hub → app → Basic information).
     #[arg(long = "oauth-client-id", env = "INTERCOM_CLIENT_ID")]
-    pub client_id: Option<String>,
+    pub oauth_client_id: Option<String>,
+    /// Intercom's consent page, when not the region's (a test double or a proxy).
+    #[arg(long = "intercom-authorize-url", env = "INTERCOM_OAUTH_AUTHORIZE_URL")]
+    pub intercom_authorize_url: Option<String>,
     /// Where grants are kept (default: the mirror's store file, --store).
     #[arg(long = "oauth-store", env = "INTERCOM_MCP_OAUTH_STORE")]
-    pub store: Option<PathBuf>,
+    pub oauth_store: Option<PathBuf>,
     /// Lifetime of the access tokens this server issues, in seconds.
-    #[arg(long = "oauth-access-ttl", env = "INTERCOM_MCP_OAUTH_ACCESS_TTL", default_value_t = 3600)]
-    pub access_ttl_secs: u64,
+    #[arg(
+        long = "oauth-access-ttl",
+        env = "INTERCOM_MCP_OAUTH_ACCESS_TTL",
+        default_value_t = 3600
+    )]
+    pub oauth_access_ttl: u64,
     /// Lifetime of refresh tokens, in days.
-    #[arg(long = "oauth-refresh-days", env = "INTERCOM_MCP_OAUTH_REFRESH_DAYS", default_value_t = 30)]
-    pub refresh_days: u64,
+    #[arg(
+        long = "oauth-refresh-days",
+        env = "INTERCOM_MCP_OAUTH_REFRESH_DAYS",
+        default_value_t = 30
+    )]
+    pub oauth_refresh_days: u64,
 }
 
 fn env_secret(name: &str) -> Option<String> {
@@ -70,7 +81,8 @@ pub fn build(
             Some(format!("http://127.0.0.1:{bound_port}"))
         }
         None => {
-            missing.push("--public-url / INTERCOM_MCP_PUBLIC_URL (where clients reach this server)");
+            missing
+                .push("--public-url / INTERCOM_MCP_PUBLIC_URL (where clients reach this server)");
             None
         }
     };
@@ -79,7 +91,10 @@ pub fn build(
         missing.push("INTERCOM_MCP_OAUTH_KEY (32 random bytes, e.g. `openssl rand -hex 32`)");
     }
     let sandbox_app = upstream.sandbox.is_some();
-    let client_id = args.client_id.clone().filter(|v| !v.trim().is_empty());
+    let client_id = args
+        .oauth_client_id
+        .clone()
+        .filter(|v| !v.trim().is_empty());
     let client_secret = env_secret(CLIENT_SECRET_ENV);
     if !sandbox_app && client_id.is_none() {
         missing.push("INTERCOM_CLIENT_ID (the Intercom app's client id)");
@@ -108,7 +123,7 @@ pub fn build(
     }
     let public_url = public_url.trim_end_matches('/').to_string();
     let key = SealingKey::parse(&key.unwrap_or_default()).map_err(anyhow::Error::msg)?;
-    if args.access_ttl_secs == 0 {
+    if args.oauth_access_ttl == 0 {
         anyhow::bail!("--oauth-access-ttl must be at least 1 second");
     }
     let mut config = OAuthConfig {
@@ -126,8 +141,8 @@ pub fn build(
                 .trim_end_matches('/')
         ),
         key,
-        access_ttl: Duration::from_secs(args.access_ttl_secs),
-        refresh_ttl: Duration::from_secs(args.refresh_days.max(1) * 86_400),
+        access_ttl: Duration::from_secs(args.oauth_access_ttl),
+        refresh_ttl: Duration::from_secs(args.oauth_refresh_days.max(1) * 86_400),
         allow_loopback_metadata: false,
     };
     if let Some(sandbox) = &upstream.sandbox {
@@ -148,13 +163,21 @@ pub fn build(
             redirect_uris: vec![config.callback_url()],
         });
     }
+    if let Some(url) = args
+        .intercom_authorize_url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+    {
+        config.intercom_authorize_url = url;
+    }
     let path = args
-        .store
+        .oauth_store
         .clone()
         .or_else(|| mirror_store.cloned())
         .unwrap_or_else(crate::mirror::default_store_path);
-    let store = SqliteGrantStore::open(&path)
-        .map_err(|e| anyhow::anyhow!("could not open the grant store at {}: {e}", path.display()))?;
+    let store = SqliteGrantStore::open(&path).map_err(|e| {
+        anyhow::anyhow!("could not open the grant store at {}: {e}", path.display())
+    })?;
     tracing::info!(public_url = %config.public_url, store = %path.display(), "sign in with Intercom enabled");
     Ok(Some(Arc::new(OAuthServer::new(config, Arc::new(store))?)))
 }

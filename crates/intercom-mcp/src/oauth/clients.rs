@@ -70,19 +70,25 @@ impl OAuthServer {
             .client(client_id.to_string())
             .await
             .map_err(|_| "the client registry could not be read".to_string())?
-            .ok_or_else(|| format!("no client `{client_id}` is registered here; register at /register"))
+            .ok_or_else(|| {
+                format!("no client `{client_id}` is registered here; register at /register")
+            })
     }
 
     /// Client ID metadata document: HTTPS only (loopback HTTP when allowed), no redirects,
     /// no private or link-local addresses, 5 s and 64 KiB at most, and its `client_id`
     /// must be the URL it was fetched from.
     async fn fetch_metadata_document(&self, client_id: &str) -> Result<ClientRecord, String> {
-        let url = url::Url::parse(client_id).map_err(|_| "client_id is not a valid URL".to_string())?;
+        let url =
+            url::Url::parse(client_id).map_err(|_| "client_id is not a valid URL".to_string())?;
         let host = url.host_str().unwrap_or_default().to_string();
         let loopback = is_loopback_host(&host);
-        let scheme_ok = url.scheme() == "https" || (loopback && self.config.allow_loopback_metadata);
+        let scheme_ok =
+            url.scheme() == "https" || (loopback && self.config.allow_loopback_metadata);
         if !scheme_ok || url.path() == "/" || url.fragment().is_some() {
-            return Err("a client_id URL must be https with a path (client ID metadata document)".into());
+            return Err(
+                "a client_id URL must be https with a path (client ID metadata document)".into(),
+            );
         }
         let port = url.port_or_known_default().unwrap_or(443);
         let addrs: Vec<IpAddr> = tokio::time::timeout(
@@ -118,22 +124,31 @@ impl OAuthServer {
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| "the client ID metadata document broke off".to_string())?;
+            let chunk =
+                chunk.map_err(|_| "the client ID metadata document broke off".to_string())?;
             if body.len() + chunk.len() > MAX_METADATA_BYTES {
                 return Err("the client ID metadata document is larger than 64 KiB".into());
             }
             body.extend_from_slice(&chunk);
         }
-        let document: MetadataDocument = serde_json::from_slice(&body)
-            .map_err(|_| "the client ID metadata document is not valid JSON metadata".to_string())?;
+        let document: MetadataDocument = serde_json::from_slice(&body).map_err(|_| {
+            "the client ID metadata document is not valid JSON metadata".to_string()
+        })?;
         if document.client_id != client_id {
-            return Err("the metadata document's client_id is not the URL it was fetched from".into());
+            return Err(
+                "the metadata document's client_id is not the URL it was fetched from".into(),
+            );
         }
         if document.redirect_uris.is_empty()
             || document.redirect_uris.len() > MAX_REDIRECT_URIS
-            || !document.redirect_uris.iter().all(|u| redirect_uri_acceptable(u))
+            || !document
+                .redirect_uris
+                .iter()
+                .all(|u| redirect_uri_acceptable(u))
         {
-            return Err("the metadata document's redirect_uris are missing or not acceptable".into());
+            return Err(
+                "the metadata document's redirect_uris are missing or not acceptable".into(),
+            );
         }
         Ok(ClientRecord {
             client_id: client_id.to_string(),
@@ -183,15 +198,37 @@ mod tests {
         assert!(!redirect_uri_acceptable("http://evil.example/cb"));
         assert!(!redirect_uri_acceptable("javascript:alert(1)"));
         assert!(!redirect_uri_acceptable("https://app.example/cb#frag"));
-        assert!(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://127.0.0.1:4000/cb"));
-        assert!(!redirect_uri_matches("http://127.0.0.1:3000/cb", "http://127.0.0.1:4000/other"));
-        assert!(!redirect_uri_matches("https://a.example/cb", "https://a.example/cb2"));
-        assert!(!redirect_uri_matches("https://a.example:443/cb", "https://a.example:8443/cb"));
+        assert!(redirect_uri_matches(
+            "http://127.0.0.1:3000/cb",
+            "http://127.0.0.1:4000/cb"
+        ));
+        assert!(!redirect_uri_matches(
+            "http://127.0.0.1:3000/cb",
+            "http://127.0.0.1:4000/other"
+        ));
+        assert!(!redirect_uri_matches(
+            "https://a.example/cb",
+            "https://a.example/cb2"
+        ));
+        assert!(!redirect_uri_matches(
+            "https://a.example:443/cb",
+            "https://a.example:8443/cb"
+        ));
     }
 
     #[test]
     fn ssrf_guards() {
-        for ip in ["10.0.0.1", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::ffff:10.0.0.1", "fd00::1", "fe80::1"] {
+        for ip in [
+            "10.0.0.1",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::ffff:10.0.0.1",
+            "fd00::1",
+            "fe80::1",
+        ] {
             assert!(forbidden_address(&ip.parse().unwrap(), true), "{ip}");
         }
         assert!(forbidden_address(&"127.0.0.1".parse().unwrap(), false));

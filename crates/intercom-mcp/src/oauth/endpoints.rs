@@ -13,18 +13,28 @@ use serde_json::{Value, json};
 use super::clients::{MAX_REDIRECT_URIS, redirect_uri_acceptable, redirect_uri_matches};
 use super::seal::{pkce_matches, random_token, token_hash};
 use super::store::{ClientRecord, GrantRecord, TokenKind, TokenRecord};
-use super::{
-    CODE_TTL_SECS, MAX_PENDING, OAuthServer, PendingSignIn, SIGN_IN_WINDOW, now_unix,
-};
+use super::{CODE_TTL_SECS, MAX_PENDING, OAuthServer, PendingSignIn, SIGN_IN_WINDOW, now_unix};
 
 type Shared = State<Arc<OAuthServer>>;
 
 pub fn router(server: Arc<OAuthServer>) -> Router {
     Router::new()
-        .route("/.well-known/oauth-protected-resource", get(resource_metadata))
-        .route("/.well-known/oauth-protected-resource/mcp", get(resource_metadata_mcp))
-        .route("/.well-known/oauth-protected-resource/sse", get(resource_metadata_sse))
-        .route("/.well-known/oauth-authorization-server", get(server_metadata))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(resource_metadata_mcp),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/sse",
+            get(resource_metadata_sse),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(server_metadata),
+        )
         .route("/.well-known/openid-configuration", get(server_metadata))
         .route("/register", post(register))
         .route("/authorize", get(authorize))
@@ -206,7 +216,11 @@ fn redirect_error(
 /// person to Intercom's consent page.
 async fn authorize(State(server): Shared, Query(q): Query<AuthorizeQuery>) -> Response {
     let Some(client_id) = q.client_id.filter(|c| !c.is_empty()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_id is required",
+        );
     };
     let client = match server.resolve_client(&client_id).await {
         Ok(client) => client,
@@ -214,7 +228,14 @@ async fn authorize(State(server): Shared, Query(q): Query<AuthorizeQuery>) -> Re
     };
     // Until the redirect URI is verified, errors are shown here, never redirected.
     let redirect_uri = match q.redirect_uri {
-        Some(uri) if client.redirect_uris.iter().any(|r| redirect_uri_matches(r, &uri)) => uri,
+        Some(uri)
+            if client
+                .redirect_uris
+                .iter()
+                .any(|r| redirect_uri_matches(r, &uri)) =>
+        {
+            uri
+        }
         Some(_) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -383,8 +404,7 @@ async fn callback(State(server): Shared, Query(q): Query<CallbackQuery>) -> Resp
         }
     };
     let grant_id = random_token("grant-");
-    let context =
-        OAuthServer::seal_context(&grant_id, &pending.client_id, &pending.resource);
+    let context = OAuthServer::seal_context(&grant_id, &pending.client_id, &pending.resource);
     let grant = GrantRecord {
         grant_id: grant_id.clone(),
         client_id: pending.client_id.clone(),
@@ -426,7 +446,11 @@ async fn callback(State(server): Shared, Query(q): Query<CallbackQuery>) -> Resp
     }
     tracing::info!(grant = %grant_id, client_id = %pending.client_id, "signed in with Intercom");
     let Ok(mut url) = url::Url::parse(&pending.redirect_uri) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "bad redirect_uri");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "bad redirect_uri",
+        );
     };
     {
         let mut pairs = url.query_pairs_mut();
@@ -534,7 +558,11 @@ async fn token(State(server): Shared, Form(request): Form<TokenRequest>) -> Resp
             "unsupported_grant_type",
             "grant_type must be authorization_code or refresh_token",
         ),
-        None => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
+        None => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required",
+        ),
     }
 }
 
@@ -638,7 +666,11 @@ async fn code_grant(server: &OAuthServer, request: TokenRequest) -> Response {
 
 async fn refresh_grant(server: &OAuthServer, request: TokenRequest) -> Response {
     let Some(refresh) = request.refresh_token else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "refresh_token is required",
+        );
     };
     let hash = token_hash(&refresh);
     let record = match server.store.token(hash.clone()).await {
@@ -695,16 +727,27 @@ struct RevokeRequest {
 }
 
 /// RFC 7009: revoking either token ends the whole sign-in. Unknown tokens answer 200 too.
-async fn revoke(State(server): Shared, _headers: HeaderMap, Form(request): Form<RevokeRequest>) -> Response {
+async fn revoke(
+    State(server): Shared,
+    _headers: HeaderMap,
+    Form(request): Form<RevokeRequest>,
+) -> Response {
     let Some(token) = request.token.filter(|t| !t.is_empty()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is required",
+        );
     };
     let record = match server.store.token(token_hash(&token)).await {
         Ok(r) => r,
         Err(_) => return store_failed(),
     };
     if let Some(record) = record.filter(|r| r.kind != TokenKind::Code) {
-        let owner_ok = match (&request.client_id, server.store.grant(record.grant_id.clone()).await) {
+        let owner_ok = match (
+            &request.client_id,
+            server.store.grant(record.grant_id.clone()).await,
+        ) {
             (Some(client_id), Ok(Some(grant))) => &grant.client_id == client_id,
             (None, _) => true,
             _ => false,

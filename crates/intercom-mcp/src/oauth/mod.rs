@@ -88,7 +88,10 @@ impl OAuthConfig {
 
     /// Where a 401 points clients (RFC 9728 §5.1).
     fn resource_metadata_url(&self) -> String {
-        format!("{}/.well-known/oauth-protected-resource/mcp", self.public_url)
+        format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            self.public_url
+        )
     }
 }
 
@@ -127,6 +130,8 @@ impl std::fmt::Debug for OAuthServer {
 
 impl OAuthServer {
     pub fn new(config: OAuthConfig, store: Arc<dyn GrantStore>) -> anyhow::Result<Self> {
+        // reqwest is built without a default TLS provider; ring, as everywhere here.
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
@@ -205,15 +210,16 @@ pub async fn require_access_token(
     let failure = match presented {
         None => None,
         Some(token) => match oauth.intercom_token_for(&token).await {
-            Ok(intercom_token) => match HeaderValue::from_str(&format!("Bearer {intercom_token}"))
-            {
-                Ok(mut value) => {
-                    value.set_sensitive(true);
-                    request.headers_mut().insert(header::AUTHORIZATION, value);
-                    return next.run(request).await;
+            Ok(intercom_token) => {
+                match HeaderValue::from_str(&format!("Bearer {intercom_token}")) {
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        request.headers_mut().insert(header::AUTHORIZATION, value);
+                        return next.run(request).await;
+                    }
+                    Err(_) => Some("the stored Intercom token is not a valid header value"),
                 }
-                Err(_) => Some("the stored Intercom token is not a valid header value"),
-            },
+            }
             Err(reason) => Some(reason),
         },
     };
