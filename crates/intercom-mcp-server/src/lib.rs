@@ -7,6 +7,7 @@ pub mod args;
 pub mod fixtures;
 pub mod inprocess;
 pub mod live;
+pub mod oauth;
 pub mod output;
 pub mod progress;
 pub mod prompts;

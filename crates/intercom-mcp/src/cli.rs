@@ -170,6 +170,9 @@ pub struct ServeArgs {
     /// Automations: --automations FILE.
     #[command(flatten)]
     pub automations: crate::automations::AutomationsServeArgs,
+    /// Sign in with Intercom: --oauth, --public-url, --oauth-client-id, --oauth-store.
+    #[command(flatten)]
+    pub oauth: crate::oauth::OAuthServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

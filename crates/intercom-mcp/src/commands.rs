@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use intercom_api::Secret;
 use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::oauth::OAuthServer;
 use intercom_mcp_server::server::{IntercomServer, McpHandler, ServerOptions};
 use intercom_mcp_server::toolsets::is_read_only;
 use intercom_mcp_server::transport::http::{HttpOptions, serve_http};
@@ -36,13 +37,24 @@ fn build_server(
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let upstream = upstream(&args.connection, &args.sandbox).await?;
-    if upstream.token.is_none() && !args.token_from_request {
+    // Signed-in people bring their own Intercom token to every request.
+    let token_from_request = args.token_from_request || args.oauth.oauth;
+    if args.oauth.oauth && args.transport != TransportKind::Http {
+        anyhow::bail!("--oauth needs --transport http (sign-in is for remote MCP clients)");
+    }
+    let oauth = crate::oauth::build(
+        &args.oauth,
+        &upstream,
+        args.realtime.store.store.as_ref(),
+        args.port,
+    )?;
+    if upstream.token.is_none() && !token_from_request {
         tracing::warn!(
             "no Intercom access token: tools will fail until INTERCOM_ACCESS_TOKEN is set \
              (or run with --sandbox to try the demo workspace)"
         );
     }
-    let server = build_server(&upstream, &args.selection, args.token_from_request)?;
+    let server = build_server(&upstream, &args.selection, token_from_request)?;
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
     let server = match crate::mirror::start_for_serve(&args.realtime, &upstream).await? {
         Some(realtime) => server.with_realtime(realtime),
@@ -54,9 +66,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     #[cfg(feature = "conformance-fixtures")]
     if args.conformance_fixtures {
         let handler = intercom_mcp_server::fixtures::FixtureServer::new(server);
-        return serve_transport(handler, &args, &upstream).await;
+        return serve_transport(handler, &args, &upstream, oauth).await;
     }
-    serve_transport(server, &args, &upstream).await
+    serve_transport(server, &args, &upstream, oauth).await
 }
 
 /// Serve `handler` on the transport `args` name, until the client or Ctrl-C ends it.
@@ -64,6 +76,7 @@ async fn serve_transport(
     server: impl McpHandler,
     args: &ServeArgs,
     upstream: &Upstream,
+    oauth: Option<Arc<OAuthServer>>,
 ) -> anyhow::Result<()> {
     match args.transport {
         TransportKind::Stdio => {
@@ -89,6 +102,7 @@ async fn serve_transport(
                 allowed_origins: args.allowed_origins.clone(),
                 max_body_bytes: args.max_body_bytes,
                 max_concurrent_per_client: args.max_concurrent_per_client,
+                oauth,
             };
             let shutdown = CancellationToken::new();
             let ctrl_c = shutdown.clone();

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod metrics;
 mod mirror;
+mod oauth;
 mod upstream;
 
 use std::process::ExitCode;

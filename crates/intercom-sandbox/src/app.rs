@@ -70,6 +70,8 @@ pub struct SandboxConfig {
     pub activity_per_min: f64,
     /// Unix time the workspace clock starts at (default: the real time).
     pub now: Option<i64>,
+    /// The OAuth app people sign in through (`GET /oauth`, `POST /auth/eagle/token`).
+    pub oauth: Option<crate::oauth::OAuthApp>,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +90,7 @@ impl Default for SandboxConfig {
             webhook_secret: None,
             activity_per_min: 0.0,
             now: None,
+            oauth: None,
         }
     }
 }
@@ -112,6 +115,7 @@ impl fmt::Debug for SandboxConfig {
             )
             .field("activity_per_min", &self.activity_per_min)
             .field("now", &self.now)
+            .field("oauth", &self.oauth)
             .finish()
     }
 }
@@ -255,6 +259,8 @@ pub struct App {
     /// Where notifications go: set from the config at start, or once later (a server that
     /// learns its own address only after binding, such as `serve --sandbox --sync`).
     pub webhooks: std::sync::OnceLock<WebhookDispatcher>,
+    /// OAuth codes and the tokens issued to admins who signed in.
+    pub oauth: crate::oauth::OAuthState,
 }
 
 pub type SharedApp = Arc<App>;
@@ -286,6 +292,7 @@ impl App {
             }),
             stats: Mutex::new(Stats::default()),
             webhooks,
+            oauth: crate::oauth::OAuthState::new(config.oauth.clone()),
         }
     }
 

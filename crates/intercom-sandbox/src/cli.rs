@@ -72,6 +72,23 @@ pub struct SandboxArgs {
     /// Background activity events (new conversations, replies, ratings) per minute.
     #[arg(long, env = "INTERCOM_SANDBOX_ACTIVITY_PER_MIN", default_value_t = 0.0)]
     pub activity_per_min: f64,
+    /// Client id of the OAuth app people sign in through (`GET /oauth`).
+    #[arg(long, env = "INTERCOM_SANDBOX_OAUTH_CLIENT_ID", requires_all = ["oauth_client_secret", "oauth_redirect_uri"])]
+    pub oauth_client_id: Option<String>,
+    /// Client secret of that app (checked at `POST /auth/eagle/token`).
+    #[arg(
+        long,
+        env = "INTERCOM_SANDBOX_OAUTH_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oauth_client_secret: Option<String>,
+    /// Redirect URI registered on that app (repeat for several).
+    #[arg(
+        long,
+        env = "INTERCOM_SANDBOX_OAUTH_REDIRECT_URI",
+        value_delimiter = ','
+    )]
+    pub oauth_redirect_uri: Vec<String>,
 }
 
 // The token and webhook secret never reach Debug output.
@@ -92,6 +109,8 @@ impl std::fmt::Debug for SandboxArgs {
                 &self.webhook_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("activity_per_min", &self.activity_per_min)
+            .field("oauth_client_id", &self.oauth_client_id)
+            .field("oauth_redirect_uri", &self.oauth_redirect_uri)
             .finish()
     }
 }
@@ -119,6 +138,14 @@ impl SandboxArgs {
             webhook_url: self.webhook_url.clone(),
             webhook_secret: self.webhook_secret.clone(),
             activity_per_min: self.activity_per_min,
+            oauth: self
+                .oauth_client_id
+                .as_ref()
+                .map(|id| crate::oauth::OAuthApp {
+                    client_id: id.clone(),
+                    client_secret: self.oauth_client_secret.clone().unwrap_or_default(),
+                    redirect_uris: self.oauth_redirect_uri.clone(),
+                }),
             ..SandboxConfig::default()
         })
     }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod errors;
 pub mod input;
 pub mod middleware;
+pub mod oauth;
 pub mod paging;
 pub mod routes;
 pub mod search;

@@ -58,6 +58,14 @@ fn fault_name(kind: FaultKind) -> &'static str {
     }
 }
 
+fn presented_token(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 fn token_matches(req: &Request, token: &str) -> bool {
     let Some(value) = req
         .headers()
@@ -136,7 +144,7 @@ pub async fn intercom_layer(State(app): State<SharedApp>, req: Request, next: Ne
     response
 }
 
-async fn handle(app: &SharedApp, req: Request, next: Next) -> Response {
+async fn handle(app: &SharedApp, mut req: Request, next: Next) -> Response {
     let (latency_ms, fault) = {
         let mut controls = app.controls.lock();
         (controls.latency_ms, controls.draw_fault())
@@ -160,7 +168,15 @@ async fn handle(app: &SharedApp, req: Request, next: Next) -> Response {
     }
 
     if !token_matches(&req, &app.token) {
-        return ApiError::unauthorized().into_response();
+        // A token from the OAuth sign-in acts as the admin who signed in.
+        let admin = presented_token(&req).and_then(|t| app.oauth.admin_for_token(t));
+        match admin {
+            Some(admin) => {
+                req.extensions_mut()
+                    .insert(crate::oauth::SignedInAdmin(admin));
+            }
+            None => return ApiError::unauthorized().into_response(),
+        }
     }
     // Windows follow the real clock: clients compare `X-RateLimit-Reset` with their own time.
     let decision = app

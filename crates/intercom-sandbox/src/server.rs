@@ -93,6 +93,12 @@ impl Sandbox {
         self.addr
     }
 
+    /// Registers the OAuth app people sign in through (for a server that knows its
+    /// callback URL only once it runs).
+    pub fn configure_oauth(&self, oauth: crate::oauth::OAuthApp) {
+        self.app.oauth.configure(oauth);
+    }
+
     /// The bearer token the sandbox accepts.
     pub fn token(&self) -> &str {
         &self.token

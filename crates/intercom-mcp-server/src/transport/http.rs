@@ -40,6 +40,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Requests one client may have in flight on the MCP routes; more get 429.
     pub max_concurrent_per_client: usize,
+    /// Sign in with Intercom: clients present this server's OAuth access tokens.
+    pub oauth: Option<Arc<crate::oauth::OAuthServer>>,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for HttpOptions {
             .field("auth_token", &self.auth_token.as_ref().map(|_| "***"))
             .field("token_from_request", &self.token_from_request)
             .field("max_concurrent_per_client", &self.max_concurrent_per_client)
+            .field("oauth", &self.oauth.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +68,7 @@ impl Default for HttpOptions {
             allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_concurrent_per_client: DEFAULT_MAX_CONCURRENT_PER_CLIENT,
+            oauth: None,
         }
     }
 }
@@ -72,7 +76,11 @@ impl Default for HttpOptions {
 impl HttpOptions {
     /// Refuse to expose the workspace beyond this machine without a token.
     pub fn check(&self) -> Result<(), String> {
-        if !is_loopback_host(&self.host) && self.auth_token.is_none() && !self.token_from_request {
+        if !is_loopback_host(&self.host)
+            && self.auth_token.is_none()
+            && !self.token_from_request
+            && self.oauth.is_none()
+        {
             return Err(format!(
                 "binding {} exposes the Intercom workspace to the network: set an access token \
                  with --auth-token or INTERCOM_MCP_AUTH_TOKEN (clients send it as \
@@ -194,9 +202,9 @@ pub fn router<H: McpHandler>(
     // --auth-token names no one.
     let limits = Arc::new(ClientLimits::new(
         options.max_concurrent_per_client,
-        options.token_from_request && options.auth_token.is_none(),
+        (options.token_from_request || options.oauth.is_some()) && options.auth_token.is_none(),
     ));
-    let protected = Router::new()
+    let routes = Router::new()
         .nest_service("/mcp", mcp)
         .route("/sse", get(open_stream::<H>))
         .route(
@@ -205,11 +213,20 @@ pub fn router<H: McpHandler>(
         )
         .with_state(sse_state)
         // Inside the bearer check: only admitted clients get a slot map entry.
-        .layer(middleware::from_fn_with_state(limits, limit_per_client))
-        .layer(middleware::from_fn_with_state(
+        .layer(middleware::from_fn_with_state(limits, limit_per_client));
+    let protected = match &options.oauth {
+        // Signed-in people: this server's access token stands for their Intercom token.
+        Some(oauth) => routes
+            .layer(middleware::from_fn_with_state(
+                oauth.clone(),
+                crate::oauth::require_access_token,
+            ))
+            .merge(oauth.router()),
+        None => routes.layer(middleware::from_fn_with_state(
             policy.clone(),
             require_bearer,
-        ));
+        )),
+    };
     // Real time: Intercom's webhooks prove themselves by signature, not by bearer token or Host.
     let webhooks = server
         .intercom()

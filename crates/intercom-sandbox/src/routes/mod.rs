@@ -214,5 +214,7 @@ pub fn router(app: SharedApp) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::input::MAX_BODY_BYTES,
         ))
-        .with_state(app)
+        .with_state(app.clone())
+        // Sign-in happens before there is a token: outside the API middleware.
+        .merge(crate::oauth::router(app))
 }

@@ -13,14 +13,17 @@ use crate::errors::ApiError;
 use crate::input::{Fields, JsonBody};
 use crate::store::{self, IdKind};
 
-pub async fn me(State(app): AppState) -> JsonResult {
+pub async fn me(
+    State(app): AppState,
+    signed_in: Option<axum::Extension<crate::oauth::SignedInAdmin>>,
+) -> JsonResult {
     let state = app.state.read();
-    let admin = state
-        .admins
-        .values()
-        .next()
-        .cloned()
-        .ok_or_else(ApiError::unauthorized)?;
+    // An OAuth token is the admin who signed in; the workspace token is the first admin.
+    let admin = match signed_in {
+        Some(axum::Extension(crate::oauth::SignedInAdmin(id))) => state.admins.get(&id).cloned(),
+        None => state.admins.values().next().cloned(),
+    }
+    .ok_or_else(ApiError::unauthorized)?;
     let avatar_url = admin.get("avatar").cloned().unwrap_or(Value::Null);
     let avatar_url = match avatar_url {
         Value::Object(o) => o.get("image_url").cloned().unwrap_or(Value::Null),
