@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 import secrets
+import subprocess
 import sqlite3
 import tempfile
 import time
@@ -448,3 +449,78 @@ def test_expired_access_token_is_refused_then_refresh_works(
                   client_id=code.client_id)
     assert fresh.status_code == 200, fresh.text
     assert mcp_status(short_lived, fresh.json()["access_token"]).status_code == 200
+
+
+# ---- the MCP conformance suite's authorization-server scenarios ------------------------------
+
+CONFORMANCE_CLI = (Path(__file__).resolve().parents[1] / "node" / "node_modules" / "@modelcontextprotocol"
+                   / "conformance" / "dist" / "index.js")
+
+
+def node_binary() -> str:
+    """Node 22 as scripts/setup.sh installs it (.tools/node-v*/bin), else the one on PATH."""
+    tools = sorted((Path(__file__).resolve().parents[2] / ".tools").glob("node-v*/bin/node"))
+    return str(tools[-1]) if tools else "node"
+
+
+def conformance_authorization(server: OAuthServer, out_dir: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [node_binary(), str(CONFORMANCE_CLI), "authorization", "--url", server.base_url,
+         "--resource", server.mcp_url, "-o", out_dir, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def all_passed(output: str) -> bool:
+    """The suite's summary line, e.g. `Passed: 2/2, 0 failed, 0 warnings`."""
+    summary = re.search(r"Passed: (\d+)/(\d+), (\d+) failed", output)
+    return bool(summary) and summary[1] == summary[2] and int(summary[1]) > 0 and summary[3] == "0"
+
+
+def finish(run: subprocess.Popen, seen: str) -> str:
+    try:
+        rest, _ = run.communicate(timeout=SCENARIO_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        rest, _ = run.communicate()
+    return seen + (rest or "")
+
+
+def test_conformance_authorization_server_metadata(server: OAuthServer) -> None:
+    assert CONFORMANCE_CLI.exists(), "the conformance suite is not installed: run scripts/setup.sh"
+    run = conformance_authorization(server, tempfile.mkdtemp(), "--scenario", "authorization-server-metadata-endpoint")
+    output = finish(run, "")
+    assert run.returncode == 0, output
+    assert all_passed(output), output
+
+
+def test_conformance_authorization_code_grant(server: OAuthServer, oauth_sandbox: SandboxHandle) -> None:
+    """The suite prints the authorize URL and waits on its own loopback callback; a person
+    (here: sign_in_as) completes the sign-in on the sandbox's consent page in between."""
+    assert CONFORMANCE_CLI.exists(), "the conformance suite is not installed: run scripts/setup.sh"
+    callback_port = free_port()
+    registered = httpx.post(f"{server.base_url}/register", json={
+        "client_name": "mcp-conformance", "redirect_uris": [f"http://127.0.0.1:{callback_port}/callback"]})
+    assert registered.status_code == 201, registered.text
+    run = conformance_authorization(
+        server, tempfile.mkdtemp(), "--client-id", registered.json()["client_id"], "-p", str(callback_port))
+    seen = ""
+    deadline = time.monotonic() + SCENARIO_TIMEOUT_SECONDS
+    authorize = None
+    assert run.stdout is not None
+    while authorize is None and time.monotonic() < deadline:
+        line = run.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if line.startswith(f"{server.base_url}/authorize?"):
+            authorize = line.strip()
+    assert authorize is not None, f"the suite never asked for a sign-in:\n{seen}"
+    landed = asyncio.run(sign_in_as(authorize, admins(oauth_sandbox)[0]["id"]))
+    assert landed.startswith(f"http://127.0.0.1:{callback_port}/callback?"), landed
+    assert httpx.get(landed, timeout=30).status_code == 200
+    output = finish(run, seen)
+    assert run.returncode == 0, output
+    # Both scenarios ran (the grant needs the metadata one) and nothing failed.
+    for scenario in ("authorization-server-metadata-endpoint", "authorization-code-grant"):
+        assert re.search(rf"{scenario}: [1-9]\d* passed, 0 failed", output), output
+    assert re.search(r"Total: [1-9]\d* passed, 0 failed", output), output
