@@ -524,3 +524,55 @@ def test_conformance_authorization_code_grant(server: OAuthServer, oauth_sandbox
     for scenario in ("authorization-server-metadata-endpoint", "authorization-code-grant"):
         assert re.search(rf"{scenario}: [1-9]\d* passed, 0 failed", output), output
     assert re.search(r"Total: [1-9]\d* passed, 0 failed", output), output
+
+
+def test_client_id_metadata_documents_on_private_addresses_are_not_fetched(server: OAuthServer) -> None:
+    """SSRF guard: a URL client_id on plain HTTP, or one whose host is a private or loopback
+    address, is refused before anything is fetched (a listener there counts requests)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Document(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    listener = http.server.HTTPServer(("127.0.0.1", 0), Document)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    try:
+        port = listener.server_address[1]
+        _, challenge = pkce()
+        for client_id in (f"http://127.0.0.1:{port}/client.json", f"https://127.0.0.1:{port}/client.json",
+                          "https://10.0.0.7/client.json", "https://169.254.169.254/latest/meta-data"):
+            answer = httpx.get(authorize_url(server, client_id, challenge, "s"), follow_redirects=False)
+            assert answer.status_code == 400, (client_id, answer.text)
+            assert answer.json()["error"] == "invalid_client", answer.text
+    finally:
+        listener.shutdown()
+    assert hits == [], f"the server fetched a forbidden metadata document: {hits}"
+
+
+def test_oauth_refuses_to_start_naming_what_is_missing() -> None:
+    secret = "client-secret-" + secrets.token_hex(8)
+    common = [str(binary_path()), "serve", "--transport", "http", "--port", "0", "--oauth"]
+    env = base_env() | {"INTERCOM_ACCESS_TOKEN": "unused", "INTERCOM_CLIENT_SECRET": secret}
+    nothing = subprocess.run(common, env=env, capture_output=True, text=True, timeout=30)
+    assert nothing.returncode != 0
+    for missing in ("--public-url", "INTERCOM_MCP_OAUTH_KEY", "INTERCOM_CLIENT_ID"):
+        assert missing in nothing.stderr, nothing.stderr
+    assert secret not in nothing.stderr + nothing.stdout
+    plain = subprocess.run(
+        common + ["--public-url", "http://mcp.example.com"],
+        env=env | {"INTERCOM_CLIENT_ID": "app", "INTERCOM_MCP_OAUTH_KEY": SEALING_KEY},
+        capture_output=True, text=True, timeout=30)
+    assert plain.returncode != 0 and "https" in plain.stderr, plain.stderr
+    assert SEALING_KEY not in plain.stderr + plain.stdout
+    stdio = subprocess.run([str(binary_path()), "serve", "--oauth"], env=env, capture_output=True, text=True,
+                           timeout=30)
+    assert stdio.returncode != 0 and "--transport http" in stdio.stderr, stdio.stderr

@@ -107,8 +107,18 @@ impl OAuthServer {
         {
             return Err("the client_id URL points at a private or reserved address".into());
         }
-        let response = self
-            .http
+        // The connection goes to the addresses just checked: a second lookup by the HTTP
+        // client could answer differently (DNS rebinding).
+        let checked: Vec<std::net::SocketAddr> = addrs
+            .iter()
+            .map(|ip| std::net::SocketAddr::new(*ip, port))
+            .collect();
+        let pinned = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve_to_addrs(&host, &checked)
+            .build()
+            .map_err(|_| "the client ID metadata document could not be fetched".to_string())?;
+        let response = pinned
             .get(url.clone())
             .timeout(METADATA_TIMEOUT)
             .header("accept", "application/json")
