@@ -7,6 +7,64 @@ use serde::Serialize;
 
 use super::template::{BodyTemplate, Template};
 
+/// Webhook topics Intercom sends (API 2.16), plus the `*.created`/`*.updated`
+/// changes that incremental sync logs.
+pub const KNOWN_TOPICS: &[&str] = &[
+    "conversation.user.created",
+    "conversation.user.replied",
+    "conversation.admin.replied",
+    "conversation.admin.single.created",
+    "conversation.admin.assigned",
+    "conversation.admin.open.assigned",
+    "conversation.admin.noted",
+    "conversation.admin.closed",
+    "conversation.admin.opened",
+    "conversation.admin.snoozed",
+    "conversation.admin.unsnoozed",
+    "conversation.operator.replied",
+    "conversation.deleted",
+    "conversation.priority.updated",
+    "conversation.rating.added",
+    "conversation.read",
+    "conversation.contact.attached",
+    "conversation.contact.detached",
+    "conversation_part.redacted",
+    "conversation_part.tag.created",
+    "ticket.created",
+    "ticket.state.updated",
+    "ticket.note.created",
+    "ticket.admin.assigned",
+    "ticket.team.assigned",
+    "ticket.admin.replied",
+    "ticket.contact.replied",
+    "ticket.attribute.updated",
+    "ticket.closed",
+    "ticket.resolved",
+    "ticket.rating.provided",
+    "contact.user.created",
+    "contact.user.updated",
+    "contact.lead.created",
+    "contact.lead.updated",
+    "contact.archived",
+    "contact.deleted",
+    "contact.merged",
+    "contact.email.updated",
+    "contact.user.tag.created",
+    "contact.user.tag.deleted",
+    "company.created",
+    "company.updated",
+    "company.deleted",
+    "company.contact.attached",
+    "company.contact.detached",
+    // Logged by incremental sync when it finds an object new or changed.
+    "conversation.created",
+    "conversation.updated",
+    "ticket.updated",
+    "contact.created",
+    "contact.updated",
+    "company.synced",
+];
+
 /// A whole rules file.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -165,7 +223,7 @@ impl Rule {
             .iter()
             .find(|t| ObjectType::of_topic(t) == Some(object))?;
         // A prefix such as `conversation.*` stands for its first real topic.
-        super::parse::KNOWN_TOPICS
+        KNOWN_TOPICS
             .iter()
             .find(|known| topic_matches(pattern, known))
             .map(|t| t.to_string())

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::app::SharedApp;
-use crate::routes::conversations;
+use crate::domain::conversations;
 use crate::store::{ConvState, id_of};
 
 const OPENERS: &[&str] = &[
@@ -108,7 +108,7 @@ fn user_reply(app: &SharedApp, rng: &mut ChaCha8Rng) -> Option<Value> {
     if !state.contacts.contains(contact) {
         return None;
     }
-    let text = crate::routes::contacts::html_paragraph(pick(rng, FOLLOW_UPS));
+    let text = crate::domain::text::html_paragraph(pick(rng, FOLLOW_UPS));
     let conversation = conversations::contact_reply(&mut state, id, contact, Some(text), now);
     drop(state);
     app.notify("conversation.user.replied", conversation.clone());

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod app;
 pub mod cli;
+pub mod domain;
 pub mod errors;
 pub mod input;
 pub mod middleware;

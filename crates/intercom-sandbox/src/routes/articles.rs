@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::common::{AppState, JsonResult};
 use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, query_int};
 use crate::store::{IdKind, State as Store};
@@ -96,7 +96,7 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
     let page = query_int(query.get("page"), "page")?.unwrap_or(1).max(1) as usize;
-    let per_page = super::query_per_page(&query, 25, 150)?;
+    let per_page = super::common::query_per_page(&query, 25, 150)?;
     let state = app.state.read();
     let total = state.articles.len();
     let data: Vec<Value> = state
@@ -193,7 +193,7 @@ pub async fn delete(State(app): AppState, Path(id): Path<String>) -> JsonResult 
 }
 
 fn plain(text: &str) -> String {
-    super::conversations::strip_tags(text)
+    crate::domain::text::strip_tags(text)
 }
 
 /// Splits `text` into plain/highlight chunks around case-insensitive matches of `words`.

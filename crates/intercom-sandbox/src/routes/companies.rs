@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::common::{AppState, JsonResult};
 use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, check_custom_attributes, query_int};
 use crate::store::{State as Store, id_of};
@@ -219,7 +219,7 @@ fn page_params(
     if page < 1 {
         return Err(ApiError::invalid("page", "page must be 1 or more"));
     }
-    let per_page = super::query_per_page(query, default, max)?;
+    let per_page = super::common::query_per_page(query, default, max)?;
     Ok((page, per_page))
 }
 
@@ -350,7 +350,7 @@ pub async fn contacts(State(app): AppState, Path(id): Path<String>) -> JsonResul
     if !state.companies.contains(&id) {
         return Err(company_not_found());
     }
-    let data: Vec<Value> = super::contacts::contacts_of_company(&state, &id)
+    let data: Vec<Value> = crate::domain::contacts::contacts_of_company(&state, &id)
         .into_iter()
         .map(|(_, c)| c.clone())
         .collect();

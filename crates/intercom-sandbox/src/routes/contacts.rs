@@ -8,8 +8,13 @@ use axum::http::StatusCode;
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::common::{AppState, JsonResult};
 use crate::app::SharedApp;
+use crate::domain::contacts::{
+    add_contact_tag, addressable_list, reference, refresh_user_count, relation_ids,
+    remove_contact_tag, set_relation, tag_basic,
+};
+use crate::domain::text::html_paragraph;
 use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, check_custom_attributes};
 use crate::paging::{self, SortKey};
@@ -43,64 +48,6 @@ pub fn find<'a>(state: &'a Store, id: &str) -> ApiResult<&'a Value> {
 fn find_mut<'a>(state: &'a mut Store, id: &str) -> ApiResult<&'a mut Value> {
     find(state, id)?;
     state.contacts.get_mut(id).ok_or_else(contact_not_found)
-}
-
-/// `{type, data:[{type, id, url}], url, total_count, has_more}` as contacts embed relations.
-fn addressable_list(contact_id: &str, relation: &str, kind: &str, ids: &[String]) -> Value {
-    let data: Vec<Value> = ids
-        .iter()
-        .take(10)
-        .map(|id| json!({"type": kind, "id": id, "url": format!("/{relation}/{id}")}))
-        .collect();
-    json!({
-        "type": "list",
-        "data": data,
-        "url": format!("/contacts/{contact_id}/{relation}"),
-        "total_count": ids.len(),
-        "has_more": ids.len() > 10,
-    })
-}
-
-fn relation_ids(contact: &Value, relation: &str) -> Vec<String> {
-    contact[relation]["data"]
-        .as_array()
-        .map(|items| items.iter().map(id_of).collect())
-        .unwrap_or_default()
-}
-
-fn set_relation(contact: &mut Value, relation: &str, kind: &str, ids: &[String]) {
-    let id = id_of(contact);
-    let mut list = addressable_list(&id, relation, kind, ids);
-    // Contacts embed every tag id (Intercom caps the embedded list at 10 only for display).
-    if relation == "tags" {
-        list["data"] = json!(
-            ids.iter()
-                .map(|t| json!({"type": "tag", "id": t, "url": format!("/tags/{t}")}))
-                .collect::<Vec<_>>()
-        );
-    }
-    contact[relation] = list;
-}
-
-pub fn add_contact_tag(contact: &mut Value, tag_id: &str) {
-    let mut ids = relation_ids(contact, "tags");
-    if !ids.iter().any(|t| t == tag_id) {
-        ids.push(tag_id.to_string());
-    }
-    set_relation(contact, "tags", "tag", &ids);
-}
-
-pub fn remove_contact_tag(contact: &mut Value, tag_id: &str) {
-    let ids: Vec<String> = relation_ids(contact, "tags")
-        .into_iter()
-        .filter(|t| t != tag_id)
-        .collect();
-    set_relation(contact, "tags", "tag", &ids);
-}
-
-/// `{type:"contact", id, external_id}`.
-pub fn reference(contact: &Value) -> Value {
-    json!({"type": "contact", "id": contact["id"], "external_id": contact.get("external_id").cloned().unwrap_or(Value::Null)})
 }
 
 fn email_domain(email: Option<&str>) -> Value {
@@ -408,40 +355,11 @@ fn detach_from_companies(state: &mut Store, contact_id: &str, now: i64) {
     }
 }
 
-/// Recomputes a company's `user_count` from the contacts attached to it.
-pub fn refresh_user_count(state: &mut Store, company_id: &str) {
-    let count = state
-        .contacts
-        .values()
-        .filter(|c| {
-            relation_ids(c, "companies")
-                .iter()
-                .any(|id| id == company_id)
-        })
-        .count();
-    if let Some(company) = state.companies.get_mut(company_id) {
-        company["user_count"] = json!(count);
-    }
-}
-
-/// Contacts attached to a company.
-pub fn contacts_of_company<'a>(state: &'a Store, company_id: &str) -> Vec<(u64, &'a Value)> {
-    state
-        .contacts
-        .iter()
-        .filter(|(_, c)| {
-            relation_ids(c, "companies")
-                .iter()
-                .any(|id| id == company_id)
-        })
-        .collect()
-}
-
 pub async fn list(
     State(app): AppState,
     Query(query): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let per_page = super::query_per_page(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let per_page = super::common::query_per_page(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let state = app.state.read();
     let rows = state
         .contacts
@@ -854,15 +772,6 @@ pub async fn create_note(
     Ok(Json(note))
 }
 
-/// Wraps plain text in `<p>` the way Intercom stores bodies; HTML passes through.
-pub fn html_paragraph(text: &str) -> String {
-    if text.trim_start().starts_with('<') {
-        text.to_string()
-    } else {
-        format!("<p>{text}</p>")
-    }
-}
-
 pub async fn get_note(State(app): AppState, Path(id): Path<String>) -> JsonResult {
     let state = app.state.read();
     state
@@ -878,7 +787,7 @@ fn contact_tags(state: &Store, contact: &Value) -> Vec<Value> {
     relation_ids(contact, "tags")
         .iter()
         .filter_map(|id| state.tags.get(id))
-        .map(super::workspace::tag_basic)
+        .map(tag_basic)
         .collect()
 }
 
@@ -909,8 +818,11 @@ pub async fn attach_tag(
     contact["updated_at"] = json!(now);
     let contact = contact.clone();
     drop(state);
-    app.notify("contact.user.tag.created", json!({"type": "contact_tag", "tag": super::workspace::tag_basic(&tag), "contact": reference(&contact)}));
-    Ok(Json(super::workspace::tag_basic(&tag)))
+    app.notify(
+        "contact.user.tag.created",
+        json!({"type": "contact_tag", "tag": tag_basic(&tag), "contact": reference(&contact)}),
+    );
+    Ok(Json(tag_basic(&tag)))
 }
 
 pub async fn detach_tag(
@@ -936,8 +848,11 @@ pub async fn detach_tag(
     contact["updated_at"] = json!(now);
     let contact = contact.clone();
     drop(state);
-    app.notify("contact.user.tag.deleted", json!({"type": "contact_tag", "tag": super::workspace::tag_basic(&tag), "contact": reference(&contact)}));
-    Ok(Json(super::workspace::tag_basic(&tag)))
+    app.notify(
+        "contact.user.tag.deleted",
+        json!({"type": "contact_tag", "tag": tag_basic(&tag), "contact": reference(&contact)}),
+    );
+    Ok(Json(tag_basic(&tag)))
 }
 
 pub async fn list_companies(State(app): AppState, Path(id): Path<String>) -> JsonResult {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::{AppState, JsonResult};
+use super::common::{AppState, JsonResult};
 use crate::app::FaultKind;
 use crate::errors::ApiError;
 use crate::input::{Fields, JsonBody};

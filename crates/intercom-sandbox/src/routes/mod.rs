@@ -1,56 +1,20 @@
 //! The HTTP surface: Intercom's routes (one module per resource family) and `/_sandbox` controls.
 
-use axum::extract::State;
+use axum::Router;
 use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
-use serde_json::Value;
 
 use crate::app::SharedApp;
-use crate::errors::{ApiError, ApiResult};
+use crate::errors::ApiError;
 
 pub mod articles;
+pub mod common;
 pub mod companies;
 pub mod contacts;
 pub mod control;
 pub mod conversations;
+pub mod oauth;
 pub mod tickets;
 pub mod workspace;
-
-pub type AppState = State<SharedApp>;
-pub type JsonResult = ApiResult<Json<Value>>;
-
-/// 404 `admin_not_found` unless `admin_id` is an admin of the workspace.
-pub fn require_admin(state: &crate::store::State, admin_id: &str) -> ApiResult<()> {
-    if state.admins.contains(admin_id) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("admin_not_found", "Admin not found"))
-    }
-}
-
-/// The tag as conversation and ticket tag endpoints return it (with `applied_at`/`applied_by`).
-pub fn applied_tag(tag: &Value, admin_id: &str, now: i64) -> Value {
-    serde_json::json!({
-        "type": "tag",
-        "id": tag["id"],
-        "name": tag["name"],
-        "applied_at": now,
-        "applied_by": {"type": "admin", "id": admin_id},
-    })
-}
-
-/// `per_page` from a list's query string, with the resource's default and maximum.
-pub fn query_per_page(
-    query: &std::collections::HashMap<String, String>,
-    default: usize,
-    max: usize,
-) -> ApiResult<usize> {
-    crate::paging::per_page(
-        crate::input::query_int(query.get("per_page"), "per_page")?,
-        default,
-        max,
-    )
-}
 
 async fn unknown_route() -> ApiError {
     ApiError::resource_not_found()
@@ -216,5 +180,5 @@ pub fn router(app: SharedApp) -> Router {
         ))
         .with_state(app.clone())
         // Sign-in happens before there is a token: outside the API middleware.
-        .merge(crate::oauth::router(app))
+        .merge(oauth::router(app))
 }

@@ -8,7 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, JsonResult};
+use super::common::{AppState, JsonResult};
+use crate::domain::contacts::{add_contact_tag, remove_contact_tag, tag_basic};
 use crate::errors::ApiError;
 use crate::input::{Fields, JsonBody};
 use crate::store::{self, IdKind};
@@ -110,11 +111,6 @@ pub async fn get_team(State(app): AppState, Path(id): Path<String>) -> JsonResul
         .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))
 }
 
-/// `{type:"tag", id, name}` as Intercom returns from the tag endpoints.
-pub fn tag_basic(tag: &Value) -> Value {
-    json!({"type": "tag", "id": tag["id"], "name": tag["name"]})
-}
-
 pub async fn list_tags(State(app): AppState) -> JsonResult {
     let state = app.state.read();
     let tags: Vec<Value> = state.tags.values().map(tag_basic).collect();
@@ -198,7 +194,7 @@ pub async fn create_tag(State(app): AppState, JsonBody(body): JsonBody) -> JsonR
     for (target, _) in users {
         let user_id = target["id"].as_str().unwrap_or_default().to_string();
         if let Some(contact) = state.contacts.get_mut(&user_id) {
-            super::contacts::add_contact_tag(contact, &tag_id);
+            add_contact_tag(contact, &tag_id);
         }
         user_results.push(json!({"id": user_id, "tagged": true}));
     }
@@ -269,7 +265,7 @@ pub async fn delete_tag(
     state.tags.remove(&id);
     // Detach it everywhere, as Intercom does when a tag is deleted.
     for contact in state.contacts.values_mut() {
-        super::contacts::remove_contact_tag(contact, &id);
+        remove_contact_tag(contact, &id);
     }
     for company in state.companies.values_mut() {
         if let Some(tags) = company["tags"]["tags"].as_array_mut() {
