@@ -30,6 +30,20 @@ pub fn allowed_states(state: &Store, ticket_type: &Value) -> Vec<Value> {
     from_type.unwrap_or_else(|| state.ticket_states.values().cloned().collect())
 }
 
+/// The state `state_id` names, when the ticket type allows it.
+pub fn allowed_state(state: &Store, ticket_type: &Value, state_id: &str) -> ApiResult<Value> {
+    allowed_states(state, ticket_type)
+        .into_iter()
+        .find(|s| id_of(s) == state_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ticket_state_id_invalid",
+                "Ticket state id is not valid or is not associated with the ticket type",
+            )
+        })
+}
+
 pub fn compact_state(s: &Value) -> Value {
     json!({
         "type": "ticket_state",
@@ -122,17 +136,7 @@ pub fn insert_ticket(state: &mut Store, draft: TicketDraft) -> ApiResult<Value> 
     )?;
     let states = allowed_states(state, &draft.ticket_type);
     let initial = match &draft.state_id {
-        Some(id) => states
-            .iter()
-            .find(|s| id_of(s) == *id)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "ticket_state_id_invalid",
-                    "Ticket state id is not valid or is not associated with the ticket type",
-                )
-            })?,
+        Some(id) => allowed_state(state, &draft.ticket_type, id)?,
         None => states
             .iter()
             .find(|s| s["category"] == "submitted")

@@ -12,7 +12,7 @@ use super::common::{AppState, JsonResult, applied_tag, require_admin};
 use crate::domain::conversations::{contact_from, link_ticket};
 use crate::domain::text::html_paragraph;
 use crate::domain::tickets::{
-    TicketDraft, allowed_states, check_attributes, compact_state, insert_ticket, type_attributes,
+    TicketDraft, allowed_state, check_attributes, compact_state, insert_ticket, type_attributes,
 };
 use crate::errors::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody};
@@ -220,18 +220,7 @@ pub async fn update(
         check_attributes(&ticket_type, attrs, false)?;
     }
     let new_state = match &state_id {
-        Some(sid) => Some(
-            allowed_states(&state, &ticket_type)
-                .into_iter()
-                .find(|s| id_of(s) == *sid)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "ticket_state_id_invalid",
-                        "Ticket state id is not valid or is not associated with the ticket type",
-                    )
-                })?,
-        ),
+        Some(sid) => Some(allowed_state(&state, &ticket_type, sid)?),
         None => None,
     };
     if let Some(a) = &admin_id {
