@@ -124,6 +124,11 @@ impl Sandbox {
             .is_ok()
     }
 
+    /// The webhook subscriber's delivery counters (`None` without a subscriber).
+    pub fn webhook_stats(&self) -> Option<crate::webhooks::WebhookStats> {
+        self.app.webhooks.get().map(|w| w.stats())
+    }
+
     /// Stops serving; open connections are closed.
     pub fn shutdown(mut self) {
         self.stop();

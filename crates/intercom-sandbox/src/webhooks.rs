@@ -49,6 +49,14 @@ pub struct WebhookStats {
     pub disabled: bool,
 }
 
+impl WebhookStats {
+    /// Every queued notification was delivered or given up on: the dispatcher has nothing
+    /// left to send, so the counts are final until the next `send`.
+    pub fn settled(&self) -> bool {
+        self.delivered + self.failed == self.queued
+    }
+}
+
 /// The signing secret; never printed.
 struct Secret(Vec<u8>);
 

@@ -267,22 +267,28 @@ async fn activity_generator_writes_through_the_store() {
     })
     .await;
     let start = common::NOW;
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
     // Seeded objects are all at or before NOW; anything updated later is activity.
     let query = json!({"field": "updated_at", "operator": ">", "value": start + 1});
-    let touched = h
-        .ok(
-            Method::POST,
-            "/conversations/search",
-            Some(json!({"query": query, "pagination": {"per_page": 150}})),
-        )
-        .await;
-    let conversations = touched["conversations"].as_array().unwrap();
-    assert!(
-        !conversations.is_empty(),
-        "activity produced conversation writes"
-    );
-    for c in conversations {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let conversations = loop {
+        let touched = h
+            .ok(
+                Method::POST,
+                "/conversations/search",
+                Some(json!({"query": query, "pagination": {"per_page": 150}})),
+            )
+            .await;
+        let found = touched["conversations"].as_array().unwrap().clone();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "activity produced no conversation writes in 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for c in &conversations {
         // Each was written with Intercom's bookkeeping: statistics follow the parts.
         let full = h
             .ok(

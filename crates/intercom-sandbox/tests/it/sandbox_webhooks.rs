@@ -121,8 +121,9 @@ async fn writes_fire_signed_notifications_with_intercom_topics() {
     let (deleted, _, _) = wait_for(&received, "contact.deleted").await;
     assert_eq!(deleted["data"]["item"]["id"], contact.as_str());
 
-    // A rejected write sends nothing.
-    let before = received.lock().len();
+    // A rejected write sends nothing: a write queues its notification before it answers, so
+    // once the dispatcher has settled what was queued, the count is final.
+    let queued_before = h.sandbox.webhook_stats().unwrap().queued;
     let refused = h
         .post(
             &format!("{path}/parts"),
@@ -130,6 +131,18 @@ async fn writes_fire_signed_notifications_with_intercom_topics() {
         )
         .await;
     assert_eq!(refused.status, 404);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(received.lock().len(), before);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !h.sandbox.webhook_stats().unwrap().settled() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deliveries never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stats = h.sandbox.webhook_stats().unwrap();
+    assert_eq!(
+        stats.queued, queued_before,
+        "the refused write queued a notification"
+    );
+    assert_eq!(received.lock().len() as u64, stats.delivered);
 }

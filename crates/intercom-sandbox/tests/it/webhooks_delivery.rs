@@ -203,8 +203,7 @@ async fn a_failed_delivery_is_retried_once() {
         "the retry is signed over its own body"
     );
 
-    wait_for_stats(&webhooks, |s| s.delivered == 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_stats(&webhooks, |s| s.delivered == 1 && s.settled()).await;
     assert_eq!(script.lock().received.len(), 2, "no third attempt");
     assert_eq!(
         outcome(&webhooks),
@@ -218,8 +217,7 @@ async fn gives_up_after_the_retry_fails_too() {
     let (url, script) = receiver(&[(503, 0), (502, 0)]).await;
     let webhooks = dispatcher(url, 20);
     webhooks.send("company.updated", json!({"type": "company", "id": "c1"}));
-    wait_for_stats(&webhooks, |s| s.failed == 1).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_stats(&webhooks, |s| s.failed == 1 && s.settled()).await;
     assert_eq!(script.lock().received.len(), 2, "exactly one retry");
     assert_eq!(
         outcome(&webhooks),
@@ -256,7 +254,7 @@ async fn gone_disables_the_subscription() {
         "contact.user.updated",
         json!({"type": "contact", "id": "c"}),
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_stats(&webhooks, |s| s.queued == 3 && s.settled()).await;
     assert_eq!(
         script.lock().received.len(),
         1,
