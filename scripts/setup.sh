@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suites need, idempotently, under the repo (.tools/, .venv/,
-# tests/node/node_modules/). Only the package registries are used. Safe to run again: each
+# tests/node/node_modules/) and Debian packages with apt-get. Only the package registries are used. Safe to run again: each
 # step is skipped when its stamp matches the pinned inputs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,7 +59,26 @@ install_node_packages() {
     echo "$wanted" > "$stamp"
 }
 
+# apt-get install PACKAGE unless COMMAND is already there (Debian packages the suites run).
+install_debian_package() {
+    local package="$1" command="$2"
+    if [ -x "$command" ] || command -v "$command" >/dev/null 2>&1; then
+        log "$package is installed"
+        return
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "$package is missing and there is no apt-get: install $package"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "installing $package (apt-get)"
+    $sudo apt-get install -y -q "$package" >/dev/null 2>&1 || {
+        $sudo apt-get update -q >/dev/null
+        $sudo apt-get install -y -q "$package" >/dev/null
+    }
+}
+
 main() {
+    # HAProxy: the load balancer in front of replicas (tests/python/test_replicas.py).
+    install_debian_package haproxy /usr/sbin/haproxy
     install_node
     install_python_venv
     install_node_packages "$NODE_TESTS_DIR"

@@ -238,12 +238,14 @@ pub fn router<H: McpHandler>(
             server: server.intercom().clone(),
             last: Arc::new(Mutex::new(None)),
         });
+    // The liveness probe answers whatever Host a load balancer or orchestrator sends (a
+    // replica's address, a pod IP): it reveals no workspace data.
     let app = protected
-        .merge(health)
         .layer(middleware::from_fn_with_state(
             policy,
             validate_host_and_origin,
-        ));
+        ))
+        .merge(health);
     match webhooks {
         Some(webhooks) => app.merge(webhooks),
         None => app,
