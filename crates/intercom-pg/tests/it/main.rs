@@ -1,0 +1,10 @@
+//! intercom-pg's integration tests, one binary, against a real PostgreSQL cluster that the
+//! harness starts for the run (see `cluster.rs`).
+
+mod cluster;
+
+mod claims;
+mod connect;
+mod events;
+mod leader;
+mod rate_budget;
