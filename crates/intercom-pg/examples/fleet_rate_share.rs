@@ -115,7 +115,10 @@ async fn run(
         elapsed,
         per_window: per_window.into_iter().map(|(_, n)| n).collect(),
         sandbox_429: stats["rate_limited"].as_u64().unwrap_or(0),
-        sent_per_replica: fleet.iter().map(|(_, b)| b.snapshot().requests_sent).collect(),
+        sent_per_replica: fleet
+            .iter()
+            .map(|(_, b)| b.snapshot().requests_sent)
+            .collect(),
         failed,
     })
 }

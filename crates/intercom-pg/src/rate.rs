@@ -9,11 +9,12 @@
 //! ledger never saw (a replica's first request, sent before the limit is known; other clients
 //! of the same app) show in the server's count, which the next ledger update folds in.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
@@ -26,7 +27,8 @@ use crate::error::Result;
 const LEDGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// A grant the ledger confirms this close to (or past) its window's end is not sent in that
 /// window: it could reach the server in the next one, which the ledger did not count it in.
-const LATE_GUARD_SECS: f64 = 0.01;
+/// (A ledger round trip and a busy machine can take this long; it costs at most 1% of a window.)
+const LATE_GUARD_SECS: f64 = 0.1;
 /// Ledger rows older than this are removed when a new window starts.
 const KEEP_WINDOWS_SECS: i64 = 3600;
 
@@ -43,6 +45,33 @@ pub struct PgRateBudget {
     ledger_down: AtomicBool,
     /// A request went out before the limit was known (not counted yet): its answer adds it.
     probe_uncounted: AtomicBool,
+    /// Requests on their way, by the window the ledger counted them in.
+    in_flight: Arc<Mutex<BTreeMap<u64, u32>>>,
+    /// The latest window this replica counted a request in.
+    last_window: Mutex<u64>,
+}
+
+/// A permit counted in the ledger: it is in flight, in `window`, until dropped.
+struct Counted {
+    in_flight: Arc<Mutex<BTreeMap<u64, u32>>>,
+    window: u64,
+    _local: Permit,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.in_flight);
+        if let Some(n) = in_flight.get_mut(&self.window) {
+            *n -= 1;
+            if *n == 0 {
+                in_flight.remove(&self.window);
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl fmt::Debug for PgRateBudget {
@@ -66,6 +95,8 @@ impl PgRateBudget {
             withdrawn: AtomicU64::new(0),
             ledger_down: AtomicBool::new(false),
             probe_uncounted: AtomicBool::new(false),
+            in_flight: Arc::default(),
+            last_window: Mutex::new(0),
         }
     }
 
@@ -104,8 +135,15 @@ impl PgRateBudget {
                     let end =
                         window as f64 + self.local.snapshot().server_clock_lag_ms as f64 / 1e3;
                     if unix_now() < end - LATE_GUARD_SECS || out_of_time {
-                        return grant.permit;
+                        *lock(&self.in_flight).entry(window).or_default() += 1;
+                        return Permit::new(Counted {
+                            in_flight: self.in_flight.clone(),
+                            window,
+                            _local: grant.permit,
+                        });
                     }
+                    // Too late for this window: wait for the next.
+                    self.local.close_window(window);
                 }
                 Ok(Ok(false)) => {
                     self.ledger_back();
@@ -130,11 +168,25 @@ impl PgRateBudget {
     }
 
     /// Counts one request in the window's ledger row; `false` when the window is spent.
+    ///
+    /// The first request this replica counts in a new window also counts the requests it still
+    /// has on their way from earlier windows: on a slow machine they may reach the server after
+    /// its window turned, and then count in this one.
     async fn take(&self, window: u64, limit: u64) -> Result<bool> {
         let floor = {
-            let used = self.server_used.lock().unwrap_or_else(|e| e.into_inner());
+            let used = lock(&self.server_used);
             if used.0 == window { used.1 } else { 0 }
         };
+        let carried: u32 = {
+            let mut last = lock(&self.last_window);
+            if window > *last {
+                *last = window;
+                lock(&self.in_flight).range(..window).map(|(_, n)| n).sum()
+            } else {
+                0
+            }
+        };
+        let carried = i32::try_from(carried).unwrap_or(i32::MAX);
         let limit = i32::try_from(limit).unwrap_or(i32::MAX);
         let window = window as i64;
         let client = self.db.client().await?;
@@ -142,9 +194,10 @@ impl PgRateBudget {
         let statement = client
             .prepare_cached(
                 "INSERT INTO rate_windows AS w (budget, window_reset, window_limit, granted, updated_at)
-                 SELECT $1::text, $2::bigint, $3::int, $4::int + 1, now() WHERE $4::int < $3::int
+                 SELECT $1::text, $2::bigint, $3::int, LEAST($4::int + 1 + $5::int, $3::int), now()
+                 WHERE $4::int < $3::int
                  ON CONFLICT (budget, window_reset) DO UPDATE
-                    SET granted = GREATEST(w.granted, $4::int) + 1,
+                    SET granted = LEAST(GREATEST(w.granted, $4::int) + 1 + $5::int, EXCLUDED.window_limit),
                         window_limit = EXCLUDED.window_limit,
                         updated_at = now()
                     WHERE GREATEST(w.granted, $4::int) < EXCLUDED.window_limit
@@ -153,7 +206,10 @@ impl PgRateBudget {
             .await
             .map_err(q)?;
         let row = client
-            .query_opt(&statement, &[&self.budget, &window, &limit, &floor])
+            .query_opt(
+                &statement,
+                &[&self.budget, &window, &limit, &floor, &carried],
+            )
             .await
             .map_err(q)?;
         let Some(row) = row else { return Ok(false) };
@@ -252,7 +308,7 @@ impl RateBudget for PgRateBudget {
             self.record_after_the_fact(reset, limit, Uncounted::Add(1));
         }
         let used = i32::try_from(used).unwrap_or(i32::MAX);
-        let mut seen = self.server_used.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = lock(&self.server_used);
         if reset > seen.0 {
             *seen = (reset, used);
         } else if reset == seen.0 {
