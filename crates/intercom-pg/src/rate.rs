@@ -245,9 +245,9 @@ impl PgRateBudget {
                 client
                     .execute(
                         "INSERT INTO rate_windows AS w (budget, window_reset, window_limit, granted, updated_at)
-                         VALUES ($1, $2, $3, CASE WHEN $5 THEN $3 ELSE $4 END, now())
+                         VALUES ($1::text, $2::bigint, $3::int, CASE WHEN $5::bool THEN $3::int ELSE $4::int END, now())
                          ON CONFLICT (budget, window_reset) DO UPDATE
-                            SET granted = CASE WHEN $5 THEN GREATEST(w.granted, $3) ELSE w.granted + $4 END,
+                            SET granted = CASE WHEN $5::bool THEN GREATEST(w.granted, $3::int) ELSE w.granted + $4::int END,
                                 updated_at = now()",
                         &[&budget, &(window as i64), &limit, &add, &spent],
                     )
@@ -303,6 +303,12 @@ impl RateBudget for PgRateBudget {
             }
         };
         if status == 429 {
+            tracing::warn!(
+                budget = %self.budget,
+                window_reset = reset,
+                unix_now = unix_now(),
+                "Intercom refused a request for the rate limit although the shared ledger granted it; marking the window spent"
+            );
             self.record_after_the_fact(reset, limit, Uncounted::Spent);
         } else if self.probe_uncounted.swap(false, Ordering::SeqCst) {
             self.record_after_the_fact(reset, limit, Uncounted::Add(1));

@@ -130,3 +130,66 @@ async fn three_replicas_hammering_one_app_stay_within_its_limit_together() {
     }
     sandbox.shutdown();
 }
+
+/// Polls the ledger until `window` shows `granted`, for at most 10 s.
+async fn ledger_reaches(budget: &PgRateBudget, window: u64, granted: i32) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = budget.granted_in(window).await.unwrap();
+        if now == Some(granted) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ledger shows {now:?} for window {window}, expected {granted}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn requests_the_ledger_could_not_count_beforehand_are_counted_after_the_fact() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let url = fresh_database().await;
+    let sandbox = Sandbox::start(SandboxConfig {
+        rate_limit: Some(4),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = || {
+        ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap()
+    };
+    let budget = Arc::new(PgRateBudget::new(
+        Database::connect(&url).await.unwrap(),
+        "shared-app",
+    ));
+    let replica = Client::with_rate_budget(config(), budget.clone()).unwrap();
+    // The first request goes out before the limit is known: its answer counts it.
+    replica.list_teams().await.unwrap();
+    let window = budget
+        .snapshot()
+        .reset_at
+        .expect("the sandbox sets a window");
+    ledger_reaches(&budget, window, 1).await;
+
+    // Another client of the same app, outside the fleet, spends the rest of the window (unless
+    // the window turned meanwhile: then there is nothing to see in this one).
+    let outsider = Client::new(config()).unwrap();
+    for _ in 0..3 {
+        outsider.list_teams().await.unwrap();
+    }
+    if outsider.rate_limit().reset_at != Some(window) {
+        return;
+    }
+    // The replica's next request is refused by the sandbox (the outsider drew on the same
+    // limit, the ledger could not know) and waits for the next window; the refusal marks the
+    // window spent in the ledger, for every replica.
+    replica.list_teams().await.unwrap();
+    assert_eq!(budget.snapshot().rate_limited_responses, 1);
+    ledger_reaches(&budget, window, 4).await;
+    sandbox.shutdown();
+}
