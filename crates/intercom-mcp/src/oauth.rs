@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use intercom_api::{Region, Secret};
 
-use intercom_mcp_server::oauth::seal::{SealingKey, random_token};
+use intercom_mcp_server::oauth::seal::SealingKey;
 use intercom_mcp_server::oauth::store::SqliteGrantStore;
 use intercom_mcp_server::oauth::{OAuthConfig, OAuthServer};
 use intercom_mcp_server::transport::auth::is_loopback_host;
@@ -147,23 +147,14 @@ pub fn build(
         refresh_ttl: Duration::from_secs(args.oauth_refresh_days.max(1) * 86_400),
         allow_loopback_metadata: false,
     };
+    #[cfg(feature = "sandbox")]
     if let Some(sandbox) = &upstream.sandbox {
-        let base = sandbox.base_url();
-        let base = base.trim_end_matches('/');
-        config.intercom_authorize_url = format!("{base}/oauth");
-        config.intercom_token_url = format!("{base}/auth/eagle/token");
-        config.allow_loopback_metadata = true;
-        if client_id.is_none() {
-            config.intercom_client_id = random_token("sandbox-app-");
-        }
-        if client_secret.is_none() {
-            config.intercom_client_secret = Secret::new(random_token(""));
-        }
-        sandbox.configure_oauth(intercom_sandbox::oauth::OAuthApp {
-            client_id: config.intercom_client_id.clone(),
-            client_secret: config.intercom_client_secret.expose().to_string(),
-            redirect_uris: vec![config.callback_url()],
-        });
+        point_at_sandbox(
+            &mut config,
+            sandbox,
+            client_id.is_none(),
+            client_secret.is_none(),
+        );
     }
     if let Some(url) = args
         .intercom_authorize_url
@@ -182,4 +173,32 @@ pub fn build(
     })?;
     tracing::info!(public_url = %config.public_url, store = %path.display(), "sign in with Intercom enabled");
     Ok(Some(Arc::new(OAuthServer::new(config, Arc::new(store))?)))
+}
+
+/// With the embedded sandbox, Intercom's consent page and token endpoint are the sandbox's, and
+/// the Intercom app is registered there (with generated credentials unless given).
+#[cfg(feature = "sandbox")]
+fn point_at_sandbox(
+    config: &mut OAuthConfig,
+    sandbox: &intercom_sandbox::Sandbox,
+    generate_client_id: bool,
+    generate_client_secret: bool,
+) {
+    let base = sandbox.base_url();
+    let base = base.trim_end_matches('/');
+    config.intercom_authorize_url = format!("{base}/oauth");
+    config.intercom_token_url = format!("{base}/auth/eagle/token");
+    config.allow_loopback_metadata = true;
+    if generate_client_id {
+        config.intercom_client_id = intercom_mcp_server::oauth::seal::random_token("sandbox-app-");
+    }
+    if generate_client_secret {
+        config.intercom_client_secret =
+            Secret::new(intercom_mcp_server::oauth::seal::random_token(""));
+    }
+    sandbox.configure_oauth(intercom_sandbox::oauth::OAuthApp {
+        client_id: config.intercom_client_id.clone(),
+        client_secret: config.intercom_client_secret.expose().to_string(),
+        redirect_uris: vec![config.callback_url()],
+    });
 }

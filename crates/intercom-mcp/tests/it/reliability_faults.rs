@@ -8,6 +8,7 @@
 use crate::common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Harness, all_tools, id_of, server_for, text};
@@ -381,7 +382,13 @@ async fn bulk_job_under_faults(
     let started = Instant::now();
     let result = if storm {
         // Another client drains every window as it opens, so the job meets 429s.
-        let (result, ()) = tokio::join!(h.client.call(tool, args), drain_rate_limit(h));
+        let done = AtomicBool::new(false);
+        let job = async {
+            let result = h.client.call(tool, args).await;
+            done.store(true, Ordering::Relaxed);
+            result
+        };
+        let (result, ()) = tokio::join!(job, drain_rate_limit(h, &done));
         result
     } else {
         h.client.call(tool, args).await
@@ -464,20 +471,42 @@ fn assert_jobs_ran(outcomes: &[(&str, JobOutcome)]) {
     );
 }
 
-/// For a few seconds, spends each rate-limit window as soon as it opens
-/// (plain requests that do not wait for the reset, as a busy neighbour would).
-async fn drain_rate_limit(h: &Harness) {
+/// Spends each rate-limit window as soon as it opens (plain requests that do not wait for
+/// the reset, as a busy neighbour would) until a request that is not its own got a 429 from
+/// the sandbox (the job met the storm), or the job ended.
+async fn drain_rate_limit(h: &Harness, done: &AtomicBool) {
     let http = reqwest::Client::new();
-    let until = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < until {
-        let _ = http
-            .get(format!("{}/me", h.sandbox.base_url()))
-            .bearer_auth(h.sandbox.token())
-            .send()
-            .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let url = format!("{}/me", h.sandbox.base_url());
+    let limited_before = stats(h).await["rate_limited"].as_u64().unwrap_or(0);
+    let own_429s = AtomicU64::new(0);
+    let met = AtomicBool::new(false);
+    let drainer = async || {
+        while !done.load(Ordering::Relaxed) && !met.load(Ordering::Relaxed) {
+            if let Ok(answer) = http.get(&url).bearer_auth(h.sandbox.token()).send().await
+                && answer.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+            {
+                own_429s.fetch_add(1, Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    let watcher = async {
+        while !done.load(Ordering::Relaxed) && !met.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Read our own count first: the sandbox's total can only be ahead of it.
+            let own = own_429s.load(Ordering::Relaxed);
+            let limited = stats(h).await["rate_limited"].as_u64().unwrap_or(0) - limited_before;
+            // Each drainer may hold one 429 the sandbox counted and it has not yet.
+            if limited > own + DRAINERS {
+                met.store(true, Ordering::Relaxed);
+            }
+        }
+    };
+    tokio::join!(drainer(), drainer(), drainer(), watcher);
 }
+
+/// How many request loops drain the window.
+const DRAINERS: u64 = 3;
 
 /// The fault kinds of the matrix, each applied to a whole bulk job.
 fn bulk_fault_matrix() -> Vec<(&'static str, Value)> {
