@@ -8,12 +8,13 @@
 use crate::common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Harness, all_tools, id_of, server_for, text};
 use intercom_api::Method;
 use intercom_mcp_server::inprocess::InProcessClient;
+use intercom_mcp_server::server::IntercomServer;
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Value, json};
 
@@ -342,7 +343,8 @@ async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
 }
 
 /// A harness whose server keeps bulk jobs (they live in the local mirror).
-async fn bulk_harness() -> (Harness, tempfile::TempDir) {
+/// Also returns the server, whose Intercom client counts the 429s it met.
+async fn bulk_harness() -> (Harness, IntercomServer, tempfile::TempDir) {
     let sandbox = Sandbox::start(SandboxConfig {
         scale: Scale::Tiny,
         ..SandboxConfig::default()
@@ -354,7 +356,11 @@ async fn bulk_harness() -> (Harness, tempfile::TempDir) {
         .expect("mirror opens");
     let server = server_for(&sandbox.base_url(), sandbox.token(), all_tools())
         .with_realtime(intercom_mcp_server::live::Realtime::start(mirror, None));
-    (Harness::with_server(sandbox, server).await, dir)
+    (
+        Harness::with_server(sandbox, server.clone()).await,
+        server,
+        dir,
+    )
 }
 
 fn writes_applied(stats: &Value) -> u64 {
@@ -366,8 +372,10 @@ fn writes_applied(stats: &Value) -> u64 {
 /// (`applied` reads it back), every failed item says why, and Intercom saw at
 /// most one applied write per item (no item written twice). A tool that
 /// fails before its job starts must say so clearly and write nothing.
+#[allow(clippy::too_many_arguments)]
 async fn bulk_job_under_faults(
     h: &Harness,
+    server: &IntercomServer,
     label: &str,
     controls: Value,
     tool: &str,
@@ -388,7 +396,10 @@ async fn bulk_job_under_faults(
             done.store(true, Ordering::Relaxed);
             result
         };
-        let (result, ()) = tokio::join!(job, drain_rate_limit(h, &done));
+        let (result, met) = tokio::join!(job, drain_rate_limit(h, server, &done));
+        // The tool call's own requests (finding the targets, or the job's writes) met the
+        // storm, not only the neighbour's.
+        assert!(met, "{label}: the tool call met no 429");
         result
     } else {
         h.client.call(tool, args).await
@@ -421,13 +432,6 @@ async fn bulk_job_under_faults(
         return JobOutcome::Refused;
     }
     let report = result.structured_content.expect("a job report");
-    if storm {
-        // The job's own requests met the storm, not only the neighbour's.
-        assert!(
-            report["rate_limited"].as_u64().unwrap_or(0) > 0,
-            "{label}: the job saw no 429: {report}"
-        );
-    }
     let job = &report["job"];
     assert_eq!(job["state"], "completed", "{label}: {report}");
     assert_eq!(job["pending"], 0, "{label}: {job}");
@@ -472,41 +476,36 @@ fn assert_jobs_ran(outcomes: &[(&str, JobOutcome)]) {
 }
 
 /// Spends each rate-limit window as soon as it opens (plain requests that do not wait for
-/// the reset, as a busy neighbour would) until a request that is not its own got a 429 from
-/// the sandbox (the job met the storm), or the job ended.
-async fn drain_rate_limit(h: &Harness, done: &AtomicBool) {
+/// the reset, as a busy neighbour would) until the server's own client got a 429 (the tool
+/// call met the storm), or the call ended. Returns whether the call met it.
+async fn drain_rate_limit(h: &Harness, server: &IntercomServer, done: &AtomicBool) -> bool {
     let http = reqwest::Client::new();
     let url = format!("{}/me", h.sandbox.base_url());
-    let limited_before = stats(h).await["rate_limited"].as_u64().unwrap_or(0);
-    let own_429s = AtomicU64::new(0);
+    let workspace = server
+        .workspaces()
+        .default_workspace()
+        .await
+        .expect("the server's workspace");
+    let limited = || workspace.api().client().rate_limit().rate_limited_responses;
+    let before = limited();
     let met = AtomicBool::new(false);
     let drainer = async || {
         while !done.load(Ordering::Relaxed) && !met.load(Ordering::Relaxed) {
-            if let Ok(answer) = http.get(&url).bearer_auth(h.sandbox.token()).send().await
-                && answer.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
-            {
-                own_429s.fetch_add(1, Ordering::Relaxed);
-            }
+            let _ = http.get(&url).bearer_auth(h.sandbox.token()).send().await;
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     };
     let watcher = async {
         while !done.load(Ordering::Relaxed) && !met.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            // Read our own count first: the sandbox's total can only be ahead of it.
-            let own = own_429s.load(Ordering::Relaxed);
-            let limited = stats(h).await["rate_limited"].as_u64().unwrap_or(0) - limited_before;
-            // Each drainer may hold one 429 the sandbox counted and it has not yet.
-            if limited > own + DRAINERS {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if limited() > before {
                 met.store(true, Ordering::Relaxed);
             }
         }
     };
     tokio::join!(drainer(), drainer(), drainer(), watcher);
+    met.load(Ordering::Relaxed) || limited() > before
 }
-
-/// How many request loops drain the window.
-const DRAINERS: u64 = 3;
 
 /// The fault kinds of the matrix, each applied to a whole bulk job.
 fn bulk_fault_matrix() -> Vec<(&'static str, Value)> {
@@ -543,7 +542,7 @@ async fn some_contact_ids(h: &Harness, n: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
-    let (h, _dir) = bulk_harness().await;
+    let (h, server, _dir) = bulk_harness().await;
     let ids = some_contact_ids(&h, 5).await;
     h.ok("whoami", json!({})).await;
     let mut outcomes = Vec::new();
@@ -560,6 +559,7 @@ async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
         };
         let outcome = bulk_job_under_faults(
             &h,
+            &server,
             label,
             controls,
             "bulk_update_contacts",
@@ -577,7 +577,7 @@ async fn bulk_contact_updates_under_faults_apply_once_or_report_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_tagging_under_faults_applies_once_or_reports_failed() {
-    let (h, _dir) = bulk_harness().await;
+    let (h, server, _dir) = bulk_harness().await;
     let ids = some_contact_ids(&h, 5).await;
     h.ok("whoami", json!({})).await;
     let mut outcomes = Vec::new();
@@ -597,8 +597,10 @@ async fn bulk_tagging_under_faults_applies_once_or_reports_failed() {
             assert!(times <= 1, "{label}: {id} carries {tag} {times} times");
             times == 1
         };
-        let outcome =
-            bulk_job_under_faults(&h, label, controls, "bulk_tag", args, &ids, applied).await;
+        let outcome = bulk_job_under_faults(
+            &h, &server, label, controls, "bulk_tag", args, &ids, applied,
+        )
+        .await;
         outcomes.push((label, outcome));
     }
     assert_jobs_ran(&outcomes);
