@@ -46,6 +46,8 @@ struct Shared {
     realtime: std::sync::OnceLock<Arc<crate::live::Realtime>>,
     /// The rules engine, set by `serve --automations FILE`.
     automations: std::sync::OnceLock<Arc<intercom_automations::Engine>>,
+    /// Where bulk jobs live: set by the binary, else the mirror's file (see `job_store`).
+    job_store: std::sync::OnceLock<Arc<dyn intercom_jobs::bulk::JobStore>>,
     /// `--redact-pii`: mask emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
 }
@@ -113,6 +115,7 @@ impl IntercomServer {
                 token_from_request: options.token_from_request,
                 realtime: std::sync::OnceLock::new(),
                 automations: std::sync::OnceLock::new(),
+                job_store: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
             }),
         })
@@ -141,6 +144,24 @@ impl IntercomServer {
     pub fn with_automations(self, engine: Arc<intercom_automations::Engine>) -> Self {
         let _ = self.shared.automations.set(engine);
         self
+    }
+
+    /// Keep bulk jobs in `store` (the SQLite file of `--store`, or a shared database).
+    pub fn with_job_store(self, store: Arc<dyn intercom_jobs::bulk::JobStore>) -> Self {
+        let _ = self.shared.job_store.set(store);
+        self
+    }
+
+    /// Where bulk jobs live: the store given to [`Self::with_job_store`]; without one, the
+    /// mirror's SQLite file when the mirror is on, else the default store path.
+    pub fn job_store(&self) -> &Arc<dyn intercom_jobs::bulk::JobStore> {
+        self.shared.job_store.get_or_init(|| {
+            let path = match self.realtime() {
+                Some(realtime) => std::path::PathBuf::from(realtime.mirror().location()),
+                None => intercom_mirror::default_store_path(),
+            };
+            Arc::new(intercom_jobs::bulk::SqliteJobStore::at(&path))
+        })
     }
 
     /// The rules engine, when `--automations` is on.
