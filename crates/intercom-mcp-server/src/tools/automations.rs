@@ -9,8 +9,8 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
-use crate::server::IntercomServer;
 use intercom_automations::parse_status;
 use intercom_automations::report::{RuleView, render_log, render_rules, render_test, rule_views};
 use intercom_automations::{Engine, LogFilter, ObjectType, RunRecord, TestReport};

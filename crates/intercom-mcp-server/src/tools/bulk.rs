@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::args::{IdKind, normalize_ids};
+use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
 use crate::progress::McpProgress;
-use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
 use intercom_jobs::bulk::{
     BulkError, ItemRecord, JobRecord, Operation, RunOptions, TagObject, TargetKind, TargetSpec,
