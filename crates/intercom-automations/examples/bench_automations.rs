@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use intercom_api::{Client, ClientConfig, Method};
 use intercom_automations::template::Escape;
-use intercom_automations::{Directory, Engine, Event, EventContext, RunLog, evaluate, parse_rules};
+use intercom_automations::{
+    Directory, Engine, Event, EventContext, SqliteRunLog, evaluate, parse_rules,
+};
 use intercom_mirror::Mirror;
 use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig};
@@ -138,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
             .build()?,
     )?;
     let tmp = tempfile::tempdir()?;
-    let log = Arc::new(RunLog::open(&tmp.path().join("store.sqlite3"))?);
+    let log = Arc::new(SqliteRunLog::open(&tmp.path().join("store.sqlite3"))?);
     let engine = Engine::start(rules, log.clone(), client.clone()).await?;
     let sample = synthetic_events(1_000);
     let started = Instant::now();
@@ -192,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
          actions = [{{ add_tag = \"bench\" }}, {{ post = \"{hook_url}\", body = {{ event = \"{{{{event.id}}}}\" }} }}]\n"
     );
     let live = parse_rules(&live_rules, &|_| None).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let live_log = Arc::new(RunLog::open(&tmp.path().join("live.sqlite3"))?);
+    let live_log = Arc::new(SqliteRunLog::open(&tmp.path().join("live.sqlite3"))?);
     let engine = Arc::new(Engine::start(live, live_log, client.clone()).await?);
     tokio::spawn({
         let engine = engine.clone();

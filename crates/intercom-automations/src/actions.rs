@@ -14,6 +14,7 @@ use super::outbound;
 use super::rules::{Action, ActionKind, ObjectType, Rule, Settings};
 use super::runlog::RunLog;
 use super::template::Escape;
+use futures::future::BoxFuture;
 
 /// What happened to one action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -111,7 +112,7 @@ pub struct Actor<'a> {
     pub http: &'a reqwest::Client,
     pub dir: &'a Directory,
     pub admin_id: &'a str,
-    pub log: &'a RunLog,
+    pub log: &'a dyn RunLog,
     pub settings: &'a Settings,
 }
 
@@ -123,7 +124,7 @@ impl Actor<'_> {
         rule: &Rule,
         ctx: &EventContext,
         dry_run: bool,
-        after_each: &(dyn Fn(&[ActionOutcome]) + Sync),
+        after_each: &(dyn Fn(&[ActionOutcome]) -> BoxFuture<'static, ()> + Sync),
     ) -> Vec<ActionOutcome> {
         let mut outcomes: Vec<ActionOutcome> = Vec::with_capacity(rule.actions.len());
         let mut failed = false;
@@ -149,7 +150,7 @@ impl Actor<'_> {
                         Some(message),
                         0,
                     ));
-                    after_each(&outcomes);
+                    after_each(&outcomes).await;
                     continue;
                 }
             };
@@ -169,7 +170,7 @@ impl Actor<'_> {
             let (result, attempts) = self.apply_with_retry(&action.kind, &step, rule, ctx).await;
             match result {
                 Ok(()) => {
-                    self.expect_echoes(&step, rule, ctx);
+                    self.expect_echoes(&step, rule, ctx).await;
                     outcomes.push(outcome(
                         action,
                         summary,
@@ -189,7 +190,7 @@ impl Actor<'_> {
                     ));
                 }
             }
-            after_each(&outcomes);
+            after_each(&outcomes).await;
         }
         outcomes
     }
@@ -222,13 +223,17 @@ impl Actor<'_> {
     }
 
     /// Our writes come back as webhooks; remember which, so they do not re-trigger this rule.
-    fn expect_echoes(&self, step: &Step, rule: &Rule, ctx: &EventContext) {
+    async fn expect_echoes(&self, step: &Step, rule: &Rule, ctx: &EventContext) {
         let Some(object_id) = ctx.object_id() else {
             return;
         };
         let topics = echo_topics(step, ctx.object_type);
         let until = intercom_mirror::now_unix() + self.settings.echo_window_secs;
-        if let Err(e) = self.log.expect_echo(&object_id, &topics, &rule.name, until) {
+        if let Err(e) = self
+            .log
+            .expect_echo(&object_id, &topics, &rule.name, until)
+            .await
+        {
             tracing::warn!(error = %e, "could not record an automation's expected echo");
         }
     }
@@ -310,6 +315,7 @@ impl Actor<'_> {
                         let turn = self
                             .log
                             .next_turn(&team.id, available.len(), commit)
+                            .await
                             .map_err(|e| e.to_string())?;
                         let pick = available[turn];
                         summary.push_str(&format!(

@@ -19,8 +19,9 @@ use super::condition::{ConditionOutcome, evaluate};
 use super::context::{AdminEntry, Directory, Event, EventContext, NamedEntry, TeamEntry};
 use super::outbound;
 use super::rules::{ObjectType, Rule, RuleSet};
-use super::runlog::{RunLog, RunLogError, RunStatus};
-use intercom_mirror::{Mirror, now_unix};
+use super::runlog::{RunEnding, RunLog, RunLogError, RunStatus};
+use futures::future::BoxFuture;
+use intercom_mirror::{EventRecord, Mirror, now_unix};
 
 /// Admins' away status changes during the day; names rarely. Refresh this often.
 const DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
@@ -76,7 +77,7 @@ pub struct TestReport {
 
 pub struct Engine {
     rules: RuleSet,
-    log: Arc<RunLog>,
+    log: Arc<dyn RunLog>,
     client: Client,
     http: reqwest::Client,
     admin: AdminEntry,
@@ -97,7 +98,7 @@ impl Engine {
     /// Resolve the acting admin and the workspace directory.
     pub async fn start(
         rules: RuleSet,
-        log: Arc<RunLog>,
+        log: Arc<dyn RunLog>,
         client: Client,
     ) -> Result<Self, EngineError> {
         let directory = load_directory(&client).await?;
@@ -136,7 +137,7 @@ impl Engine {
         &self.rules
     }
 
-    pub fn log(&self) -> &Arc<RunLog> {
+    pub fn log(&self) -> &Arc<dyn RunLog> {
         &self.log
     }
 
@@ -185,6 +186,7 @@ impl Engine {
         let claims = match self
             .log
             .claim(&ctx.event, object_type, object_id.as_deref(), &keys, now)
+            .await
         {
             Ok(c) => c,
             Err(e) => {
@@ -219,10 +221,31 @@ impl Engine {
 
         // Our own writes echo back as webhooks: they must not re-trigger the rule that made them.
         if let Some(oid) = &object_id {
-            let echoes = self
-                .log
-                .echo_rules(oid, &ctx.event.topic, now)
-                .unwrap_or_default();
+            let echoes = match self.log.echo_rules(oid, &ctx.event.topic, now).await {
+                Ok(echoes) => echoes,
+                Err(e) => {
+                    // Fail closed: without the loop guard a rule could answer its own writes.
+                    let why = format!("the loop guard could not be read, so no rule ran: {e}");
+                    tracing::error!(event = %ctx.event.id, "{why}");
+                    for (rule, run_id) in &claimed {
+                        quick_endings.push((
+                            *run_id,
+                            RunStatus::Failed,
+                            json!({"reason": why}),
+                            Some(why.clone()),
+                        ));
+                        reports.push(report(
+                            rule,
+                            RunStatus::Failed,
+                            Vec::new(),
+                            Vec::new(),
+                            Some(why.clone()),
+                        ));
+                    }
+                    self.record_endings(quick_endings).await;
+                    return reports;
+                }
+            };
             claimed.retain(|(rule, run_id)| {
                 if echoes.contains(&rule.name) {
                     let why = "this event is the echo of the rule's own action on this object"
@@ -273,7 +296,29 @@ impl Engine {
             }
             if let Some(oid) = &object_id {
                 let since = now - settings.rate_window_secs;
-                let runs = self.log.recent_runs(&rule.name, oid, since).unwrap_or(0);
+                let runs = match self.log.recent_runs(&rule.name, oid, since).await {
+                    Ok(runs) => runs,
+                    Err(e) => {
+                        // Fail closed: an unknown count must not lift the per-object cap.
+                        let why = format!(
+                            "the rule's recent runs could not be counted, so it did not run: {e}"
+                        );
+                        quick_endings.push((
+                            run_id,
+                            RunStatus::Failed,
+                            json!({"conditions": conditions, "reason": why}),
+                            Some(why.clone()),
+                        ));
+                        reports.push(report(
+                            rule,
+                            RunStatus::Failed,
+                            conditions,
+                            Vec::new(),
+                            Some(why),
+                        ));
+                        continue;
+                    }
+                };
                 // This run's own claim is among them.
                 if runs > settings.max_runs_per_object {
                     let why = format!(
@@ -306,16 +351,21 @@ impl Engine {
             http: &self.http,
             dir: &dir,
             admin_id: &self.admin.id,
-            log: &self.log,
+            log: self.log.as_ref(),
             settings,
         };
         for (rule, run_id, conditions) in to_run {
             let log = &self.log;
-            let progress = |so_far: &[ActionOutcome]| {
-                let _ = log.progress(
+            let progress = |so_far: &[ActionOutcome]| -> BoxFuture<'static, ()> {
+                let write = log.progress(
                     run_id,
                     &json!({"conditions": conditions, "actions": so_far}),
                 );
+                Box::pin(async move {
+                    if let Err(e) = write.await {
+                        tracing::warn!(error = %e, "automations could not save a run's progress");
+                    }
+                })
             };
             let actions = actor.run(rule, &ctx, rule.dry_run, &progress).await;
             let failure = actions.iter().find(|a| a.status == ActionStatus::Failed);
@@ -338,9 +388,10 @@ impl Engine {
             let detail = json!({"conditions": conditions, "actions": actions});
             if rule.dry_run {
                 quick_endings.push((run_id, status, detail, error.clone()));
-            } else if let Err(e) =
-                self.log
-                    .finish(run_id, status, &detail, error.as_deref(), now_unix())
+            } else if let Err(e) = self
+                .log
+                .finish(run_id, status, &detail, error.as_deref(), now_unix())
+                .await
             {
                 tracing::error!(error = %e, "automations could not record a run outcome");
             }
@@ -348,10 +399,18 @@ impl Engine {
         }
         // Outcomes that changed nothing share one commit (one disk sync per event, not per
         // rule). If the process dies first they read `interrupted`, never run twice.
-        if let Err(e) = self.log.finish_many(&quick_endings, now_unix()) {
+        self.record_endings(quick_endings).await;
+        reports
+    }
+
+    /// Outcomes that changed nothing, in one commit.
+    async fn record_endings(&self, endings: Vec<RunEnding>) {
+        if endings.is_empty() {
+            return;
+        }
+        if let Err(e) = self.log.finish_many(endings, now_unix()).await {
             tracing::error!(error = %e, "automations could not record run outcomes");
         }
-        reports
     }
 
     /// Dry-run one rule against an object, showing every condition and action.
@@ -399,10 +458,10 @@ impl Engine {
             http: &self.http,
             dir: &dir,
             admin_id: &self.admin.id,
-            log: &self.log,
+            log: self.log.as_ref(),
             settings: &self.rules.settings,
         };
-        let actions = actor.run(rule, &ctx, true, &|_| {}).await;
+        let actions = actor.run(rule, &ctx, true, &|_| Box::pin(async {})).await;
         Ok(TestReport {
             rule: rule.name.clone(),
             object_type: object_type.as_str().into(),
@@ -491,32 +550,28 @@ impl Engine {
         mirror: Mirror,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), EngineError> {
-        let Some(store) = mirror.sqlite() else {
-            return Err(EngineError::Invalid(
-                "automations follow the SQLite mirror's event log; this mirror has none".into(),
-            ));
-        };
         let mut cursor = match self
             .log
-            .state(CURSOR_KEY)?
+            .state(CURSOR_KEY)
+            .await?
             .and_then(|v| v.parse::<i64>().ok())
         {
             Some(c) => c,
             None => {
-                let end = store
-                    .read(|c| {
-                        c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
-                            r.get::<_, i64>(0)
-                        })
-                    })
-                    .map_err(|e| EngineError::Invalid(e.to_string()))?;
-                self.log.set_state(CURSOR_KEY, &end.to_string())?;
+                // A new follower starts at the end of the log: it reacts to what happens next.
+                let end = mirror
+                    .stats()
+                    .await
+                    .map_err(|e| EngineError::Invalid(e.to_string()))?
+                    .last_event_seq
+                    .unwrap_or(0);
+                self.log.set_state(CURSOR_KEY, &end.to_string()).await?;
                 end
             }
         };
         // Only the follower closes out runs a previous process left in flight (a CLI
         // `automations test` against the same store must not).
-        let interrupted = self.log.mark_interrupted(now_unix())?;
+        let interrupted = self.log.mark_interrupted(now_unix()).await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,
@@ -531,8 +586,11 @@ impl Engine {
             "automations following the event log"
         );
         loop {
-            let batch = match store.read(|c| read_events(c, cursor, 100)) {
-                Ok(b) => b,
+            let batch = match mirror.events_with_payload(cursor, 100).await {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|(record, payload)| (record.seq, engine_event(record, payload)))
+                    .collect(),
                 Err(e) => {
                     tracing::error!(error = %e, "automations could not read the event log; retrying");
                     Vec::new()
@@ -542,7 +600,7 @@ impl Engine {
             for (seq, event) in batch {
                 self.handle(event).await;
                 cursor = seq;
-                self.log.set_state(CURSOR_KEY, &cursor.to_string())?;
+                self.log.set_state(CURSOR_KEY, &cursor.to_string()).await?;
             }
             if idle {
                 tokio::select! {
@@ -555,36 +613,18 @@ impl Engine {
     }
 }
 
-/// Events after `cursor`, oldest first, as engine events.
-fn read_events(
-    conn: &rusqlite::Connection,
-    cursor: i64,
-    limit: i64,
-) -> rusqlite::Result<Vec<(i64, Event)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, id, topic, occurred_at, object_type, object_id, payload
-         FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(rusqlite::params![cursor, limit], |r| {
-        let seq: i64 = r.get(0)?;
-        let id: String = r.get(1)?;
-        let topic: String = r.get(2)?;
-        let occurred_at: i64 = r.get(3)?;
-        let object_type: Option<String> = r.get(4)?;
-        let object_id: Option<String> = r.get(5)?;
-        let payload: Option<String> = r.get(6)?;
-        let from_payload = payload
-            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
-            .and_then(|env| Event::from_envelope(&env));
-        let event = from_payload.unwrap_or_else(|| Event {
-            id,
-            topic,
-            created_at: occurred_at,
-            item: json!({"type": object_type, "id": object_id}),
-        });
-        Ok((seq, event))
-    })?;
-    rows.collect()
+/// The engine's view of a logged event: the notification it came from when there is one,
+/// else what the log says (type and id of the object).
+fn engine_event(record: EventRecord, payload: Option<Value>) -> Event {
+    payload
+        .as_ref()
+        .and_then(Event::from_envelope)
+        .unwrap_or_else(|| Event {
+            id: record.id,
+            topic: record.topic,
+            created_at: record.occurred_at,
+            item: json!({"type": record.object_type, "id": record.object_id}),
+        })
 }
 
 /// Admins (with away status), teams (with members), tags and ticket types.

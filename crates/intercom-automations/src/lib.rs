@@ -24,7 +24,9 @@ pub use context::{Directory, Event, EventContext};
 pub use engine::{Engine, EngineError, RunReport, TestReport};
 pub use parse::{RuleError, RuleErrors, load_rules, parse_rules};
 pub use rules::{ObjectType, Rule, RuleSet, Settings};
-pub use runlog::{LogFilter, RunLog, RunRecord, RunStatus, parse_status};
+pub use runlog::{
+    LogFilter, RunLog, RunLogError, RunLogFuture, RunRecord, RunStatus, SqliteRunLog, parse_status,
+};
 
 /// Environment variable naming the rules file (same as `--automations`).
 pub const AUTOMATIONS_ENV: &str = "INTERCOM_MCP_AUTOMATIONS";

@@ -1,13 +1,16 @@
-//! The run log: one row per (event, rule), claimed before any action runs.
-//!
-//! It lives in the mirror's SQLite file (own tables, own connection), so a
+//! The run log: one row per (event, rule), claimed before any action runs, so a
 //! duplicate delivery or a restart finds the claim and does not run the rule again.
-//! The same file keeps the engine's read position in the event log, the writes
-//! it expects to echo back as webhooks, and round-robin positions.
+//! It also keeps the engine's read position in the event log, the writes it expects
+//! to echo back as webhooks, and round-robin positions.
+//!
+//! [`RunLog`] is the async interface the engine sees; [`SqliteRunLog`] keeps it in the
+//! mirror's SQLite file (own tables, own connection), on the blocking pool.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -134,34 +137,224 @@ pub struct LogFilter {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RunLogError {
-    #[error("automations run log ({path}): {source}")]
-    Database {
-        path: String,
-        source: rusqlite::Error,
-    },
+#[error("automations run log ({location}): {message}")]
+pub struct RunLogError {
+    /// A path or a database name, never credentials.
+    location: String,
+    message: String,
+}
+
+impl RunLogError {
+    pub fn new(location: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self {
+            location: location.into(),
+            message: message.to_string(),
+        }
+    }
 }
 
 pub type RunLogResult<T> = Result<T, RunLogError>;
 
-pub struct RunLog {
+/// The answer of a [`RunLog`] call; it owns what it needs, so it can be spawned.
+pub type RunLogFuture<T> = BoxFuture<'static, RunLogResult<T>>;
+
+/// One ending of a claimed run: (run id, status, detail, error).
+pub type RunEnding = (i64, RunStatus, Value, Option<String>);
+
+/// Where the engine records runs. Every claim is made here before any action runs; a
+/// second backend (a database several replicas share) implements these methods.
+pub trait RunLog: Send + Sync + std::fmt::Debug {
+    /// Where the log is, for messages (a path or a database name, never credentials).
+    fn location(&self) -> String;
+    /// Claim (event, rule) for each rule, in one commit. Returns the run ids of the
+    /// claims won, `None` where an earlier delivery or run already holds the claim.
+    fn claim(
+        &self,
+        event: &Event,
+        object_type: Option<&str>,
+        object_id: Option<&str>,
+        rules: &[(&str, bool)],
+        now: i64,
+    ) -> RunLogFuture<Vec<Option<i64>>>;
+    /// Record several endings in one commit.
+    fn finish_many(&self, runs: Vec<RunEnding>, now: i64) -> RunLogFuture<()>;
+    /// Record how a claimed run ended.
+    fn finish(
+        &self,
+        run_id: i64,
+        status: RunStatus,
+        detail: &Value,
+        error: Option<&str>,
+        now: i64,
+    ) -> RunLogFuture<()> {
+        self.finish_many(
+            vec![(run_id, status, detail.clone(), error.map(str::to_string))],
+            now,
+        )
+    }
+    /// Save progress of a run still in flight (actions done so far), so an interrupted run
+    /// shows them. A run that has already ended keeps its final detail.
+    fn progress(&self, run_id: i64, detail: &Value) -> RunLogFuture<()>;
+    /// At start-up: runs still `claimed` were cut short by a stop; mark them, never rerun them.
+    fn mark_interrupted(&self, now: i64) -> RunLogFuture<usize>;
+    /// Runs of `rule` on `object_id` that acted (or would have) since `since`, for the rate cap.
+    fn recent_runs(&self, rule: &str, object_id: &str, since: i64) -> RunLogFuture<u32>;
+    fn query(&self, filter: &LogFilter) -> RunLogFuture<Vec<RunRecord>>;
+    /// Remember that `rule` just wrote `object_id`, so these topics on it are its own echo
+    /// until `expires_at`.
+    fn expect_echo(
+        &self,
+        object_id: &str,
+        topics: &[&str],
+        rule: &str,
+        expires_at: i64,
+    ) -> RunLogFuture<()>;
+    /// Rules whose own recent writes explain this event on `object_id`.
+    fn echo_rules(&self, object_id: &str, topic: &str, now: i64) -> RunLogFuture<Vec<String>>;
+    fn state(&self, key: &str) -> RunLogFuture<Option<String>>;
+    fn set_state(&self, key: &str, value: &str) -> RunLogFuture<()>;
+    /// The next position of a round-robin over `len` candidates, remembered across restarts.
+    fn next_turn(&self, key: &str, len: usize, advance: bool) -> RunLogFuture<usize>;
+}
+
+/// The run log in a SQLite file (the mirror's).
+#[derive(Clone)]
+pub struct SqliteRunLog {
+    inner: Arc<SqliteRuns>,
+}
+
+impl std::fmt::Debug for SqliteRunLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRunLog")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl SqliteRunLog {
+    /// Open the run log in the SQLite file at `path` (the mirror's file), creating its tables.
+    pub fn open(path: &Path) -> RunLogResult<Self> {
+        Ok(Self {
+            inner: Arc::new(SqliteRuns::open(path)?),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&SqliteRuns) -> RunLogResult<T> + Send + 'static,
+    ) -> RunLogFuture<T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let location = inner.path.display().to_string();
+            tokio::task::spawn_blocking(move || call(&inner))
+                .await
+                .map_err(|e| RunLogError::new(location, e))?
+        })
+    }
+}
+
+impl RunLog for SqliteRunLog {
+    fn location(&self) -> String {
+        self.inner.path.display().to_string()
+    }
+
+    fn claim(
+        &self,
+        event: &Event,
+        object_type: Option<&str>,
+        object_id: Option<&str>,
+        rules: &[(&str, bool)],
+        now: i64,
+    ) -> RunLogFuture<Vec<Option<i64>>> {
+        let event = event.clone();
+        let object_type = object_type.map(str::to_string);
+        let object_id = object_id.map(str::to_string);
+        let rules: Vec<(String, bool)> = rules.iter().map(|(r, d)| (r.to_string(), *d)).collect();
+        self.blocking(move |runs| {
+            let rules: Vec<(&str, bool)> = rules.iter().map(|(r, d)| (r.as_str(), *d)).collect();
+            runs.claim(
+                &event,
+                object_type.as_deref(),
+                object_id.as_deref(),
+                &rules,
+                now,
+            )
+        })
+    }
+
+    fn finish_many(&self, runs: Vec<RunEnding>, now: i64) -> RunLogFuture<()> {
+        self.blocking(move |log| log.finish_many(&runs, now))
+    }
+
+    fn progress(&self, run_id: i64, detail: &Value) -> RunLogFuture<()> {
+        let detail = detail.clone();
+        self.blocking(move |log| log.progress(run_id, &detail))
+    }
+
+    fn mark_interrupted(&self, now: i64) -> RunLogFuture<usize> {
+        self.blocking(move |log| log.mark_interrupted(now))
+    }
+
+    fn recent_runs(&self, rule: &str, object_id: &str, since: i64) -> RunLogFuture<u32> {
+        let (rule, object_id) = (rule.to_string(), object_id.to_string());
+        self.blocking(move |log| log.recent_runs(&rule, &object_id, since))
+    }
+
+    fn query(&self, filter: &LogFilter) -> RunLogFuture<Vec<RunRecord>> {
+        let filter = filter.clone();
+        self.blocking(move |log| log.query(&filter))
+    }
+
+    fn expect_echo(
+        &self,
+        object_id: &str,
+        topics: &[&str],
+        rule: &str,
+        expires_at: i64,
+    ) -> RunLogFuture<()> {
+        let (object_id, rule) = (object_id.to_string(), rule.to_string());
+        let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+        self.blocking(move |log| {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            log.expect_echo(&object_id, &topics, &rule, expires_at)
+        })
+    }
+
+    fn echo_rules(&self, object_id: &str, topic: &str, now: i64) -> RunLogFuture<Vec<String>> {
+        let (object_id, topic) = (object_id.to_string(), topic.to_string());
+        self.blocking(move |log| log.echo_rules(&object_id, &topic, now))
+    }
+
+    fn state(&self, key: &str) -> RunLogFuture<Option<String>> {
+        let key = key.to_string();
+        self.blocking(move |log| log.state(&key))
+    }
+
+    fn set_state(&self, key: &str, value: &str) -> RunLogFuture<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.blocking(move |log| log.set_state(&key, &value))
+    }
+
+    fn next_turn(&self, key: &str, len: usize, advance: bool) -> RunLogFuture<usize> {
+        let key = key.to_string();
+        self.blocking(move |log| log.next_turn(&key, len, advance))
+    }
+}
+
+/// The synchronous SQLite side of [`SqliteRunLog`].
+struct SqliteRuns {
     path: PathBuf,
     conn: Mutex<Connection>,
 }
 
-impl std::fmt::Debug for RunLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunLog").field("path", &self.path).finish()
-    }
-}
-
-impl RunLog {
+impl SqliteRuns {
     /// Open the run log in the SQLite file at `path` (the mirror's file), creating its tables.
-    pub fn open(path: &Path) -> RunLogResult<Self> {
-        let wrap = |source| RunLogError::Database {
-            path: path.display().to_string(),
-            source,
-        };
+    fn open(path: &Path) -> RunLogResult<Self> {
+        let wrap = |source: rusqlite::Error| RunLogError::new(path.display().to_string(), source);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -178,21 +371,14 @@ impl RunLog {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> RunLogResult<T> {
         let mut conn = self.conn.lock();
-        f(&mut conn).map_err(|source| RunLogError::Database {
-            path: self.path.display().to_string(),
-            source,
-        })
+        f(&mut conn).map_err(|source| RunLogError::new(self.path.display().to_string(), source))
     }
 
     /// Claim (event, rule) for each rule, in one commit. Returns the run ids of the
     /// claims won, `None` where an earlier delivery or run already holds the claim.
-    pub fn claim(
+    fn claim(
         &self,
         event: &Event,
         object_type: Option<&str>,
@@ -227,23 +413,8 @@ impl RunLog {
         })
     }
 
-    /// Record how a claimed run ended.
-    pub fn finish(
-        &self,
-        run_id: i64,
-        status: RunStatus,
-        detail: &Value,
-        error: Option<&str>,
-        now: i64,
-    ) -> RunLogResult<()> {
-        self.finish_many(
-            &[(run_id, status, detail.clone(), error.map(str::to_string))],
-            now,
-        )
-    }
-
     /// Record several endings in one commit.
-    pub fn finish_many(
+    fn finish_many(
         &self,
         runs: &[(i64, RunStatus, Value, Option<String>)],
         now: i64,
@@ -267,16 +438,18 @@ impl RunLog {
     }
 
     /// Save progress of a run in flight (actions done so far), so an interrupted run shows them.
-    pub fn progress(&self, run_id: i64, detail: &Value) -> RunLogResult<()> {
+    fn progress(&self, run_id: i64, detail: &Value) -> RunLogResult<()> {
         self.with(|conn| {
-            conn.prepare_cached("UPDATE automation_runs SET detail = ?2 WHERE seq = ?1")?
-                .execute(params![run_id, detail.to_string()])
-                .map(|_| ())
+            conn.prepare_cached(
+                "UPDATE automation_runs SET detail = ?2 WHERE seq = ?1 AND status = 'claimed'",
+            )?
+            .execute(params![run_id, detail.to_string()])
+            .map(|_| ())
         })
     }
 
     /// At start-up: runs still `claimed` were cut short by a stop; mark them, never rerun them.
-    pub fn mark_interrupted(&self, now: i64) -> RunLogResult<usize> {
+    fn mark_interrupted(&self, now: i64) -> RunLogResult<usize> {
         self.with(|conn| {
             conn.execute(
                 "UPDATE automation_runs SET status = 'interrupted', finished_at = ?1,
@@ -289,7 +462,7 @@ impl RunLog {
     }
 
     /// Runs of `rule` on `object_id` that acted (or would have) since `since`, for the rate cap.
-    pub fn recent_runs(&self, rule: &str, object_id: &str, since: i64) -> RunLogResult<u32> {
+    fn recent_runs(&self, rule: &str, object_id: &str, since: i64) -> RunLogResult<u32> {
         self.with(|conn| {
             conn.prepare_cached(
                 "SELECT COUNT(*) FROM automation_runs
@@ -300,7 +473,7 @@ impl RunLog {
         })
     }
 
-    pub fn query(&self, filter: &LogFilter) -> RunLogResult<Vec<RunRecord>> {
+    fn query(&self, filter: &LogFilter) -> RunLogResult<Vec<RunRecord>> {
         let limit = if filter.limit == 0 { 50 } else { filter.limit } as i64;
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
@@ -343,7 +516,7 @@ impl RunLog {
     }
 
     /// Remember that `rule` just wrote `object_id`, so these topics on it are its own echo until `expires_at`.
-    pub fn expect_echo(
+    fn expect_echo(
         &self,
         object_id: &str,
         topics: &[&str],
@@ -372,7 +545,7 @@ impl RunLog {
     }
 
     /// Rules whose own recent writes explain this event on `object_id`.
-    pub fn echo_rules(&self, object_id: &str, topic: &str, now: i64) -> RunLogResult<Vec<String>> {
+    fn echo_rules(&self, object_id: &str, topic: &str, now: i64) -> RunLogResult<Vec<String>> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT rule FROM automation_echoes
@@ -383,7 +556,7 @@ impl RunLog {
         })
     }
 
-    pub fn state(&self, key: &str) -> RunLogResult<Option<String>> {
+    fn state(&self, key: &str) -> RunLogResult<Option<String>> {
         self.with(|conn| {
             conn.prepare_cached("SELECT value FROM automation_state WHERE key = ?1")?
                 .query_row(params![key], |r| r.get(0))
@@ -391,7 +564,7 @@ impl RunLog {
         })
     }
 
-    pub fn set_state(&self, key: &str, value: &str) -> RunLogResult<()> {
+    fn set_state(&self, key: &str, value: &str) -> RunLogResult<()> {
         self.with(|conn| {
             conn.prepare_cached(
                 "INSERT INTO automation_state (key, value) VALUES (?1, ?2)
@@ -403,7 +576,7 @@ impl RunLog {
     }
 
     /// The next position of a round-robin over `len` candidates, remembered across restarts.
-    pub fn next_turn(&self, key: &str, len: usize, advance: bool) -> RunLogResult<usize> {
+    fn next_turn(&self, key: &str, len: usize, advance: bool) -> RunLogResult<usize> {
         let key = format!("round_robin:{key}");
         let current: u64 = self.state(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
         if advance {
@@ -427,11 +600,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn claims_once_even_after_reopening() {
+    #[tokio::test]
+    async fn claims_once_even_after_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite3");
-        let log = RunLog::open(&path).unwrap();
+        let log = SqliteRunLog::open(&path).unwrap();
         let claims = log
             .claim(
                 &event("n1"),
@@ -440,6 +613,7 @@ mod tests {
                 &[("a", false), ("b", true)],
                 10,
             )
+            .await
             .unwrap();
         assert!(claims.iter().all(Option::is_some));
         log.finish(
@@ -449,11 +623,16 @@ mod tests {
             None,
             11,
         )
+        .await
         .unwrap();
         drop(log);
 
-        let log = RunLog::open(&path).unwrap();
-        assert_eq!(log.mark_interrupted(12).unwrap(), 1, "b was still claimed");
+        let log = SqliteRunLog::open(&path).unwrap();
+        assert_eq!(
+            log.mark_interrupted(12).await.unwrap(),
+            1,
+            "b was still claimed"
+        );
         let again = log
             .claim(
                 &event("n1"),
@@ -462,6 +641,7 @@ mod tests {
                 &[("a", false), ("b", true), ("c", false)],
                 13,
             )
+            .await
             .unwrap();
         assert_eq!(again[0], None);
         assert_eq!(again[1], None);
@@ -472,6 +652,7 @@ mod tests {
                 rule: Some("b".into()),
                 ..Default::default()
             })
+            .await
             .unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].status, RunStatus::Interrupted);
@@ -480,38 +661,44 @@ mod tests {
                 status: Some(RunStatus::Applied),
                 ..Default::default()
             })
+            .await
             .unwrap();
         assert_eq!(applied.len(), 1);
         assert_eq!(applied[0].rule, "a");
-        assert_eq!(log.recent_runs("a", "c1", 0).unwrap(), 1);
+        assert_eq!(log.recent_runs("a", "c1", 0).await.unwrap(), 1);
     }
 
-    #[test]
-    fn echoes_expire_and_turns_rotate() {
+    #[tokio::test]
+    async fn echoes_expire_and_turns_rotate() {
         let dir = tempfile::tempdir().unwrap();
-        let log = RunLog::open(&dir.path().join("s.sqlite3")).unwrap();
+        let log = SqliteRunLog::open(&dir.path().join("s.sqlite3")).unwrap();
         log.expect_echo("c1", &["conversation.admin.noted"], "r", 100)
+            .await
             .unwrap();
         assert_eq!(
             log.echo_rules("c1", "conversation.admin.noted", 50)
+                .await
                 .unwrap(),
             vec!["r"]
         );
         assert!(
             log.echo_rules("c1", "conversation.admin.closed", 50)
+                .await
                 .unwrap()
                 .is_empty()
         );
         assert!(
             log.echo_rules("c1", "conversation.admin.noted", 101)
+                .await
                 .unwrap()
                 .is_empty()
         );
-        let turns: Vec<usize> = (0..4)
-            .map(|_| log.next_turn("team5", 3, true).unwrap())
-            .collect();
+        let mut turns = Vec::new();
+        for _ in 0..4 {
+            turns.push(log.next_turn("team5", 3, true).await.unwrap());
+        }
         assert_eq!(turns, vec![0, 1, 2, 0]);
-        assert_eq!(log.next_turn("team5", 3, false).unwrap(), 1);
-        assert_eq!(log.next_turn("team5", 3, false).unwrap(), 1);
+        assert_eq!(log.next_turn("team5", 3, false).await.unwrap(), 1);
+        assert_eq!(log.next_turn("team5", 3, false).await.unwrap(), 1);
     }
 }

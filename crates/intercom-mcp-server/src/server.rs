@@ -16,9 +16,10 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+pub use crate::context::{CatalogueEntry, IntercomServer};
 use crate::output::ToolError;
-use crate::toolsets::{Selection, Toolset};
-use crate::workspace_context::{Workspace, Workspaces};
+use crate::toolsets::Selection;
+use crate::workspace_context::Workspaces;
 use crate::{prompts, resources, tools};
 
 pub const SERVER_NAME: &str = "intercom-mcp";
@@ -29,42 +30,6 @@ tickets, contacts, companies and articles. Ids may be given raw, prefixed (conve
 or as Intercom inbox URLs. Dates accept ISO dates or words such as today, yesterday, this_week, \
 last_week, 7d. List tools take limit/cursor and return next_cursor. Call whoami first to learn \
 which admin the token acts as.";
-
-/// A tool in the catalogue, with the toolset it belongs to.
-#[derive(Debug, Clone)]
-pub struct CatalogueEntry {
-    pub toolset: Toolset,
-    pub tool: Tool,
-}
-
-struct Shared {
-    router: ToolRouter<IntercomServer>,
-    catalogue: Vec<CatalogueEntry>,
-    workspaces: Arc<Workspaces>,
-    token_from_request: bool,
-    /// Real time (mirror, webhooks, subscriptions): set by `serve --sync`.
-    realtime: std::sync::OnceLock<Arc<crate::live::Realtime>>,
-    /// The rules engine, set by `serve --automations FILE`.
-    automations: std::sync::OnceLock<Arc<intercom_automations::Engine>>,
-    /// `--redact-pii`: mask emails and phones in tool output.
-    redact_pii: std::sync::atomic::AtomicBool,
-}
-
-/// The server. Cheap to clone: every session shares one catalogue and one
-/// pool of workspaces.
-#[derive(Clone)]
-pub struct IntercomServer {
-    shared: Arc<Shared>,
-}
-
-impl std::fmt::Debug for IntercomServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IntercomServer")
-            .field("tools", &self.shared.catalogue.len())
-            .field("token_from_request", &self.shared.token_from_request)
-            .finish()
-    }
-}
 
 /// Everything needed to build a server.
 #[derive(Debug)]
@@ -105,90 +70,13 @@ impl IntercomServer {
         }
         // Deterministic order: by toolset, then by name.
         catalogue.sort_by(|a, b| (a.toolset, &a.tool.name).cmp(&(b.toolset, &b.tool.name)));
-        Ok(Self {
-            shared: Arc::new(Shared {
-                router,
-                catalogue,
-                workspaces: options.workspaces,
-                token_from_request: options.token_from_request,
-                realtime: std::sync::OnceLock::new(),
-                automations: std::sync::OnceLock::new(),
-                redact_pii: std::sync::atomic::AtomicBool::new(false),
-            }),
-        })
+        Ok(Self::from_parts(
+            router,
+            catalogue,
+            options.workspaces,
+            options.token_from_request,
+        ))
     }
-
-    /// The exposed tools, in listing order.
-    pub fn catalogue(&self) -> &[CatalogueEntry] {
-        &self.shared.catalogue
-    }
-
-    pub fn tools(&self) -> Vec<Tool> {
-        self.shared
-            .catalogue
-            .iter()
-            .map(|e| e.tool.clone())
-            .collect()
-    }
-
-    /// Attach the real-time side (mirror, webhook receiver, resource subscriptions).
-    pub fn with_realtime(self, realtime: Arc<crate::live::Realtime>) -> Self {
-        let _ = self.shared.realtime.set(realtime);
-        self
-    }
-
-    /// Attach the rules engine (for the `automations` tools).
-    pub fn with_automations(self, engine: Arc<intercom_automations::Engine>) -> Self {
-        let _ = self.shared.automations.set(engine);
-        self
-    }
-
-    /// The rules engine, when `--automations` is on.
-    pub fn automations(&self) -> Option<&Arc<intercom_automations::Engine>> {
-        self.shared.automations.get()
-    }
-
-    /// Mask emails and phone numbers in every tool result (`--redact-pii`).
-    pub fn set_redact_pii(&self, on: bool) {
-        self.shared
-            .redact_pii
-            .store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The real-time side, when the mirror is on.
-    pub fn realtime(&self) -> Option<&Arc<crate::live::Realtime>> {
-        self.shared.realtime.get()
-    }
-
-    pub fn workspaces(&self) -> &Arc<Workspaces> {
-        &self.shared.workspaces
-    }
-
-    /// The workspace a request works on: its own bearer token with
-    /// `--token-from-request`, otherwise the configured one.
-    pub async fn workspace_for(
-        &self,
-        context: &RequestContext<RoleServer>,
-    ) -> Result<Arc<Workspace>, ToolError> {
-        if self.shared.token_from_request
-            && let Some(token) = bearer_token(context)
-        {
-            return self.shared.workspaces.for_token(&token);
-        }
-        if self.shared.token_from_request && !self.shared.workspaces.has_default_token() {
-            return Err(ToolError::invalid(
-                "this server uses each client's own Intercom token: send it as \
-                 `Authorization: Bearer <token>`",
-            ));
-        }
-        self.shared.workspaces.default_workspace().await
-    }
-}
-
-/// The bearer token of the HTTP request behind this MCP request, if any.
-fn bearer_token(context: &RequestContext<RoleServer>) -> Option<String> {
-    let parts = context.extensions.get::<http::request::Parts>()?;
-    crate::transport::auth::bearer(&parts.headers).map(str::to_string)
 }
 
 fn error_result(err: ToolError) -> CallToolResponse {
@@ -228,8 +116,7 @@ impl ServerHandler for IntercomServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.shared
-            .catalogue
+        self.catalogue()
             .iter()
             .find(|e| e.tool.name == name)
             .map(|e| e.tool.clone())
@@ -263,12 +150,7 @@ impl ServerHandler for IntercomServer {
             .await;
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
         match result {
-            Ok(CallToolResponse::Complete(mut done))
-                if self
-                    .shared
-                    .redact_pii
-                    .load(std::sync::atomic::Ordering::Relaxed) =>
-            {
+            Ok(CallToolResponse::Complete(mut done)) if self.redacts_pii() => {
                 crate::redact::redact_result(&mut done);
                 Ok(CallToolResponse::Complete(done))
             }

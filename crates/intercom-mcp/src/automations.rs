@@ -11,7 +11,7 @@ use intercom_automations::engine::Engine;
 use intercom_automations::parse::load_rules;
 use intercom_automations::report::{render_log, render_rules, render_test, rule_views};
 use intercom_automations::rules::ObjectType;
-use intercom_automations::runlog::{LogFilter, RunLog, RunStatus, parse_status};
+use intercom_automations::runlog::{LogFilter, RunLog, RunStatus, SqliteRunLog, parse_status};
 use intercom_mcp_server::server::IntercomServer;
 
 use crate::mirror::StoreArgs;
@@ -123,14 +123,16 @@ pub async fn run(args: AutomationsArgs) -> anyhow::Result<bool> {
         }
         AutomationsCommand::Test(t) => test(t).await,
         AutomationsCommand::Log(l) => {
-            let log = RunLog::open(&store_path(&l.store))?;
-            let runs = log.query(&LogFilter {
-                rule: l.rule,
-                object_id: l.object,
-                status: l.status,
-                before_seq: None,
-                limit: l.limit.max(1),
-            })?;
+            let log = SqliteRunLog::open(&store_path(&l.store))?;
+            let runs = log
+                .query(&LogFilter {
+                    rule: l.rule,
+                    object_id: l.object,
+                    status: l.status,
+                    before_seq: None,
+                    limit: l.limit.max(1),
+                })
+                .await?;
             if l.json {
                 println!("{}", serde_json::to_string_pretty(&runs)?);
             } else {
@@ -173,7 +175,7 @@ async fn test(args: TestArgs) -> anyhow::Result<bool> {
     };
     let upstream = crate::upstream::upstream(&args.connection, &args.sandbox).await?;
     let client = client_for(&upstream)?;
-    let log = Arc::new(RunLog::open(&store_path(&args.store))?);
+    let log = Arc::new(SqliteRunLog::open(&store_path(&args.store))?);
     let engine = Engine::start(rules, log, client).await?;
     let report = engine.test(&args.rule, object_type, id).await?;
     if args.json {
@@ -224,7 +226,7 @@ pub async fn start_for_serve(
         .sqlite()
         .map(|s| s.path().to_path_buf())
         .context("automations need the SQLite mirror")?;
-    let log = Arc::new(RunLog::open(&store)?);
+    let log = Arc::new(SqliteRunLog::open(&store)?);
     let client = client_for(upstream)?;
     let rule_count = rules.rules.len();
     let engine = Arc::new(Engine::start(rules, log, client).await?);

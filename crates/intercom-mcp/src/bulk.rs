@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use intercom_jobs::bulk::input::read_rows;
 use intercom_jobs::bulk::ops::{Operation, TagObject};
 use intercom_jobs::bulk::{
-    JobReport, JobStore, RunOptions, TargetKind, TargetSpec, configured_max_items, run_job,
-    start_job, targets,
+    JobReport, JobStore, RunOptions, SqliteJobStore, TargetKind, TargetSpec, configured_max_items,
+    run_job, start_job, targets,
 };
 use intercom_mirror::default_store_path;
 
@@ -207,7 +207,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
             )
             .await
         }
-        BulkCommand::Status(a) => status(a),
+        BulkCommand::Status(a) => status(a).await,
     }
 }
 
@@ -235,9 +235,9 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
     })
 }
 
-fn open_store(store: &StoreArgs) -> anyhow::Result<JobStore> {
+fn open_store(store: &StoreArgs) -> anyhow::Result<SqliteJobStore> {
     let path = store.store.clone().unwrap_or_else(default_store_path);
-    JobStore::open(&path)
+    SqliteJobStore::open(&path)
         .with_context(|| format!("could not open the job store at {}", path.display()))
 }
 
@@ -293,11 +293,12 @@ where
                 }
                 return Ok(true);
             }
-            start_job(&store, &operation, &targets)?
+            start_job(&store, &operation, &targets).await?
         }
     };
     let job = store
-        .job(&job_id)?
+        .job(&job_id)
+        .await?
         .with_context(|| format!("there is no bulk job `{job_id}`"))?;
     eprintln!("job {job_id}: {}", job.description);
     let bar = ProgressBar::new(job.total);
@@ -367,10 +368,10 @@ fn print_report(report: &JobReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn status(args: StatusArgs) -> anyhow::Result<bool> {
+async fn status(args: StatusArgs) -> anyhow::Result<bool> {
     let store = open_store(&args.store)?;
     let Some(job_id) = args.job else {
-        for job in store.recent_jobs(20)? {
+        for job in store.recent_jobs(20).await? {
             println!(
                 "{}  {:?}  {} ok / {} failed / {} pending  {}",
                 job.id, job.state, job.ok, job.failed, job.pending, job.description
@@ -379,9 +380,10 @@ fn status(args: StatusArgs) -> anyhow::Result<bool> {
         return Ok(true);
     };
     let job = store
-        .job(&job_id)?
+        .job(&job_id)
+        .await?
         .with_context(|| format!("there is no bulk job `{job_id}`"))?;
-    let items = store.items(&job.id, None)?;
+    let items = store.items(&job.id, None).await?;
     print_report(
         &JobReport {
             job,

@@ -204,6 +204,9 @@ pub struct CallArgs {
     pub selection: SelectionArgs,
     #[command(flatten)]
     pub sandbox: SandboxChoice,
+    /// Where bulk jobs live (the bulk tools keep their jobs there).
+    #[command(flatten)]
+    pub store: crate::mirror::StoreArgs,
     /// Print the whole result as JSON (structured content, text and isError).
     #[arg(long)]
     pub json: bool,

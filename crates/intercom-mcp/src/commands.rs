@@ -35,6 +35,11 @@ fn build_server(
     Ok(server)
 }
 
+/// The bulk tools' job store: the SQLite file of `--store` (the mirror's), opened on first use.
+fn job_store(store: &crate::mirror::StoreArgs) -> Arc<dyn intercom_jobs::bulk::JobStore> {
+    Arc::new(intercom_jobs::bulk::SqliteJobStore::at(&store.path()))
+}
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let upstream = upstream(&args.connection, &args.sandbox).await?;
     // Signed-in people bring their own Intercom token to every request.
@@ -54,7 +59,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              (or run with --sandbox to try the demo workspace)"
         );
     }
-    let server = build_server(&upstream, &args.selection, token_from_request)?;
+    let server = build_server(&upstream, &args.selection, token_from_request)?
+        .with_job_store(job_store(&args.realtime.store));
     // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
     let server = match crate::mirror::start_for_serve(&args.realtime, &upstream).await? {
         Some(realtime) => server.with_realtime(realtime),
@@ -246,7 +252,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<bool> {
         // `call` runs any tool by name, whatever the default toolsets are.
         selection.toolsets = vec!["all".into()];
     }
-    let server = build_server(&upstream, &selection, false)?;
+    let server = build_server(&upstream, &selection, false)?.with_job_store(job_store(&args.store));
     if server
         .catalogue()
         .iter()

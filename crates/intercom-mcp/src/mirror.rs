@@ -28,7 +28,7 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn path(&self) -> PathBuf {
+    pub fn path(&self) -> PathBuf {
         self.store.clone().unwrap_or_else(default_store_path)
     }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::broadcast;
 
 pub use sqlite::SqliteStore;
@@ -219,6 +220,16 @@ impl Mirror {
 
     pub async fn recent_events(&self, query: EventQuery) -> MirrorResult<Vec<EventRecord>> {
         self.run(move |s| s.recent_events(&query)).await
+    }
+
+    /// Events after `after_seq` with the notifications they came from, oldest first.
+    pub async fn events_with_payload(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> MirrorResult<Vec<(EventRecord, Option<Value>)>> {
+        self.run(move |s| s.events_with_payload(after_seq, limit))
+            .await
     }
 
     /// Seconds since the mirror last heard of `kind` changing (a finished sync run

@@ -308,6 +308,37 @@ impl MirrorStore for SqliteStore {
         })
     }
 
+    fn events_with_payload(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> MirrorResult<Vec<(EventRecord, Option<Value>)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at,
+                        payload
+                 FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            stmt.query_map(params![after_seq, limit.max(1) as i64], |r| {
+                let payload: Option<String> = r.get(8)?;
+                Ok((
+                    EventRecord {
+                        seq: r.get(0)?,
+                        id: r.get(1)?,
+                        topic: r.get(2)?,
+                        source: r.get(3)?,
+                        object_type: r.get(4)?,
+                        object_id: r.get(5)?,
+                        occurred_at: r.get(6)?,
+                        received_at: r.get(7)?,
+                    },
+                    payload.and_then(|p| serde_json::from_str(&p).ok()),
+                ))
+            })?
+            .collect()
+        })
+    }
+
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>> {
         let mut sql = String::from(
             "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at

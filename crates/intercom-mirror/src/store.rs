@@ -285,6 +285,13 @@ pub trait MirrorStore: Send + Sync + 'static {
     /// Conversations whose parts (any of them) match every word of `query`, best first.
     fn search_text(&self, query: &str, limit: usize) -> MirrorResult<Vec<TextHit>>;
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>>;
+    /// Events after log position `after_seq`, oldest first, each with the notification
+    /// it came from (`None` for changes found by sync): what the automations engine follows.
+    fn events_with_payload(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> MirrorResult<Vec<(EventRecord, Option<Value>)>>;
     fn stats(&self) -> MirrorResult<MirrorStats>;
     /// Stream objects of `kind` updated at or after `since`, oldest first.
     fn export(

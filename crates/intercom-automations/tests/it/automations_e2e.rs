@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_automations::{Engine, Event, LogFilter, RunLog, RunRecord, RunStatus, parse_rules};
+use intercom_automations::{
+    Engine, Event, LogFilter, RunRecord, RunStatus, SqliteRunLog, parse_rules,
+};
 use intercom_mirror::Mirror;
 use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
 use intercom_sandbox::{Sandbox, SandboxConfig};
@@ -70,7 +72,7 @@ impl Harness {
         let (engine, stop, follower) = follow(&dir, &mirror, &client, rules).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         let start_cursor = loop {
-            if let Some(c) = engine.log().state("event_cursor").unwrap() {
+            if let Some(c) = engine.log().state("event_cursor").await.unwrap() {
                 break c.parse().unwrap();
             }
             assert!(
@@ -102,6 +104,7 @@ impl Harness {
             self.engine
                 .log()
                 .set_state("event_cursor", &seq.to_string())
+                .await
                 .unwrap();
         }
         let (engine, stop, follower) =
@@ -111,28 +114,30 @@ impl Harness {
         self.follower = follower;
     }
 
-    fn runs(&self, filter: LogFilter) -> Vec<RunRecord> {
+    async fn runs(&self, filter: LogFilter) -> Vec<RunRecord> {
         self.engine
             .log()
             .query(&LogFilter {
                 limit: 10_000,
                 ..filter
             })
+            .await
             .unwrap()
     }
 
-    fn runs_of(&self, rule: &str, object: &str) -> Vec<RunRecord> {
+    async fn runs_of(&self, rule: &str, object: &str) -> Vec<RunRecord> {
         self.runs(LogFilter {
             rule: Some(rule.into()),
             object_id: Some(object.into()),
             ..Default::default()
         })
+        .await
     }
 
     /// Wait until `done` holds, or fail saying what was awaited.
-    async fn until(&self, what: &str, mut done: impl FnMut(&Self) -> bool) {
+    async fn until(&self, what: &str, mut done: impl AsyncFnMut(&Self) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !done(self) {
+        while !done(self).await {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -179,10 +184,11 @@ impl Harness {
             .unwrap()
     }
 
-    fn cursor(&self) -> i64 {
+    async fn cursor(&self) -> i64 {
         self.engine
             .log()
             .state("event_cursor")
+            .await
             .unwrap()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
@@ -191,8 +197,8 @@ impl Harness {
     /// Wait until the engine has read everything the mirror logged so far.
     async fn caught_up(&self) {
         let last = self.logged_events().last().map(|e| e.0).unwrap_or(0);
-        self.until("the engine to catch up with the event log", |h| {
-            h.cursor() >= last
+        self.until("the engine to catch up with the event log", async |h| {
+            h.cursor().await >= last
         })
         .await;
     }
@@ -206,7 +212,7 @@ async fn follow(
 ) -> (Arc<Engine>, CancellationToken, tokio::task::JoinHandle<()>) {
     let env = |name: &str| (name == "OUTBOUND_SECRET").then(|| OUTBOUND_SECRET.to_string());
     let rules = parse_rules(rules, &env).unwrap();
-    let log = Arc::new(RunLog::open(&dir.path().join("store.sqlite3")).unwrap());
+    let log = Arc::new(SqliteRunLog::open(&dir.path().join("store.sqlite3")).unwrap());
     let engine = Arc::new(Engine::start(rules, log, client.clone()).await.unwrap());
     let stop = CancellationToken::new();
     let follower = tokio::spawn({
@@ -273,14 +279,16 @@ async fn rules_fire_once_per_event_and_never_twice() {
 
     // tag-billing acts once; its note triggers ack-notes (another rule) once; ack-notes'
     // own note comes back as conversation.admin.noted and is recognised as its echo.
-    h.until("ack-notes to see its own echo", |h| {
+    h.until("ack-notes to see its own echo", async |h| {
         h.runs_of("ack-notes", &billing)
+            .await
             .iter()
             .any(|r| r.status == RunStatus::SkippedLoop)
     })
     .await;
-    h.until("tag-billing to skip the small talk", |h| {
+    h.until("tag-billing to skip the small talk", async |h| {
         h.runs_of("tag-billing", &chat)
+            .await
             .iter()
             .any(|r| r.status == RunStatus::NoMatch)
     })
@@ -314,11 +322,12 @@ async fn rules_fire_once_per_event_and_never_twice() {
     assert!(!tag_names(&small_talk).contains(&"billing-auto".to_string()));
     assert!(self::notes(&small_talk).is_empty());
 
-    let billing_runs = h.runs_of("tag-billing", &billing);
+    let billing_runs = h.runs_of("tag-billing", &billing).await;
     assert_eq!(billing_runs.len(), 1, "{billing_runs:#?}");
     assert_eq!(billing_runs[0].status, RunStatus::Applied);
     let ack: Vec<RunStatus> = h
         .runs_of("ack-notes", &billing)
+        .await
         .iter()
         .map(|r| r.status)
         .collect();
@@ -353,17 +362,17 @@ async fn rules_fire_once_per_event_and_never_twice() {
     );
 
     // A restart that replays the whole event log runs nothing a second time.
-    let before = h.runs(LogFilter::default()).len();
+    let before = h.runs(LogFilter::default()).await.len();
     h.restart(Some(0)).await;
     // Caught up: the engine has handled (and logged any run of) every event of the log.
     h.caught_up().await;
     assert_eq!(
-        h.runs(LogFilter::default()).len(),
+        h.runs(LogFilter::default()).await.len(),
         before,
         "the replay claimed nothing new"
     );
     assert_eq!(self::notes(&h.conversation(&billing).await).len(), 2);
-    assert_eq!(h.runs_of("tag-billing", &billing).len(), 1);
+    assert_eq!(h.runs_of("tag-billing", &billing).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,12 +401,13 @@ actions = [{ add_tag = "seen" }, { note = "tagged" }]
             &[("tag-all", false)],
             1,
         )
+        .await
         .unwrap();
     assert!(claims[0].is_some());
     h.restart(None).await;
     h.until(
         "the restarted engine to close out the interrupted run",
-        |h| h.runs_of("tag-all", "424242")[0].status == RunStatus::Interrupted,
+        async |h| h.runs_of("tag-all", "424242").await[0].status == RunStatus::Interrupted,
     )
     .await;
     assert!(
@@ -424,14 +434,15 @@ actions = [{ add_tag = "seen" }, { note = "tagged" }]
         reports[0].actions[1].status,
         intercom_automations::actions::ActionStatus::NotRun
     );
-    let logged = h.runs_of("tag-all", "999999999");
+    let logged = h.runs_of("tag-all", "999999999").await;
     assert_eq!(logged[0].status, RunStatus::Failed);
     assert_eq!(logged[0].error.as_deref(), Some(error.as_str()));
 
     // ...and the next event is handled normally.
     let (id, _) = h.new_conversation("<p>next one</p>").await;
-    h.until("the next conversation to be tagged", |h| {
+    h.until("the next conversation to be tagged", async |h| {
         h.runs_of("tag-all", &id)
+            .await
             .iter()
             .any(|r| r.status == RunStatus::Applied)
     })
@@ -520,8 +531,9 @@ actions = [{{ post = "{hook}", body = {{ conversation = "{{{{conversation.id}}}}
         "{}",
         got.delivery
     );
-    h.until("the run to be logged", |h| {
+    h.until("the run to be logged", async |h| {
         h.runs_of("page-on-outage", &id)
+            .await
             .iter()
             .any(|r| r.status == RunStatus::Applied)
     })
@@ -549,7 +561,7 @@ actions = [{ close = "Closing (dry run)" }]
     let h = Harness::start(rules, 900.0).await;
     h.until(
         "the activity generator to produce new conversations and replies",
-        |h| {
+        async |h| {
             let events: Vec<_> = h
                 .logged_events()
                 .into_iter()
@@ -576,8 +588,10 @@ actions = [{ close = "Closing (dry run)" }]
         "no reply after the engine started"
     );
     let last = snapshot.last().unwrap().0;
-    h.until("the engine to pass the snapshot", |h| h.cursor() >= last)
-        .await;
+    h.until("the engine to pass the snapshot", async |h| {
+        h.cursor().await >= last
+    })
+    .await;
 
     for (_, id, topic, object, _) in &snapshot {
         let object = object.clone().unwrap();
@@ -588,6 +602,7 @@ actions = [{ close = "Closing (dry run)" }]
         };
         let runs: Vec<_> = h
             .runs_of(rule, &object)
+            .await
             .into_iter()
             .filter(|r| &r.event_id == id)
             .collect();
@@ -600,6 +615,7 @@ actions = [{ close = "Closing (dry run)" }]
                 object_id: Some(object.clone()),
                 ..Default::default()
             })
+            .await
         );
         let conversation = h.conversation(&object).await;
         if rule == "triage-new" {

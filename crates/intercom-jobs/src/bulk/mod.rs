@@ -12,14 +12,12 @@ pub mod runner;
 pub mod store;
 pub mod targets;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use parking_lot::Mutex;
-
 pub use ops::{ConversationAction, Operation, TagObject};
 pub use runner::{JobReport, RunOptions, run_job};
-pub use store::{ItemRecord, ItemStatus, JobRecord, JobState, JobStore};
+pub use store::{
+    ItemRecord, ItemStatus, JobRecord, JobState, JobStore, NewItem, SqliteJobStore, StoreError,
+    StoreFuture,
+};
 pub use targets::{FileRow, TargetKind, TargetSpec, Targets};
 
 /// Environment variable for the largest number of targets one call may touch.
@@ -47,31 +45,21 @@ pub enum BulkError {
 }
 
 /// Store a job for `operation` over `targets`; returns its id.
-pub fn start_job(
-    store: &JobStore,
+pub async fn start_job(
+    store: &dyn JobStore,
     operation: &Operation,
     targets: &Targets,
 ) -> Result<String, BulkError> {
     let spec = serde_json::to_value(operation)
         .map_err(|e| BulkError::Invalid(format!("could not store the operation: {e}")))?;
-    Ok(store.create_job(
-        operation.kind(),
-        &spec,
-        &operation.describe(),
-        &targets.items,
-    )?)
-}
-
-/// Job stores opened by this process, one per file, shared by every tool call.
-pub fn shared_store(path: PathBuf) -> Result<Arc<JobStore>, BulkError> {
-    static STORES: Mutex<Vec<(PathBuf, Arc<JobStore>)>> = Mutex::new(Vec::new());
-    let mut stores = STORES.lock();
-    if let Some((_, store)) = stores.iter().find(|(p, _)| *p == path) {
-        return Ok(store.clone());
-    }
-    let store = Arc::new(JobStore::open(&path)?);
-    stores.push((path, store.clone()));
-    Ok(store)
+    Ok(store
+        .create_job(
+            operation.kind(),
+            &spec,
+            &operation.describe(),
+            &targets.items,
+        )
+        .await?)
 }
 
 /// The admin changes are made as: `explicit`, else the token's own admin (`GET /me`).

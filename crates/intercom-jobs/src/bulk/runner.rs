@@ -55,16 +55,24 @@ pub struct JobReport {
 }
 
 /// Marks the job interrupted if the run is dropped half-way (the caller went away).
+/// The store write is spawned: `Drop` cannot wait for it.
 struct InterruptGuard<'a> {
-    store: &'a JobStore,
+    store: &'a dyn JobStore,
     job_id: &'a str,
     armed: bool,
 }
 
 impl Drop for InterruptGuard<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            let _ = self.store.set_state(self.job_id, JobState::Interrupted);
+        if self.armed
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let write = self.store.set_state(self.job_id, JobState::Interrupted);
+            runtime.spawn(async move {
+                if let Err(err) = write.await {
+                    tracing::warn!("could not mark an interrupted bulk job: {err}");
+                }
+            });
         }
     }
 }
@@ -73,7 +81,7 @@ impl Drop for InterruptGuard<'_> {
 /// `on_item(done, total, item)` is called after each item is persisted.
 pub async fn run_job(
     client: &Client,
-    store: &JobStore,
+    store: &dyn JobStore,
     job_id: &str,
     options: &RunOptions,
     on_item: &(dyn Fn(u64, u64, &ItemRecord) + Send + Sync),
@@ -81,7 +89,8 @@ pub async fn run_job(
     let started = Instant::now();
     let before = client.rate_limit();
     let job = store
-        .job(job_id)?
+        .job(job_id)
+        .await?
         .ok_or_else(|| BulkError::Invalid(format!("there is no bulk job `{job_id}`")))?;
     let operation: Operation = serde_json::from_value(job.spec.clone()).map_err(|e| {
         BulkError::Invalid(format!(
@@ -95,13 +104,13 @@ pub async fn run_job(
         )));
     }
     let resumed = options.resume;
-    store.set_state(job_id, JobState::Running)?;
+    store.set_state(job_id, JobState::Running).await?;
     let mut guard = InterruptGuard {
         store,
         job_id,
         armed: true,
     };
-    let pending = store.items(job_id, Some(ItemStatus::Pending))?;
+    let pending = store.items(job_id, Some(ItemStatus::Pending)).await?;
     let total = job.total;
     let mut done = job.ok + job.failed;
     let mut queue = pending.into_iter();
@@ -125,7 +134,9 @@ pub async fn run_job(
             break;
         };
         limit = options.max_in_flight.max(1);
-        store.finish_item(job_id, item.seq, status, error.as_deref(), attempts)?;
+        store
+            .finish_item(job_id, item.seq, status, error.as_deref(), attempts)
+            .await?;
         item.status = status;
         item.error = error;
         item.attempts += attempts;
@@ -137,15 +148,16 @@ pub async fn run_job(
     } else {
         JobState::Completed
     };
-    store.set_state(job_id, state)?;
+    store.set_state(job_id, state).await?;
     guard.armed = false;
     let after = client.rate_limit();
     let job = store
-        .job(job_id)?
+        .job(job_id)
+        .await?
         .ok_or_else(|| BulkError::Invalid(format!("job `{job_id}` vanished from the store")))?;
     Ok(JobReport {
         job,
-        items: store.items(job_id, None)?,
+        items: store.items(job_id, None).await?,
         elapsed_ms: started.elapsed().as_millis() as u64,
         requests_sent: after.requests_sent.saturating_sub(before.requests_sent),
         rate_limited: after

@@ -1,11 +1,13 @@
-//! Durable job state: tables `bulk_jobs` and `bulk_items` in the mirror's SQLite
-//! file (same path, own tables, own connection), so an interrupted job resumes
-//! where it stopped and never redoes a finished item.
+//! Durable job state behind [`JobStore`], so an interrupted job resumes where it stopped
+//! and never redoes a finished item. [`SqliteJobStore`] keeps it in tables `bulk_jobs` and
+//! `bulk_items` of the mirror's SQLite file (same path, own tables, own connection).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use futures::future::BoxFuture;
+use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -150,47 +152,196 @@ pub struct StoreError {
     message: String,
 }
 
-pub struct JobStore {
-    path: PathBuf,
-    conn: Mutex<Connection>,
+impl StoreError {
+    /// An error of the store at `location` (a path or a database name, never credentials).
+    pub fn new(location: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self {
+            path: location.into(),
+            message: message.to_string(),
+        }
+    }
 }
 
-impl std::fmt::Debug for JobStore {
+/// The answer of a [`JobStore`] call: owns everything it needs, so it can be spawned
+/// (a dropped run marks its job interrupted from `Drop`).
+pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
+
+/// Where bulk jobs and their items live. A second backend (a database shared by several
+/// replicas) implements these methods; the runner and the tools see only this trait.
+pub trait JobStore: Send + Sync + std::fmt::Debug {
+    /// Where the jobs are, for messages (a path or a database name, never credentials).
+    fn location(&self) -> String;
+    /// Store a new job with its items, all or nothing; returns the job's id.
+    fn create_job(
+        &self,
+        kind: &str,
+        spec: &Value,
+        description: &str,
+        items: &[NewItem],
+    ) -> StoreFuture<String>;
+    fn job(&self, id: &str) -> StoreFuture<Option<JobRecord>>;
+    /// Items of a job, optionally only those with `status`, in order.
+    fn items(&self, id: &str, status: Option<ItemStatus>) -> StoreFuture<Vec<ItemRecord>>;
+    /// Record an item's outcome (durable when the future resolves: a crash loses nothing
+    /// finished).
+    fn finish_item(
+        &self,
+        job_id: &str,
+        seq: u64,
+        status: ItemStatus,
+        error: Option<&str>,
+        attempts: u32,
+    ) -> StoreFuture<()>;
+    fn set_state(&self, job_id: &str, state: JobState) -> StoreFuture<()>;
+    /// The most recent jobs, newest first.
+    fn recent_jobs(&self, limit: usize) -> StoreFuture<Vec<JobRecord>>;
+}
+
+/// Jobs in a SQLite file. Each call runs on the blocking pool, never on an executor thread.
+#[derive(Clone)]
+pub struct SqliteJobStore {
+    inner: Arc<SqliteJobs>,
+}
+
+impl std::fmt::Debug for SqliteJobStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobStore")
-            .field("path", &self.path)
+        f.debug_struct("SqliteJobStore")
+            .field("path", &self.inner.path)
             .finish()
     }
 }
 
-impl JobStore {
+impl SqliteJobStore {
     /// Open (creating the tables if needed) the job tables in the SQLite file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let err = |e: &dyn std::fmt::Display| StoreError {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+        let store = Self::at(path);
+        drop(store.inner.connection()?);
+        Ok(store)
+    }
+
+    /// The job tables in the SQLite file at `path`, opened (and created) on first use:
+    /// a server that never runs a bulk job never touches the file.
+    pub fn at(path: &Path) -> Self {
+        Self {
+            inner: Arc::new(SqliteJobs::at(path)),
         }
-        let conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| err(&e))?;
-        let _: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(|e| err(&e))?;
-        // WAL + NORMAL survives a process crash, which is what resuming needs.
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| err(&e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
-        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&SqliteJobs) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let location = inner.path.display().to_string();
+            tokio::task::spawn_blocking(move || call(&inner))
+                .await
+                .map_err(|e| StoreError::new(location, e))?
+        })
+    }
+}
+
+impl JobStore for SqliteJobStore {
+    fn location(&self) -> String {
+        self.inner.path.display().to_string()
+    }
+
+    fn create_job(
+        &self,
+        kind: &str,
+        spec: &Value,
+        description: &str,
+        items: &[NewItem],
+    ) -> StoreFuture<String> {
+        let (kind, spec, description, items) = (
+            kind.to_string(),
+            spec.clone(),
+            description.to_string(),
+            items.to_vec(),
+        );
+        self.blocking(move |jobs| jobs.create_job(&kind, &spec, &description, &items))
+    }
+
+    fn job(&self, id: &str) -> StoreFuture<Option<JobRecord>> {
+        let id = id.to_string();
+        self.blocking(move |jobs| jobs.job(&id))
+    }
+
+    fn items(&self, id: &str, status: Option<ItemStatus>) -> StoreFuture<Vec<ItemRecord>> {
+        let id = id.to_string();
+        self.blocking(move |jobs| jobs.items(&id, status))
+    }
+
+    fn finish_item(
+        &self,
+        job_id: &str,
+        seq: u64,
+        status: ItemStatus,
+        error: Option<&str>,
+        attempts: u32,
+    ) -> StoreFuture<()> {
+        let (job_id, error) = (job_id.to_string(), error.map(str::to_string));
+        self.blocking(move |jobs| {
+            jobs.finish_item(&job_id, seq, status, error.as_deref(), attempts)
+        })
+    }
+
+    fn set_state(&self, job_id: &str, state: JobState) -> StoreFuture<()> {
+        let job_id = job_id.to_string();
+        self.blocking(move |jobs| jobs.set_state(&job_id, state))
+    }
+
+    fn recent_jobs(&self, limit: usize) -> StoreFuture<Vec<JobRecord>> {
+        self.blocking(move |jobs| jobs.recent_jobs(limit))
+    }
+}
+
+/// The synchronous SQLite side of [`SqliteJobStore`].
+struct SqliteJobs {
+    path: PathBuf,
+    conn: Mutex<Option<Connection>>,
+}
+
+/// Opens the file at `path` (creating it, its directory and the tables if needed).
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let err = |e: &dyn std::fmt::Display| StoreError::new(path.display().to_string(), e);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    }
+    let conn = Connection::open(path).map_err(|e| err(&e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| err(&e))?;
+    let _: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(|e| err(&e))?;
+    // WAL + NORMAL survives a process crash, which is what resuming needs.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| err(&e))?;
+    conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
+    Ok(conn)
+}
+
+impl SqliteJobs {
+    /// The job tables in the SQLite file at `path`, opened on first use.
+    fn at(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// The connection, opening the file (and creating the tables) the first time.
+    fn connection(&self) -> Result<MappedMutexGuard<'_, Connection>, StoreError> {
+        let mut slot = self.conn.lock();
+        if slot.is_none() {
+            *slot = Some(open_connection(&self.path)?);
+        }
+        MutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| StoreError::new(self.path.display().to_string(), "not open"))
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -201,7 +352,7 @@ impl JobStore {
     }
 
     /// Store a new job with its items, in one transaction.
-    pub fn create_job(
+    fn create_job(
         &self,
         kind: &str,
         spec: &Value,
@@ -210,7 +361,7 @@ impl JobStore {
     ) -> Result<String, StoreError> {
         let id = format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let now = now_unix();
-        let mut conn = self.conn.lock();
+        let mut conn = self.connection()?;
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "INSERT INTO bulk_jobs (id, kind, spec, description, state, created_at, updated_at, total)
@@ -248,8 +399,8 @@ impl JobStore {
         Ok(id)
     }
 
-    pub fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        let conn = self.conn.lock();
+    fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let conn = self.connection()?;
         conn.query_row(
             "SELECT j.id, j.kind, j.spec, j.description, j.state, j.created_at, j.updated_at, j.total,
                     (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'ok'),
@@ -280,12 +431,8 @@ impl JobStore {
     }
 
     /// Items of a job, optionally only those with `status`, in order.
-    pub fn items(
-        &self,
-        id: &str,
-        status: Option<ItemStatus>,
-    ) -> Result<Vec<ItemRecord>, StoreError> {
-        let conn = self.conn.lock();
+    fn items(&self, id: &str, status: Option<ItemStatus>) -> Result<Vec<ItemRecord>, StoreError> {
+        let conn = self.connection()?;
         let mut stmt = conn
             .prepare(
                 "SELECT seq, target_id, label, status, error, attempts, payload FROM bulk_items
@@ -312,7 +459,7 @@ impl JobStore {
     }
 
     /// Record an item's outcome (its own small transaction: a crash loses nothing finished).
-    pub fn finish_item(
+    fn finish_item(
         &self,
         job_id: &str,
         seq: u64,
@@ -320,7 +467,7 @@ impl JobStore {
         error: Option<&str>,
         attempts: u32,
     ) -> Result<(), StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.connection()?;
         conn.execute(
             "UPDATE bulk_items SET status = ?3, error = ?4, attempts = attempts + ?5, finished_at = ?6
              WHERE job_id = ?1 AND seq = ?2",
@@ -330,8 +477,8 @@ impl JobStore {
         Ok(())
     }
 
-    pub fn set_state(&self, job_id: &str, state: JobState) -> Result<(), StoreError> {
-        let conn = self.conn.lock();
+    fn set_state(&self, job_id: &str, state: JobState) -> Result<(), StoreError> {
+        let conn = self.connection()?;
         conn.execute(
             "UPDATE bulk_jobs SET state = ?2, updated_at = ?3 WHERE id = ?1",
             params![job_id, state.as_str(), now_unix()],
@@ -341,9 +488,9 @@ impl JobStore {
     }
 
     /// The most recent jobs, newest first.
-    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
+    fn recent_jobs(&self, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
         let ids: Vec<String> = {
-            let conn = self.conn.lock();
+            let conn = self.connection()?;
             let mut stmt = conn
                 .prepare("SELECT id FROM bulk_jobs ORDER BY created_at DESC, rowid DESC LIMIT ?1")
                 .map_err(|e| self.err(e))?;
@@ -367,10 +514,10 @@ impl JobStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn jobs_and_items_round_trip() {
+    #[tokio::test]
+    async fn jobs_and_items_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let store = JobStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let store = SqliteJobStore::open(&dir.path().join("m.sqlite3")).unwrap();
         let items = vec![
             NewItem {
                 id: "1".into(),
@@ -392,20 +539,24 @@ mod tests {
                 "test",
                 &items,
             )
+            .await
             .unwrap();
-        let job = store.job(&id).unwrap().unwrap();
+        let job = store.job(&id).await.unwrap().unwrap();
         assert_eq!((job.total, job.pending, job.failed), (2, 1, 1));
-        store.finish_item(&id, 0, ItemStatus::Ok, None, 2).unwrap();
-        store.set_state(&id, JobState::Completed).unwrap();
+        store
+            .finish_item(&id, 0, ItemStatus::Ok, None, 2)
+            .await
+            .unwrap();
+        store.set_state(&id, JobState::Completed).await.unwrap();
         // Reopening keeps everything.
         drop(store);
-        let store = JobStore::open(&dir.path().join("m.sqlite3")).unwrap();
-        let job = store.job(&id).unwrap().unwrap();
+        let store = SqliteJobStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let job = store.job(&id).await.unwrap().unwrap();
         assert_eq!(
             (job.ok, job.failed, job.pending, job.state),
             (1, 1, 0, JobState::Completed)
         );
-        let items = store.items(&id, None).unwrap();
+        let items = store.items(&id, None).await.unwrap();
         assert_eq!(items[0].attempts, 2);
         assert_eq!(items[1].error.as_deref(), Some("no contact"));
     }

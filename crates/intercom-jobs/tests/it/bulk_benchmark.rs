@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use intercom_api::{Client, ClientConfig, Method};
 use intercom_jobs::bulk::{
-    self, FileRow, JobState, JobStore, Operation, RunOptions, TargetKind, TargetSpec, targets,
+    self, FileRow, JobState, Operation, RunOptions, SqliteJobStore, TargetKind, TargetSpec, targets,
 };
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Map, Value, json};
@@ -108,7 +108,7 @@ async fn run(label: &str, fault_rate: f64) {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let store = JobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
+    let store = SqliteJobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
     let spec = TargetSpec {
         rows,
         ..TargetSpec::default()
@@ -123,6 +123,7 @@ async fn run(label: &str, fault_rate: f64) {
         },
         &targets,
     )
+    .await
     .unwrap();
 
     control(

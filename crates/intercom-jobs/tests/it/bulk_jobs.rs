@@ -7,7 +7,7 @@
 use intercom_api::{Client, ClientConfig, Method};
 use intercom_jobs::bulk::{
     self, ConversationAction, FileRow, ItemStatus, JobState, JobStore, Operation, RunOptions,
-    TargetKind, TargetSpec, targets,
+    SqliteJobStore, TargetKind, TargetSpec, targets,
 };
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
 use serde_json::{Map, Value, json};
@@ -70,7 +70,7 @@ impl Setup {
     /// stats just before and after (faults and limits are off again afterwards).
     async fn run_faulted(
         &self,
-        store: &JobStore,
+        store: &SqliteJobStore,
         job: &str,
         faults: Value,
     ) -> (bulk::JobReport, Value, Value) {
@@ -127,7 +127,7 @@ fn update_rows(ids: &[String], marker: &str) -> Vec<FileRow> {
         .collect()
 }
 
-async fn new_job(setup: &Setup, store: &JobStore, rows: Vec<FileRow>) -> String {
+async fn new_job(setup: &Setup, store: &SqliteJobStore, rows: Vec<FileRow>) -> String {
     let spec = TargetSpec {
         rows,
         ..TargetSpec::default()
@@ -138,7 +138,7 @@ async fn new_job(setup: &Setup, store: &JobStore, rows: Vec<FileRow>) -> String 
     let op = Operation::UpdateContacts {
         attributes: Map::new(),
     };
-    bulk::start_job(store, &op, &targets).unwrap()
+    bulk::start_job(store, &op, &targets).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +147,7 @@ async fn updates_land_exactly_once_under_rate_limit_and_faults() {
     let setup = setup(None, 0.0).await;
     let ids = setup.contact_ids(N).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = JobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
+    let store = SqliteJobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
     let job = new_job(&setup, &store, update_rows(&ids, "exact")).await;
 
     // 100 requests per 10 s, and 8% of requests faulted: 5xx or a dropped connection
@@ -197,7 +197,7 @@ async fn answers_lost_after_the_write_never_apply_it_twice() {
     let setup = setup(None, 0.0).await;
     let ids = setup.contact_ids(N).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = JobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
+    let store = SqliteJobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
     let job = new_job(&setup, &store, update_rows(&ids, "once")).await;
 
     // Every fault here lands the write and then drops the connection: the worst case for
@@ -239,7 +239,7 @@ async fn a_cancelled_job_resumes_without_redoing_finished_items() {
     let ids = setup.contact_ids(N).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mirror.sqlite3");
-    let store = JobStore::open(&path).unwrap();
+    let store = SqliteJobStore::open(&path).unwrap();
     let job = new_job(&setup, &store, update_rows(&ids, "resume")).await;
     let before = setup.stats().await;
 
@@ -260,6 +260,7 @@ async fn a_cancelled_job_resumes_without_redoing_finished_items() {
     assert_eq!(first.job.pending, (N - 5) as u64);
     let finished: Vec<String> = store
         .items(&job, Some(ItemStatus::Ok))
+        .await
         .unwrap()
         .into_iter()
         .map(|i| i.id)
@@ -267,7 +268,7 @@ async fn a_cancelled_job_resumes_without_redoing_finished_items() {
 
     // A new process: reopen the store and resume.
     drop(store);
-    let store = JobStore::open(&path).unwrap();
+    let store = SqliteJobStore::open(&path).unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
     let options = RunOptions {
         resume: true,
@@ -332,8 +333,8 @@ async fn closing_conversations_checks_state_before_resending() {
         admin_id: me,
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = JobStore::open(&dir.path().join("m.sqlite3")).unwrap();
-    let job = bulk::start_job(&store, &op, &targets).unwrap();
+    let store = SqliteJobStore::open(&dir.path().join("m.sqlite3")).unwrap();
+    let job = bulk::start_job(&store, &op, &targets).await.unwrap();
     let (report, before, after) = setup
         .run_faulted(
             &store,

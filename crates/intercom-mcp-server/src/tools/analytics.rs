@@ -12,9 +12,9 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::context::IntercomServer;
 use crate::output::ToolError;
 use crate::progress::McpProgress;
-use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
 use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{

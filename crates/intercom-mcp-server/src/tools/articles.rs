@@ -14,9 +14,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::render::{Detail, html_to_text};
-use crate::server::IntercomServer;
 use crate::workspace_context::{Workspace, path_id};
 use intercom_core::dates::iso;
 

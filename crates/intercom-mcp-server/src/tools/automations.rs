@@ -9,8 +9,8 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
-use crate::server::IntercomServer;
 use intercom_automations::parse_status;
 use intercom_automations::report::{RuleView, render_log, render_rules, render_test, rule_views};
 use intercom_automations::{Engine, LogFilter, ObjectType, RunRecord, TestReport};
@@ -205,11 +205,11 @@ impl IntercomServer {
             before_seq,
             limit: limit + 1,
         };
-        let log = engine.log().clone();
-        let mut runs = tokio::task::spawn_blocking(move || log.query(&filter))
+        let mut runs = engine
+            .log()
+            .query(&filter)
             .await
-            .map_err(|e| ToolError::invalid(format!("reading the run log failed: {e}")))?
-            .map_err(|e| ToolError::invalid(e.to_string()))?;
+            .map_err(|e| ToolError::invalid(format!("reading the run log failed: {e}")))?;
         let more = runs.len() > limit;
         runs.truncate(limit);
         let next_cursor = more

@@ -3,7 +3,6 @@
 //! targets; a run needs `dry_run: false`, refuses more than the cap, and is a
 //! resumable job whose state lives in the mirror's SQLite file.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::handler::server::tool::Extension;
@@ -15,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::args::{IdKind, normalize_ids};
+use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
 use crate::progress::McpProgress;
-use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
 use intercom_jobs::bulk::{
-    BulkError, ItemRecord, JobRecord, JobStore, Operation, RunOptions, TagObject, TargetKind,
-    TargetSpec, configured_max_items, run_job, start_job, targets,
+    BulkError, ItemRecord, JobRecord, Operation, RunOptions, TagObject, TargetKind, TargetSpec,
+    configured_max_items, run_job, start_job, targets,
 };
 
 /// Arguments every bulk operation takes.
@@ -216,17 +215,6 @@ fn bulk_error(err: BulkError) -> ToolError {
 }
 
 impl IntercomServer {
-    /// The job store: the mirror's file when the mirror is on, else the configured store path.
-    fn bulk_store(&self) -> Result<Arc<JobStore>, ToolError> {
-        let path = match self.realtime() {
-            Some(realtime) => PathBuf::from(realtime.mirror().location()),
-            None => std::env::var_os(intercom_mirror::STORE_ENV)
-                .map(PathBuf::from)
-                .unwrap_or_else(intercom_mirror::default_store_path),
-        };
-        intercom_jobs::bulk::shared_store(path).map_err(bulk_error)
-    }
-
     /// Dry run or run of one operation: the shared path of the three bulk tools.
     async fn bulk_execute(
         &self,
@@ -238,7 +226,7 @@ impl IntercomServer {
         control: &BulkControl,
     ) -> Result<BulkOutcome, ToolError> {
         let client = ws.api().client();
-        let store = self.bulk_store()?;
+        let store = self.job_store().clone();
         let server_cap = configured_max_items();
         let cap = control
             .max_items
@@ -254,6 +242,7 @@ impl IntercomServer {
                 if dry_run {
                     let record = store
                         .job(job)
+                        .await
                         .map_err(|e| bulk_error(e.into()))?
                         .ok_or_else(|| {
                             ToolError::not_found(format!(
@@ -312,7 +301,9 @@ impl IntercomServer {
                                 .into(),
                     });
                 }
-                start_job(&store, &operation, &targets).map_err(bulk_error)?
+                start_job(store.as_ref(), &operation, &targets)
+                    .await
+                    .map_err(bulk_error)?
             }
         };
         let progress = McpProgress::from_context(context);
@@ -329,7 +320,7 @@ impl IntercomServer {
             };
             progress.report(done, Some(total), format!("{verb}: {}", item.label));
         };
-        let report = run_job(client, &store, &job_id, &options, &on_item)
+        let report = run_job(client, store.as_ref(), &job_id, &options, &on_item)
             .await
             .map_err(bulk_error)?;
         let next_step = if report.job.pending > 0 {
@@ -530,7 +521,7 @@ impl IntercomServer {
         &self,
         Parameters(args): Parameters<BulkJobStatusArgs>,
     ) -> Result<Json<JobStatusView>, ToolError> {
-        let store = self.bulk_store()?;
+        let store = self.job_store().clone();
         let job_id = args
             .job_id
             .as_deref()
@@ -538,15 +529,19 @@ impl IntercomServer {
             .filter(|s| !s.is_empty());
         let view = match job_id {
             None => JobStatusView {
-                jobs: store.recent_jobs(20).map_err(|e| bulk_error(e.into()))?,
+                jobs: store
+                    .recent_jobs(20)
+                    .await
+                    .map_err(|e| bulk_error(e.into()))?,
                 items: Vec::new(),
             },
             Some(id) => {
-                let job = store.job(id).map_err(|e| bulk_error(e.into()))?.ok_or_else(|| {
+                let job = store.job(id).await.map_err(|e| bulk_error(e.into()))?.ok_or_else(|| {
                     ToolError::not_found(format!("there is no bulk job `{id}`; call bulk_job_status without job_id to list jobs"))
                 })?;
                 let items = store
                     .items(&job.id, None)
+                    .await
                     .map_err(|e| bulk_error(e.into()))?;
                 JobStatusView {
                     jobs: vec![job],

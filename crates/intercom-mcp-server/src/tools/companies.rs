@@ -14,8 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, Paging, Render, ToolError};
-use crate::server::IntercomServer;
 use crate::tools::contacts::find_company;
 use crate::workspace_context::{Workspace, path_id};
 use intercom_core::dates::iso;

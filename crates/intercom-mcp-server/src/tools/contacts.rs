@@ -12,9 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::context::IntercomServer;
 use crate::output::{Done, Json, PageArgs, Paging, Render, ToolError};
 use crate::render::{Detail, html_to_text};
-use crate::server::IntercomServer;
 use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
 use intercom_core::dates::{iso, resolve};
 

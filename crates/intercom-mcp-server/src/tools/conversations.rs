@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::args::{IdKind, normalize_ids};
+use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::query::{all_of, comparison, date_filter, filter, search_body};
 use crate::render::{Detail, Transcript, html_to_text, opt_detail, time_field, transcript};
-use crate::server::IntercomServer;
 use crate::workspace_context::{Names, Workspace, id_string, items, path_id, str_field};
 use intercom_core::dates::{iso, resolve};
 

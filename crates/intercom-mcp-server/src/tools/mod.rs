@@ -4,7 +4,7 @@
 
 use rmcp::handler::server::router::tool::ToolRouter;
 
-use crate::server::IntercomServer;
+use crate::context::IntercomServer;
 use crate::toolsets::Toolset;
 
 pub mod conversations;

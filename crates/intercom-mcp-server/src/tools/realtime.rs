@@ -8,9 +8,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::context::IntercomServer;
 use crate::live::{PeriodicSyncStatus, Realtime};
 use crate::output::{Json, Render, ToolError};
-use crate::server::IntercomServer;
 use crate::workspace_context::Workspace;
 use intercom_mirror::{DataSource, EventQuery, EventRecord, ObjectKind, now_unix};
 

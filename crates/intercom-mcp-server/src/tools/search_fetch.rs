@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::args::{IdKind, prefixed, split_prefixed};
+use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError, render_value};
 use crate::query::{all_of, date_filter, filter, search_body};
 use crate::render::Detail;
-use crate::server::IntercomServer;
 use crate::tools::conversations::{conversation_summary, load_conversation};
 use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
 

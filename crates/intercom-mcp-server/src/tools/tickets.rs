@@ -17,9 +17,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::render::{Detail, html_to_text};
-use crate::server::IntercomServer;
 use crate::tools::conversations::{contact_ids_by_email, snooze_until};
 use crate::workspace_context::{Names, Workspace, path_id};
 use intercom_core::dates::{human_duration, iso, resolve};

@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
-use crate::server::IntercomServer;
 use crate::workspace_context::{Workspace, id_string, items, str_field};
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use intercom_automations::{Event, RunLog, RunStatus};
+use intercom_automations::{Event, RunLog, RunStatus, SqliteRunLog};
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -234,7 +234,7 @@ actions = [{ add_tag = "seen-open" }, { note = "Open: {{conversation.id}}" }]
     );
 
     // Runs recorded in the store show up in `automations log`, filtered.
-    let log = RunLog::open(Path::new(store)).unwrap();
+    let log = SqliteRunLog::open(Path::new(store)).unwrap();
     for (n, status) in [RunStatus::Applied, RunStatus::Failed, RunStatus::NoMatch]
         .into_iter()
         .enumerate()
@@ -253,10 +253,12 @@ actions = [{ add_tag = "seen-open" }, { note = "Open: {{conversation.id}}" }]
                 &[("open-ones", false)],
                 100 + n as i64,
             )
+            .await
             .unwrap()[0]
             .unwrap();
         let error = (status == RunStatus::Failed).then_some("404 not_found: Resource Not Found");
         log.finish(run_id, status, &json!({"actions": []}), error, 200)
+            .await
             .unwrap();
     }
     let out = run(

@@ -6,7 +6,7 @@ use crate::common;
 use std::sync::Arc;
 
 use intercom_api::{Client, ClientConfig, Method};
-use intercom_automations::{Engine, Event, RunLog, parse_rules};
+use intercom_automations::{Engine, Event, SqliteRunLog, parse_rules};
 use intercom_mcp_server::inprocess::InProcessClient;
 use intercom_sandbox::{Sandbox, SandboxConfig};
 use rmcp::model::CallToolResult;
@@ -52,7 +52,7 @@ async fn setup(with_engine: bool) -> Setup {
             .unwrap(),
     )
     .unwrap();
-    let log = Arc::new(RunLog::open(&dir.path().join("store.sqlite3")).unwrap());
+    let log = Arc::new(SqliteRunLog::open(&dir.path().join("store.sqlite3")).unwrap());
     let rules = parse_rules(RULES, &|_| None).unwrap();
     let engine = Arc::new(Engine::start(rules, log, api.clone()).await.unwrap());
     let mut server = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools());
@@ -177,6 +177,7 @@ async fn test_automation_shows_each_condition_and_changes_nothing() {
         s.engine
             .log()
             .query(&Default::default())
+            .await
             .unwrap()
             .is_empty(),
         "tests are not logged as runs"
