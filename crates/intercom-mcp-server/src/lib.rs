@@ -3,6 +3,7 @@
 //! stdio, Streamable HTTP and legacy SSE.
 
 pub mod args;
+pub mod error;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;
 pub mod inprocess;

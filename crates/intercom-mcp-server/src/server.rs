@@ -176,7 +176,8 @@ impl IntercomServer {
             return self.shared.workspaces.for_token(&token);
         }
         if self.shared.token_from_request && !self.shared.workspaces.has_default_token() {
-            return Err(ToolError::invalid(
+            return Err(ToolError::new(
+                crate::output::ErrorKind::Auth,
                 "this server uses each client's own Intercom token: send it as \
                  `Authorization: Bearer <token>`",
             ));
@@ -192,7 +193,9 @@ fn bearer_token(context: &RequestContext<RoleServer>) -> Option<String> {
 }
 
 fn error_result(err: ToolError) -> CallToolResponse {
-    CallToolResult::error(vec![ContentBlock::text(format!("Error: {}", err.message))]).into()
+    use rmcp::handler::server::tool::IntoCallToolResult;
+    err.into_call_tool_result()
+        .unwrap_or_else(|e| CallToolResult::error(vec![ContentBlock::text(e.message)]).into())
 }
 
 impl ServerHandler for IntercomServer {
@@ -302,10 +305,10 @@ impl ServerHandler for IntercomServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let target = resources::parse(&request.uri)?;
-        let workspace = self
-            .workspace_for(&context)
-            .await
-            .map_err(|e| ErrorData::internal_error(e.message, None))?;
+        let workspace = self.workspace_for(&context).await.map_err(|e| {
+            e.log("resource read");
+            e.to_rpc(Some(&request.uri))
+        })?;
         resources::read(&workspace, &request.uri, target)
             .await
             .map(Into::into)

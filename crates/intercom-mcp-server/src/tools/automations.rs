@@ -208,8 +208,8 @@ impl IntercomServer {
         let log = engine.log().clone();
         let mut runs = tokio::task::spawn_blocking(move || log.query(&filter))
             .await
-            .map_err(|e| ToolError::invalid(format!("reading the run log failed: {e}")))?
-            .map_err(|e| ToolError::invalid(e.to_string()))?;
+            .map_err(|e| ToolError::internal(format!("reading the run log failed: {e}")))?
+            .map_err(|e| ToolError::internal(e.to_string()))?;
         let more = runs.len() > limit;
         runs.truncate(limit);
         let next_cursor = more
