@@ -233,21 +233,21 @@ pub enum Error {
         may_have_been_processed: bool,
     },
 
-    /// A 2xx answer whose body did not match the expected shape.
-    #[error(
-        "Intercom's answer to {method} {path} could not be read as {expected}: {message}. \
-         the request reached Intercom, so a write was probably applied: read the object \
-         back before sending it again"
-    )]
+    /// A 2xx answer whose body did not match the expected shape. For a write (any method
+    /// but GET/HEAD) the request was processed, so the wording says it was applied; for a
+    /// read it says nothing changed.
+    #[error("{}", decode_message(method, path, expected, message, id.as_deref()))]
     Decode {
-        /// HTTP method.
+        /// HTTP method (empty when the answer was decoded away from its call, e.g. a page item).
         method: String,
         /// Request path.
         path: String,
-        /// The Rust type that was expected.
+        /// What was expected, e.g. `Ticket` or `JSON`.
         expected: &'static str,
         /// Parser message.
         message: String,
+        /// The object's id when the unreadable answer still carried one (a create's new id).
+        id: Option<String>,
     },
 
     /// Paging stopped before the end: Intercom handed back a cursor it had already
@@ -272,6 +272,61 @@ pub enum Error {
     /// Bad client configuration or argument (empty token, bad URL, foreign pagination link...).
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+/// True for methods that change something on Intercom's side.
+pub fn is_write_method(method: &str) -> bool {
+    !method.is_empty()
+        && !method.eq_ignore_ascii_case("GET")
+        && !method.eq_ignore_ascii_case("HEAD")
+}
+
+/// The last path segment of a Rust type name (`intercom_api::models::Ticket` -> `Ticket`),
+/// so messages name the Intercom object, not this crate's modules. Generic parameters are kept
+/// readable: `Vec<intercom_api::models::Tag>` -> `Vec<Tag>`.
+pub fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(&word));
+    out
+}
+
+fn decode_message(
+    method: &str,
+    path: &str,
+    expected: &str,
+    message: &str,
+    id: Option<&str>,
+) -> String {
+    let expected = short_type_name(expected);
+    let call = match (method.is_empty(), path.is_empty()) {
+        (false, false) => format!("{method} {path}"),
+        (true, false) => path.to_owned(),
+        (false, true) => method.to_owned(),
+        (true, true) => "the call".to_owned(),
+    };
+    if is_write_method(method) {
+        format!(
+            "Applied: Intercom accepted {call} (HTTP 2xx){}, but Intercom's answer could not \
+             be read as {expected} ({message}). The change was made: do not send it again; read \
+             the object back to see its state",
+            id.map(|id| format!(", id {id}")).unwrap_or_default()
+        )
+    } else {
+        format!(
+            "Intercom's answer to {call} could not be read as {expected} ({message}). Nothing \
+             was changed; retry later, and if it keeps happening report the answer's shape"
+        )
+    }
 }
 
 impl Error {
@@ -316,6 +371,12 @@ impl Error {
             Error::Transport { .. } => true,
             _ => false,
         }
+    }
+
+    /// True when a write reached Intercom and was accepted (2xx) but its answer could not be
+    /// decoded: the change happened, so it must not be reported as failed nor repeated.
+    pub fn is_applied_but_unreadable(&self) -> bool {
+        matches!(self, Error::Decode { method, .. } if is_write_method(method))
     }
 
     /// The number of attempts made, for API and transport errors.

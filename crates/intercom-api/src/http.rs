@@ -292,11 +292,18 @@ impl Client {
         let method = call.method.to_string();
         let path = call.path_for_messages();
         let value = self.execute(call).await?;
+        // A create's answer that cannot be decoded may still name the new object.
+        let id = value.get("id").and_then(|v| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
         serde_json::from_value(value).map_err(|e| Error::Decode {
             method,
             path,
             expected: std::any::type_name::<T>(),
             message: e.to_string(),
+            id,
         })
     }
 
@@ -428,6 +435,7 @@ impl Client {
                     path: call.path_for_messages(),
                     expected: "JSON",
                     message: e.to_string(),
+                    id: None,
                 }),
             };
         }

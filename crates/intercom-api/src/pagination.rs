@@ -99,6 +99,7 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
                 path: key.to_owned(),
                 expected: "a list object",
                 message: format!("got {}", kind_of(&other)),
+                id: None,
             });
         }
     };
@@ -116,6 +117,7 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
                     path: key.to_owned(),
                     expected: std::any::type_name::<T>(),
                     message: e.to_string(),
+                    id: None,
                 })
             })
             .collect::<Result<_>>()?,
@@ -297,5 +299,6 @@ pub(crate) fn parse_single<T: DeserializeOwned>(value: Value) -> Result<T> {
         path: String::new(),
         expected: std::any::type_name::<T>(),
         message: e.to_string(),
+        id: None,
     })
 }

@@ -157,7 +157,8 @@ impl IntercomServer {
             return self.shared.workspaces.for_token(&token);
         }
         if self.shared.token_from_request && !self.shared.workspaces.has_default_token() {
-            return Err(ToolError::invalid(
+            return Err(ToolError::new(
+                crate::output::ErrorKind::Auth,
                 "this server uses each client's own Intercom token: send it as \
                  `Authorization: Bearer <token>`",
             ));

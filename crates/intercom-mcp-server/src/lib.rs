@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod context;
+pub mod error;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;
 pub mod inprocess;

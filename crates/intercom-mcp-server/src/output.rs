@@ -7,7 +7,7 @@
 //! implements [`Render`] (often with the default, generic rendering).
 
 use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, IntoContents};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,49 +42,7 @@ impl<T: Serialize + JsonSchema + Render + 'static> IntoCallToolResult for Json<T
     }
 }
 
-/// A failure reported to the model as a tool result with `isError: true`.
-/// The message says what happened and what to do next.
-#[derive(Debug, Clone)]
-pub struct ToolError {
-    pub message: String,
-}
-
-impl ToolError {
-    /// Invalid or missing arguments: say which and what is expected.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
-
-    /// Something was looked up by name or email and not found.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ToolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl From<intercom_api::Error> for ToolError {
-    fn from(err: intercom_api::Error) -> Self {
-        // The client's messages are already actionable and never contain the token.
-        Self {
-            message: err.to_string(),
-        }
-    }
-}
-
-impl IntoContents for ToolError {
-    fn into_contents(self) -> Vec<ContentBlock> {
-        vec![ContentBlock::text(format!("Error: {}", self.message))]
-    }
-}
+pub use crate::error::{ErrorKind, ToolError};
 
 /// Paging arguments shared by list tools (`#[serde(flatten)]` them in).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

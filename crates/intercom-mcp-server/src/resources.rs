@@ -53,12 +53,10 @@ fn not_found(uri: &str, message: String) -> ErrorData {
     ErrorData::resource_not_found(message, Some(json!({ "uri": uri })))
 }
 
+/// The JSON-RPC error for a failed read, chosen by the error's kind.
 fn to_error(uri: &str, err: ToolError) -> ErrorData {
-    if err.message.contains("not found") {
-        not_found(uri, format!("{uri}: {}", err.message))
-    } else {
-        ErrorData::internal_error(format!("{uri}: {}", err.message), None)
-    }
+    err.log("resource read");
+    err.to_rpc(Some(uri))
 }
 
 async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {

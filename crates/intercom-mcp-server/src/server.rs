@@ -80,7 +80,9 @@ impl IntercomServer {
 }
 
 fn error_result(err: ToolError) -> CallToolResponse {
-    CallToolResult::error(vec![ContentBlock::text(format!("Error: {}", err.message))]).into()
+    use rmcp::handler::server::tool::IntoCallToolResult;
+    err.into_call_tool_result()
+        .unwrap_or_else(|e| CallToolResult::error(vec![ContentBlock::text(e.message)]).into())
 }
 
 impl ServerHandler for IntercomServer {
@@ -184,10 +186,10 @@ impl ServerHandler for IntercomServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let target = resources::parse(&request.uri)?;
-        let workspace = self
-            .workspace_for(&context)
-            .await
-            .map_err(|e| ErrorData::internal_error(e.message, None))?;
+        let workspace = self.workspace_for(&context).await.map_err(|e| {
+            e.log("resource read");
+            e.to_rpc(Some(&request.uri))
+        })?;
         resources::read(&workspace, &request.uri, target)
             .await
             .map(Into::into)

@@ -241,7 +241,7 @@ impl Workspace {
             .get_or_try_init(|| async {
                 let me = self.api.get("/me", &[]).await?;
                 if usable_admin_id(&me).is_none() {
-                    return Err(ToolError::invalid(
+                    return Err(ToolError::upstream(
                         "Intercom's /me answer names no admin (null or no id); nothing was changed. \
                          Try again, or check the access token with `intercom-mcp doctor`",
                     ));
@@ -255,7 +255,7 @@ impl Workspace {
     pub async fn my_admin_id(&self) -> Result<String, ToolError> {
         let me = self.me().await?;
         usable_admin_id(me)
-            .ok_or_else(|| ToolError::invalid("Intercom's /me answer has no admin id"))
+            .ok_or_else(|| ToolError::upstream("Intercom's /me answer has no admin id"))
     }
 
     /// A cached list endpoint (`/admins`, `/teams`, `/tags`, `/ticket_states`).
@@ -494,7 +494,8 @@ impl Workspaces {
     /// The workspace of the configured token.
     pub async fn default_workspace(&self) -> Result<Arc<Workspace>, ToolError> {
         let Some(token) = &self.default_token else {
-            return Err(ToolError::invalid(
+            return Err(ToolError::new(
+                crate::output::ErrorKind::Auth,
                 "no Intercom access token is configured: set INTERCOM_ACCESS_TOKEN (or \
                  --access-token), or start the server with --sandbox to use the demo workspace",
             ));

@@ -267,6 +267,36 @@ async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("GET /contacts/c1"), "{msg}");
-    assert!(msg.contains("send_json"), "{msg}");
+    // A read changed nothing: it must not claim a write landed, nor name internal functions.
+    assert!(!msg.contains("applied"), "{msg}");
+    assert!(!msg.contains("Applied"), "{msg}");
+    assert!(msg.contains("Nothing was changed"), "{msg}");
+    assert!(!msg.contains("send_json"), "{msg}");
+    assert!(
+        !msg.contains("intercom_api::"),
+        "names the object, not the module: {msg}"
+    );
+    assert!(!err.is_applied_but_unreadable());
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied() {
+    let server = scripted(|_, _| async move { ok(json!(null)) }).await;
+    let err = client(&server.base)
+        .update_ticket("t42", &intercom_api::TicketUpdate::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_applied_but_unreadable(), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("Applied"), "{msg}");
+    assert!(
+        msg.contains("PUT /tickets/t42"),
+        "names the id it was sent to: {msg}"
+    );
+    assert!(msg.contains("could not be read"), "{msg}");
+    assert!(!msg.contains("send_json"), "{msg}");
+    assert!(!msg.contains("intercom_api::"), "{msg}");
+    // Not repeated: the write landed once.
     assert_eq!(server.count(), 1);
 }

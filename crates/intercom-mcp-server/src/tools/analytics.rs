@@ -77,7 +77,8 @@ impl IntoCallToolResult for MetricsOutput {
 fn tool_error(err: MetricsError) -> ToolError {
     match err {
         MetricsError::Api(api) => ToolError::from(api),
-        other => ToolError::invalid(other.to_string()),
+        MetricsError::Invalid(message) => ToolError::invalid(message),
+        other @ MetricsError::Mirror(_) => ToolError::internal(other.to_string()),
     }
 }
 

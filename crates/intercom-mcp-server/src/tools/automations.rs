@@ -209,7 +209,7 @@ impl IntercomServer {
             .log()
             .query(&filter)
             .await
-            .map_err(|e| ToolError::invalid(format!("reading the run log failed: {e}")))?;
+            .map_err(|e| ToolError::internal(format!("reading the run log failed: {e}")))?;
         let more = runs.len() > limit;
         runs.truncate(limit);
         let next_cursor = more

@@ -210,7 +210,8 @@ impl Render for JobStatusView {}
 fn bulk_error(err: BulkError) -> ToolError {
     match err {
         BulkError::Api(api) => ToolError::from(api),
-        other => ToolError::invalid(other.to_string()),
+        BulkError::Invalid(message) => ToolError::invalid(message),
+        BulkError::Store(store) => ToolError::internal(store.to_string()).with_source(store),
     }
 }
 

@@ -112,9 +112,9 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bo
     if declared.is_some_and(|n| n > state.max_body_bytes) {
         return too_large(state.max_body_bytes);
     }
-    let raw = match axum::body::to_bytes(body, state.max_body_bytes).await {
-        Ok(raw) => raw,
-        Err(e) if is_length_limit(&e) => return too_large(state.max_body_bytes),
+    let raw = match read_limited(body, state.max_body_bytes).await {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return too_large(state.max_body_bytes),
         Err(e) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -176,15 +176,20 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bo
     }
 }
 
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.to_string().contains("length limit exceeded") {
-            return true;
+/// The body, or `None` as soon as it grows past `limit` bytes (a body without a
+/// `Content-Length`, chunked, is cut off there instead of being read to the end).
+async fn read_limited(body: Body, limit: usize) -> Result<Option<Vec<u8>>, axum::Error> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut raw = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if raw.len() + chunk.len() > limit {
+            return Ok(None);
         }
-        source = e.source();
+        raw.extend_from_slice(&chunk);
     }
-    false
+    Ok(Some(raw))
 }
 
 fn too_large(limit: usize) -> Response {
