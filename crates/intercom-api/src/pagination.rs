@@ -143,6 +143,15 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
         page.next_page = None;
         page.next_url = None;
     }
+    // `page` of `total_pages` is the last, whatever `next` says (a mock or a confused
+    // server may name a next cursor on the last page).
+    if let (Some(current), Some(total)) = (pages.page, pages.total_pages)
+        && current >= total
+    {
+        page.next_cursor = None;
+        page.next_page = None;
+        page.next_url = None;
+    }
     if page.items.is_empty() {
         // An empty page never leads anywhere; stopping avoids loops on odd servers.
         page.next_cursor = None;

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use intercom_api::{Client, Method, SearchQuery};
+use intercom_api::{Client, Method, PageGuard, SearchQuery};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
@@ -192,11 +192,34 @@ pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directo
 /// Pages a search endpoint (`/conversations/search`, `/contacts/search`, ...), handing
 /// each page's objects and the total to `on_page`, which returns false to stop early.
 /// The list sits under `list_key`, or `data` (contacts search answers that way).
+/// Paging is bounded by a [`PageGuard`]: a repeated cursor or more than
+/// [`PageGuard::MAX_PAGES`] pages is an error (the result would be cut), and the page
+/// `total_pages` names as the last ends it.
 pub async fn search_pages<E: From<intercom_api::Error>>(
     client: &Client,
     path: &str,
     list_key: &str,
     query: &SearchQuery,
+    on_page: impl FnMut(&[Value], Option<u64>) -> Result<bool, E>,
+) -> Result<(), E> {
+    search_pages_guarded(
+        client,
+        path,
+        list_key,
+        query,
+        PageGuard::new(format!("POST {path}")),
+        on_page,
+    )
+    .await
+}
+
+/// [`search_pages`] with the caller's own guard (tests use a small cap).
+pub async fn search_pages_guarded<E: From<intercom_api::Error>>(
+    client: &Client,
+    path: &str,
+    list_key: &str,
+    query: &SearchQuery,
+    mut guard: PageGuard,
     mut on_page: impl FnMut(&[Value], Option<u64>) -> Result<bool, E>,
 ) -> Result<(), E> {
     let mut cursor: Option<String> = None;
@@ -219,11 +242,18 @@ pub async fn search_pages<E: From<intercom_api::Error>>(
         if !on_page(items, total)? {
             return Ok(());
         }
-        cursor = page
+        if items.is_empty() {
+            return Ok(());
+        }
+        let number = |key: &str| {
+            page.pointer(&format!("/pages/{key}"))
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        };
+        let marker = page
             .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if cursor.is_none() || items.is_empty() {
+            .and_then(Value::as_str);
+        cursor = guard.next(marker, number("page"), number("total_pages"))?;
+        if cursor.is_none() {
             return Ok(());
         }
     }
