@@ -8,6 +8,7 @@ mod article_tools;
 mod automations_cli;
 mod automations_tools;
 mod bulk_tools;
+mod cancellation;
 mod catalogue;
 mod cli;
 mod common;
