@@ -367,6 +367,27 @@ async fn the_last_page_by_total_pages_ends_a_cursor_stream_whatever_next_says() 
     );
 }
 
+#[tokio::test]
+async fn unusable_list_items_are_left_out_and_counted() {
+    let server = scripted(|_, _| async move {
+        ok(json!({"type": "list", "data": [
+            null,
+            {"type": "contact", "id": "good"},
+            "a string where a contact belongs",
+            {"type": "contact", "id": "also-good"},
+        ]}))
+    })
+    .await;
+    let page = client(&server.base)
+        .list_contacts(None, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items, |c| c.id.as_deref()), ["good", "also-good"]);
+    assert_eq!(page.skipped, 2);
+    let tags = client(&server.base).list_tags().await.unwrap();
+    assert_eq!(tags.skipped, 2, "plain lists count what they leave out too");
+}
+
 #[test]
 fn page_guard_honours_total_pages_and_its_cap() {
     use intercom_api::PageGuard;

@@ -16,6 +16,8 @@ pub struct Directory {
     pub admins: HashMap<String, String>,
     pub teams: HashMap<String, String>,
     pub tags: HashMap<String, String>,
+    /// Entries the source sent that could not be read (`null`, no id) and were left out.
+    pub skipped: u64,
 }
 
 /// What the API loader reports as it pages.
@@ -165,6 +167,7 @@ pub fn directory_from_mirror(store: &SqliteStore) -> Result<Directory, MirrorErr
             admins: read("admins")?,
             teams: read("teams")?,
             tags: read("tags")?,
+            skipped: 0,
         })
     })
 }
@@ -176,16 +179,28 @@ pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directo
         client.list_teams(),
         client.list_tags()
     )?;
-    let pairs = |items: Vec<(Option<String>, Option<String>)>| {
+    // Entries without an id (or that could not be read at all) are left out and counted.
+    let mut skipped = (admins.skipped + teams.skipped + tags.skipped) as u64;
+    let mut pairs = |items: Vec<(Option<String>, Option<String>)>| {
         items
             .into_iter()
-            .filter_map(|(id, name)| Some((id?, name.unwrap_or_default())))
+            .filter_map(|(id, name)| {
+                let id = id.filter(|id| !id.trim().is_empty());
+                if id.is_none() {
+                    skipped += 1;
+                }
+                Some((id?, name.unwrap_or_default()))
+            })
             .collect::<HashMap<_, _>>()
     };
+    let admins = pairs(admins.into_iter().map(|a| (a.id, a.name)).collect());
+    let teams = pairs(teams.into_iter().map(|t| (t.id, t.name)).collect());
+    let tags = pairs(tags.into_iter().map(|t| (t.id, t.name)).collect());
     Ok(Directory {
-        admins: pairs(admins.into_iter().map(|a| (a.id, a.name)).collect()),
-        teams: pairs(teams.into_iter().map(|t| (t.id, t.name)).collect()),
-        tags: pairs(tags.into_iter().map(|t| (t.id, t.name)).collect()),
+        admins,
+        teams,
+        tags,
+        skipped,
     })
 }
 
@@ -297,6 +312,7 @@ pub async fn load_from_api(
         SearchQuery::field("state").is_in(["open", "snoozed"]),
     ]);
     let mut facts = FactSet::default();
+    let mut skipped = 0u64;
     let mut ids = HashSet::new();
     search_all(
         client,
@@ -305,11 +321,15 @@ pub async fn load_from_api(
         &touched,
         progress,
         |c| {
-            // Paging while objects change can repeat one; count it once.
-            if let Some(id) = c.get("id").and_then(id_string)
-                && ids.insert(id)
-            {
-                facts.push_conversation_json(c, with_tags);
+            // Paging while objects change can repeat one; count it once. One without an
+            // id (or a `null` in the list) is left out and counted.
+            match c.get("id").and_then(id_string) {
+                Some(id) => {
+                    if ids.insert(id) {
+                        facts.push_conversation_json(c, with_tags);
+                    }
+                }
+                None => skipped += 1,
             }
         },
     )
@@ -329,18 +349,20 @@ pub async fn load_from_api(
         "tickets",
         &tickets,
         progress,
-        |t| {
-            if let Some(id) = t.get("id").and_then(id_string)
-                && ticket_ids.insert(id)
-            {
-                tickets_json.push(t.clone());
+        |t| match t.get("id").and_then(id_string) {
+            Some(id) => {
+                if ticket_ids.insert(id) {
+                    tickets_json.push(t.clone());
+                }
             }
+            None => skipped += 1,
         },
     )
     .await?;
     for t in &tickets_json {
         facts.push_ticket_json(t);
     }
+    facts.skipped = skipped;
     Ok(facts)
 }
 

@@ -37,5 +37,6 @@ mod security_tenants;
 mod serve_sandbox_live;
 mod summary_size;
 mod ticket_tools;
+mod unusable_items;
 mod webhook_crash;
 mod workspace_tools;
