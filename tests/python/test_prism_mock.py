@@ -210,7 +210,7 @@ def judge(
 ) -> list[Finding]:
     findings = []
     name = tool.name
-    if elapsed > CALL_TIMEOUT_SECONDS:
+    if result is not None and elapsed > CALL_TIMEOUT_SECONDS:
         findings.append(Finding(mode, name, f"took {elapsed:.1f}s"))
     for request in requests:
         for error in request.errors:
