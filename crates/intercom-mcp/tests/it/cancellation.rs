@@ -248,3 +248,30 @@ async fn a_closed_legacy_sse_stream_stops_the_paging() {
     let stopped_at = Instant::now();
     r.assert_requests_stop(stopped_at).await;
 }
+
+#[tokio::test]
+async fn a_closed_response_in_the_sessionless_2026_era_stops_the_paging() {
+    let r = start().await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let mut call = metrics_call(7);
+    call["params"]["_meta"] = meta;
+    let request = r
+        .post_mcp(&call, None)
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", "support_metrics")
+        .send();
+    let pending = tokio::spawn(async move {
+        let mut resp = request.await.unwrap();
+        while let Ok(Some(_)) = resp.chunk().await {}
+    });
+    r.until_paging().await;
+    pending.abort();
+    let _ = pending.await;
+    let stopped_at = Instant::now();
+    r.assert_requests_stop(stopped_at).await;
+}
