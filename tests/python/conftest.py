@@ -74,6 +74,13 @@ class ManagedProcess:
         except OSError:
             return ""
 
+    def output_full(self) -> str:
+        """Everything the process has written so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
     def wait_until(self, ready: Callable[[], bool], timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Polls `ready` until it holds; fails with the process's output if it exits or times out."""
         deadline = time.monotonic() + timeout

@@ -108,19 +108,32 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
         .filter(Value::is_array)
         .or_else(|| obj.remove("data").filter(Value::is_array))
         .unwrap_or(Value::Array(Vec::new()));
+    // One unusable element (a `null`, a string, an object of the wrong shape) is left
+    // out and counted instead of failing the whole list.
+    let mut skipped = 0usize;
     let items: Vec<T> = match raw_items {
         Value::Array(items) => items
             .into_iter()
-            .map(|v| {
-                serde_json::from_value(v).map_err(|e| Error::Decode {
-                    method: String::new(),
-                    path: key.to_owned(),
-                    expected: std::any::type_name::<T>(),
-                    message: e.to_string(),
-                    id: None,
-                })
+            .filter_map(|v| {
+                if v.is_null() {
+                    skipped += 1;
+                    return None;
+                }
+                match serde_json::from_value(v) {
+                    Ok(item) => Some(item),
+                    Err(e) => {
+                        skipped += 1;
+                        tracing::warn!(
+                            list = key,
+                            expected = std::any::type_name::<T>(),
+                            error = %e,
+                            "left out a list item that could not be read"
+                        );
+                        None
+                    }
+                }
             })
-            .collect::<Result<_>>()?,
+            .collect(),
         _ => Vec::new(),
     };
     let total_count = obj.get("total_count").and_then(|v| {
@@ -138,6 +151,7 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
         next_page: pages.next_page().and_then(|p| u32::try_from(p).ok()),
         next_url: pages.next_url(),
         items,
+        skipped,
     };
     // Scroll: the cursor is `scroll_param`, and an empty page is the end.
     if let Some(param) = obj.get("scroll_param").and_then(Value::as_str) {
@@ -145,7 +159,16 @@ pub(crate) fn parse_page<T: DeserializeOwned>(value: Value, key: &str) -> Result
         page.next_page = None;
         page.next_url = None;
     }
-    if page.items.is_empty() {
+    // `page` of `total_pages` is the last, whatever `next` says (a mock or a confused
+    // server may name a next cursor on the last page).
+    if let (Some(current), Some(total)) = (pages.page, pages.total_pages)
+        && current >= total
+    {
+        page.next_cursor = None;
+        page.next_page = None;
+        page.next_url = None;
+    }
+    if page.items.is_empty() && page.skipped == 0 {
         // An empty page never leads anywhere; stopping avoids loops on odd servers.
         page.next_cursor = None;
         page.next_page = None;

@@ -98,6 +98,35 @@ impl Paging {
     }
 }
 
+/// Items of a list Intercom sent that could not be read (`null`, or not the expected
+/// shape): left out of the list and counted, so one bad item does not fail the call
+/// (`#[serde(flatten)]` it in).
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+pub struct Skipped {
+    /// Items Intercom sent that could not be read and were left out; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_unreadable: Option<u64>,
+}
+
+impl Skipped {
+    pub fn of(count: usize) -> Self {
+        Self {
+            skipped_unreadable: (count > 0).then_some(count as u64),
+        }
+    }
+
+    /// A sentence for the text output, empty when nothing was left out.
+    pub fn note(&self) -> String {
+        match self.skipped_unreadable {
+            Some(n) => format!(
+                "\nNote: {n} item(s) Intercom sent could not be read (null or malformed) and are \
+                 left out of this list."
+            ),
+            None => String::new(),
+        }
+    }
+}
+
 /// Acknowledgement for writes that have nothing richer to show.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Done {

@@ -145,11 +145,34 @@ impl ServerHandler for IntercomServer {
         context.extensions.insert(workspace);
         let name = request.name.clone();
         let started = std::time::Instant::now();
-        let result = self
+        // `notifications/cancelled` fires `ct`; a client whose connection or event stream
+        // closed fires `gone`. Either drops the tool's future, and with it every request
+        // to Intercom in flight and every page not yet asked for.
+        let cancelled = context.ct.clone();
+        let gone = crate::transport::gone::ClientGone::of(&context.extensions).unwrap_or_default();
+        let call = self
             .shared
             .router
-            .call(ToolCallContext::new(self, request, context))
-            .await;
+            .call(ToolCallContext::new(self, request, context));
+        let result = tokio::select! {
+            result = call => result,
+            () = cancelled.cancelled() => {
+                tracing::info!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call cancelled by the client");
+                return Err(ErrorData::new(
+                    rmcp::model::ErrorCode::INTERNAL_ERROR,
+                    "the call was cancelled by the client before it finished",
+                    None,
+                ));
+            }
+            () = gone.cancelled() => {
+                tracing::info!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call stopped: the client went away");
+                return Err(ErrorData::new(
+                    rmcp::model::ErrorCode::INTERNAL_ERROR,
+                    "the call was stopped: the client closed its connection",
+                    None,
+                ));
+            }
+        };
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
         match result {
             Ok(CallToolResponse::Complete(mut done)) if self.redacts_pii() => {

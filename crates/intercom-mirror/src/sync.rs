@@ -67,6 +67,23 @@ pub struct SourcePage {
     pub total: Option<u64>,
 }
 
+/// Pages one kind may take in one sync run: 20,000 pages of 150 is three million objects.
+/// Each page is committed with the cursor after it, so a run stopped here resumes there.
+pub const MAX_SYNC_PAGES: u32 = 20_000;
+
+/// The words for a sync whose paging was stopped by its [`intercom_api::PageGuard`]
+/// ([`SyncError::Source`] adds that the pages read are kept and how to resume).
+fn sync_paging_stopped(error: intercom_api::Error) -> String {
+    match error {
+        intercom_api::Error::Paging {
+            what,
+            pages,
+            reason,
+        } => format!("paging {what} was cut after {pages} page(s): {reason}"),
+        other => other.to_string(),
+    }
+}
+
 /// Why a source call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -330,6 +347,10 @@ impl<S: SyncSource> Syncer<S> {
             let requests = requests.clone();
             tokio::spawn(async move {
                 let mut request = first;
+                let mut guard = intercom_api::PageGuard::with_max_pages(
+                    format!("{} for the mirror", kind.plural()),
+                    MAX_SYNC_PAGES,
+                );
                 loop {
                     requests.add();
                     let page = match source.page(kind, request.clone()).await {
@@ -346,10 +367,22 @@ impl<S: SyncSource> Syncer<S> {
                             return;
                         }
                     };
-                    let next = page.next.clone();
+                    // A repeated cursor or the page cap ends the run with an error after
+                    // this page is committed; the checkpoint keeps what was read.
+                    let next = match guard.next(page.next.as_deref(), None, None) {
+                        Ok(next) => Ok(next),
+                        Err(e) => Err(SourceError::Other(sync_paging_stopped(e))),
+                    };
                     if pages_tx.send(Ok((page, wanted))).await.is_err() {
                         return;
                     }
+                    let next = match next {
+                        Ok(next) => next,
+                        Err(e) => {
+                            let _ = pages_tx.send(Err(e)).await;
+                            return;
+                        }
+                    };
                     match next {
                         Some(cursor) => {
                             request = match request {
@@ -683,6 +716,13 @@ impl ApiSource {
 }
 
 fn cursor_page(answer: Value, list_key: &str) -> SourcePage {
+    let number = |key: &str| {
+        answer
+            .pointer(&format!("/pages/{key}"))
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    // `page` of `total_pages` is the last, whatever `next` says.
+    let last = matches!((number("page"), number("total_pages")), (Some(p), Some(t)) if p >= t);
     SourcePage {
         items: answer
             .get(list_key)
@@ -692,9 +732,16 @@ fn cursor_page(answer: Value, list_key: &str) -> SourcePage {
         next: answer
             .pointer("/pages/next/starting_after")
             .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
+            .filter(|s| !s.is_empty() && !last)
             .map(str::to_string),
         total: answer.get("total_count").and_then(Value::as_u64),
+    }
+}
+
+fn single_page(answer: Value, list_key: &str) -> SourcePage {
+    SourcePage {
+        next: None,
+        ..cursor_page(answer, list_key)
     }
 }
 
@@ -769,18 +816,20 @@ impl SyncSource for ApiSource {
                     total: answer.get("total_count").and_then(Value::as_u64),
                 })
             }
+            // Admins, teams and tags come in one answer without paging: a `next` there
+            // would only ask for the same list again.
             (ObjectKind::Admin, _) => self
                 .call(Method::GET, "/admins", &[], None)
                 .await
-                .map(|a| cursor_page(a, "admins")),
+                .map(|a| single_page(a, "admins")),
             (ObjectKind::Team, _) => self
                 .call(Method::GET, "/teams", &[], None)
                 .await
-                .map(|a| cursor_page(a, "teams")),
+                .map(|a| single_page(a, "teams")),
             (ObjectKind::Tag, _) => self
                 .call(Method::GET, "/tags", &[], None)
                 .await
-                .map(|a| cursor_page(a, "data")),
+                .map(|a| single_page(a, "data")),
         }
     }
 
@@ -792,5 +841,22 @@ impl SyncSource for ApiSource {
             None,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_total_pages_names_as_last_offers_no_cursor() {
+        let page = |n: u64| {
+            json!({"data": [{"id": "1"}], "pages": {"page": n, "total_pages": 2,
+                   "next": {"starting_after": "more"}}})
+        };
+        assert_eq!(cursor_page(page(1), "data").next.as_deref(), Some("more"));
+        assert_eq!(cursor_page(page(2), "data").next, None);
+        let listed = json!({"admins": [{"id": "1"}], "pages": {"next": {"starting_after": "x"}}});
+        assert_eq!(single_page(listed, "admins").next, None);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::http::{Call, Client};
-use crate::models::{Admin, Me, Team};
+use crate::models::{Admin, Me, Page, Team};
 
 impl Client {
     /// `GET /me`: the token's admin and its workspace (app). Cheapest way to test a token.
@@ -11,7 +11,7 @@ impl Client {
     }
 
     /// `GET /admins`: all teammates.
-    pub async fn list_admins(&self) -> Result<Vec<Admin>> {
+    pub async fn list_admins(&self) -> Result<Page<Admin>> {
         self.fetch_list(Call::get(&["admins"]), "admins").await
     }
 
@@ -22,7 +22,7 @@ impl Client {
     }
 
     /// `GET /teams`.
-    pub async fn list_teams(&self) -> Result<Vec<Team>> {
+    pub async fn list_teams(&self) -> Result<Page<Team>> {
         self.fetch_list(Call::get(&["teams"]), "teams").await
     }
 

@@ -169,7 +169,7 @@ impl Client {
     }
 
     /// `GET /companies/{id}/segments`.
-    pub async fn list_company_segments(&self, id: &str) -> Result<Vec<Segment>> {
+    pub async fn list_company_segments(&self, id: &str) -> Result<Page<Segment>> {
         let call = Call::get(&["companies", id, "segments"]).resource("company", id);
         self.fetch_list(call, "data").await
     }

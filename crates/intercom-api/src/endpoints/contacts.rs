@@ -163,7 +163,7 @@ impl Client {
     }
 
     /// `GET /contacts/{id}/tags`.
-    pub async fn list_contact_tags(&self, contact_id: &str) -> Result<Vec<Tag>> {
+    pub async fn list_contact_tags(&self, contact_id: &str) -> Result<Page<Tag>> {
         let call = Call::get(&["contacts", contact_id, "tags"]).resource("contact", contact_id);
         self.fetch_list(call, "data").await
     }
@@ -236,7 +236,7 @@ impl Client {
     }
 
     /// `GET /contacts/{id}/segments`.
-    pub async fn list_contact_segments(&self, contact_id: &str) -> Result<Vec<Segment>> {
+    pub async fn list_contact_segments(&self, contact_id: &str) -> Result<Page<Segment>> {
         let call = Call::get(&["contacts", contact_id, "segments"]).resource("contact", contact_id);
         self.fetch_list(call, "data").await
     }

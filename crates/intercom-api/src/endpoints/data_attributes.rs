@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::http::{Call, Client};
-use crate::models::{DataAttribute, DataAttributeModel};
+use crate::models::{DataAttribute, DataAttributeModel, Page};
 
 impl Client {
     /// `GET /data_attributes?model=&include_archived=`.
@@ -10,7 +10,7 @@ impl Client {
         &self,
         model: Option<DataAttributeModel>,
         include_archived: bool,
-    ) -> Result<Vec<DataAttribute>> {
+    ) -> Result<Page<DataAttribute>> {
         let call = Call::get(&["data_attributes"])
             .query_opt("model", model.map(DataAttributeModel::as_str))
             .query_opt("include_archived", include_archived.then_some(true));

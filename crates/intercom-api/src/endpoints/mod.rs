@@ -13,14 +13,16 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Result;
 use crate::http::{Call, Client};
+use crate::models::Page;
 
 impl Client {
-    /// Fetches a non-paginated list (`{type, <key>: [...]}`) as a vector.
+    /// Fetches a non-paginated list (`{type, <key>: [...]}`): its items, and how many
+    /// unusable ones were left out ([`Page::skipped`]).
     pub(crate) async fn fetch_list<T: DeserializeOwned>(
         &self,
         call: Call,
         key: &str,
-    ) -> Result<Vec<T>> {
-        Ok(self.fetch_page(call, key).await?.items)
+    ) -> Result<Page<T>> {
+        self.fetch_page(call, key).await
     }
 }

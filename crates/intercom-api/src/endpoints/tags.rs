@@ -4,11 +4,11 @@ use serde_json::json;
 
 use crate::error::Result;
 use crate::http::{Call, Client};
-use crate::models::{Segment, Tag};
+use crate::models::{Page, Segment, Tag};
 
 impl Client {
     /// `GET /tags`: every tag of the workspace.
-    pub async fn list_tags(&self) -> Result<Vec<Tag>> {
+    pub async fn list_tags(&self) -> Result<Page<Tag>> {
         self.fetch_list(Call::get(&["tags"]), "data").await
     }
 
@@ -48,7 +48,7 @@ impl Client {
     }
 
     /// `GET /segments` (with member counts when `include_count`).
-    pub async fn list_segments(&self, include_count: bool) -> Result<Vec<Segment>> {
+    pub async fn list_segments(&self, include_count: bool) -> Result<Page<Segment>> {
         let call =
             Call::get(&["segments"]).query_opt("include_count", include_count.then_some(true));
         self.fetch_list(call, "segments").await

@@ -111,7 +111,7 @@ impl Client {
     }
 
     /// `GET /ticket_types`.
-    pub async fn list_ticket_types(&self) -> Result<Vec<TicketType>> {
+    pub async fn list_ticket_types(&self) -> Result<Page<TicketType>> {
         self.fetch_list(Call::get(&["ticket_types"]), "data").await
     }
 
@@ -124,7 +124,7 @@ impl Client {
     }
 
     /// `GET /ticket_states`: the workspace's states with their categories.
-    pub async fn list_ticket_states(&self) -> Result<Vec<TicketState>> {
+    pub async fn list_ticket_states(&self) -> Result<Page<TicketState>> {
         self.fetch_list(Call::get(&["ticket_states"]), "data").await
     }
 }

@@ -118,6 +118,9 @@ pub struct Page<T> {
     pub next_page: Option<u32>,
     /// Next page URL (`pages_link` style); `None` at the end.
     pub next_url: Option<String>,
+    /// Items Intercom sent that could not be read (`null`, or not the expected shape)
+    /// and were left out of `items`. Callers say so rather than fail the whole list.
+    pub skipped: usize,
 }
 
 impl<T> Default for Page<T> {
@@ -128,7 +131,26 @@ impl<T> Default for Page<T> {
             next_cursor: None,
             next_page: None,
             next_url: None,
+            skipped: 0,
         }
+    }
+}
+
+/// A list page reads as its items (`len`, `iter`, indexing).
+impl<T> std::ops::Deref for Page<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
     }
 }
 

@@ -336,6 +336,58 @@ async fn every_paging_style_stops_on_a_repeated_marker() {
     assert_paging_stopped(&results, "pages_link");
 }
 
+#[tokio::test]
+async fn the_last_page_by_total_pages_ends_a_cursor_stream_whatever_next_says() {
+    // Page 2 of 2 still names a next cursor (Prism's static examples do this).
+    let server = scripted(|req, _| async move {
+        let page = if req.query_param("starting_after").is_some() {
+            2
+        } else {
+            1
+        };
+        ok(
+            json!({"type": "list", "data": [{"type": "contact", "id": format!("c{page}")}],
+                  "pages": {"type": "pages", "page": page, "total_pages": 2,
+                            "next": {"starting_after": format!("after-{page}")}}}),
+        )
+    })
+    .await;
+    let c = client(&server.base);
+    let all: Vec<_> = c
+        .list_contacts_stream(None, 100)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(server.count(), 2, "page 2 of 2 is not followed");
+    let last = c.list_contacts(None, Some("after-1")).await.unwrap();
+    assert!(
+        last.is_last(),
+        "a single page at total_pages offers no cursor"
+    );
+}
+
+#[tokio::test]
+async fn unusable_list_items_are_left_out_and_counted() {
+    let server = scripted(|_, _| async move {
+        ok(json!({"type": "list", "data": [
+            null,
+            {"type": "contact", "id": "good"},
+            "a string where a contact belongs",
+            {"type": "contact", "id": "also-good"},
+        ]}))
+    })
+    .await;
+    let page = client(&server.base)
+        .list_contacts(None, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items, |c| c.id.as_deref()), ["good", "also-good"]);
+    assert_eq!(page.skipped, 2);
+    let tags = client(&server.base).list_tags().await.unwrap();
+    assert_eq!(tags.skipped, 2, "plain lists count what they leave out too");
+}
+
 #[test]
 fn page_guard_honours_total_pages_and_its_cap() {
     use intercom_api::PageGuard;

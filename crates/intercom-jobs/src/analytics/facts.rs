@@ -118,6 +118,8 @@ pub struct FactSet {
     pub conversations: Vec<ConversationFact>,
     pub tickets: Vec<TicketFact>,
     pub symbols: Symbols,
+    /// Objects the source sent that could not be read (`null`, no id) and were left out.
+    pub skipped: u64,
 }
 
 fn int(v: &Value, pointer: &str) -> Option<i64> {

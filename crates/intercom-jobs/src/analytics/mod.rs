@@ -135,6 +135,10 @@ pub struct SourceView {
     /// Conversations read to compute the figures (created, touched in, or open during the period).
     pub conversations_examined: u64,
     pub tickets_examined: u64,
+    /// Objects and directory entries Intercom sent that could not be read (`null`, no id)
+    /// and were left out of the figures; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_unreadable: Option<u64>,
 }
 
 /// One row of a grouped breakdown.
@@ -257,6 +261,7 @@ pub async fn run(
         mirror_age_seconds: if use_mirror { mirror_age } else { None },
         conversations_examined: facts.conversations.len() as u64,
         tickets_examined: facts.tickets.len() as u64,
+        skipped_unreadable: Some(facts.skipped + directory.skipped).filter(|n| *n > 0),
     };
     Ok(build_report(request, &facts, &directory, source))
 }

@@ -54,9 +54,19 @@ pub fn markdown(report: &MetricsReport) -> String {
         .mirror_age_seconds
         .map(|a| format!(", mirror updated {} ago", human_duration(a)))
         .unwrap_or_default();
+    let skipped = report
+        .source
+        .skipped_unreadable
+        .map(|n| {
+            format!(
+                " {n} object(s) Intercom sent could not be read (null or without an id) and are \
+                 left out of these figures."
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "Source: {} over {} conversations and {} tickets{age}.\n",
+        "Source: {} over {} conversations and {} tickets{age}.{skipped}\n",
         report.source.source, report.source.conversations_examined, report.source.tickets_examined
     );
     out.push_str("| Metric | Value |\n| --- | --- |\n");

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use intercom_api::{Client, Method, SearchQuery};
+use intercom_api::{Client, Method, PageGuard, SearchQuery};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
@@ -16,6 +16,8 @@ pub struct Directory {
     pub admins: HashMap<String, String>,
     pub teams: HashMap<String, String>,
     pub tags: HashMap<String, String>,
+    /// Entries the source sent that could not be read (`null`, no id) and were left out.
+    pub skipped: u64,
 }
 
 /// What the API loader reports as it pages.
@@ -165,6 +167,7 @@ pub fn directory_from_mirror(store: &SqliteStore) -> Result<Directory, MirrorErr
             admins: read("admins")?,
             teams: read("teams")?,
             tags: read("tags")?,
+            skipped: 0,
         })
     })
 }
@@ -176,27 +179,62 @@ pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directo
         client.list_teams(),
         client.list_tags()
     )?;
-    let pairs = |items: Vec<(Option<String>, Option<String>)>| {
+    // Entries without an id (or that could not be read at all) are left out and counted.
+    let mut skipped = (admins.skipped + teams.skipped + tags.skipped) as u64;
+    let mut pairs = |items: Vec<(Option<String>, Option<String>)>| {
         items
             .into_iter()
-            .filter_map(|(id, name)| Some((id?, name.unwrap_or_default())))
+            .filter_map(|(id, name)| {
+                let id = id.filter(|id| !id.trim().is_empty());
+                if id.is_none() {
+                    skipped += 1;
+                }
+                Some((id?, name.unwrap_or_default()))
+            })
             .collect::<HashMap<_, _>>()
     };
+    let admins = pairs(admins.into_iter().map(|a| (a.id, a.name)).collect());
+    let teams = pairs(teams.into_iter().map(|t| (t.id, t.name)).collect());
+    let tags = pairs(tags.into_iter().map(|t| (t.id, t.name)).collect());
     Ok(Directory {
-        admins: pairs(admins.into_iter().map(|a| (a.id, a.name)).collect()),
-        teams: pairs(teams.into_iter().map(|t| (t.id, t.name)).collect()),
-        tags: pairs(tags.into_iter().map(|t| (t.id, t.name)).collect()),
+        admins,
+        teams,
+        tags,
+        skipped,
     })
 }
 
 /// Pages a search endpoint (`/conversations/search`, `/contacts/search`, ...), handing
 /// each page's objects and the total to `on_page`, which returns false to stop early.
 /// The list sits under `list_key`, or `data` (contacts search answers that way).
+/// Paging is bounded by a [`PageGuard`]: a repeated cursor or more than
+/// [`PageGuard::MAX_PAGES`] pages is an error (the result would be cut), and the page
+/// `total_pages` names as the last ends it.
 pub async fn search_pages<E: From<intercom_api::Error>>(
     client: &Client,
     path: &str,
     list_key: &str,
     query: &SearchQuery,
+    on_page: impl FnMut(&[Value], Option<u64>) -> Result<bool, E>,
+) -> Result<(), E> {
+    search_pages_guarded(
+        client,
+        path,
+        list_key,
+        query,
+        PageGuard::new(format!("POST {path}")),
+        on_page,
+    )
+    .await
+}
+
+/// [`search_pages`] with the caller's own guard (tests use a small cap).
+pub async fn search_pages_guarded<E: From<intercom_api::Error>>(
+    client: &Client,
+    path: &str,
+    list_key: &str,
+    query: &SearchQuery,
+    mut guard: PageGuard,
     mut on_page: impl FnMut(&[Value], Option<u64>) -> Result<bool, E>,
 ) -> Result<(), E> {
     let mut cursor: Option<String> = None;
@@ -219,11 +257,18 @@ pub async fn search_pages<E: From<intercom_api::Error>>(
         if !on_page(items, total)? {
             return Ok(());
         }
-        cursor = page
+        if items.is_empty() {
+            return Ok(());
+        }
+        let number = |key: &str| {
+            page.pointer(&format!("/pages/{key}"))
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        };
+        let marker = page
             .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if cursor.is_none() || items.is_empty() {
+            .and_then(Value::as_str);
+        cursor = guard.next(marker, number("page"), number("total_pages"))?;
+        if cursor.is_none() {
             return Ok(());
         }
     }
@@ -267,6 +312,7 @@ pub async fn load_from_api(
         SearchQuery::field("state").is_in(["open", "snoozed"]),
     ]);
     let mut facts = FactSet::default();
+    let mut skipped = 0u64;
     let mut ids = HashSet::new();
     search_all(
         client,
@@ -275,11 +321,15 @@ pub async fn load_from_api(
         &touched,
         progress,
         |c| {
-            // Paging while objects change can repeat one; count it once.
-            if let Some(id) = c.get("id").and_then(id_string)
-                && ids.insert(id)
-            {
-                facts.push_conversation_json(c, with_tags);
+            // Paging while objects change can repeat one; count it once. One without an
+            // id (or a `null` in the list) is left out and counted.
+            match c.get("id").and_then(id_string) {
+                Some(id) => {
+                    if ids.insert(id) {
+                        facts.push_conversation_json(c, with_tags);
+                    }
+                }
+                None => skipped += 1,
             }
         },
     )
@@ -299,18 +349,20 @@ pub async fn load_from_api(
         "tickets",
         &tickets,
         progress,
-        |t| {
-            if let Some(id) = t.get("id").and_then(id_string)
-                && ticket_ids.insert(id)
-            {
-                tickets_json.push(t.clone());
+        |t| match t.get("id").and_then(id_string) {
+            Some(id) => {
+                if ticket_ids.insert(id) {
+                    tickets_json.push(t.clone());
+                }
             }
+            None => skipped += 1,
         },
     )
     .await?;
     for t in &tickets_json {
         facts.push_ticket_json(t);
     }
+    facts.skipped = skipped;
     Ok(facts)
 }
 

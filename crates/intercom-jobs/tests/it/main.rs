@@ -5,3 +5,4 @@ mod analytics_benchmark;
 mod analytics_correctness;
 mod bulk_benchmark;
 mod bulk_jobs;
+mod paging;

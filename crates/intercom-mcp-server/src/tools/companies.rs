@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::context::IntercomServer;
-use crate::output::{Json, Paging, Render, ToolError};
+use crate::output::{Json, Paging, Render, Skipped, ToolError};
 use crate::tools::contacts::find_company;
 use crate::workspace_context::{Workspace, path_id};
 use intercom_core::dates::iso;
@@ -101,12 +101,14 @@ pub struct CompanyList {
     pub page: u32,
     #[serde(flatten)]
     pub paging: Paging,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
 
 impl Render for CompanyList {
     fn render(&self) -> String {
         if self.companies.is_empty() {
-            return "No companies match.".to_string();
+            return format!("No companies match.{}", self.skipped.note());
         }
         let mut out = format!(
             "{} compan{} (page {}{}):",
@@ -134,6 +136,7 @@ impl Render for CompanyList {
         if let Some(next) = &self.paging.next_cursor {
             out.push_str(&format!("\nMore: pass page {next}."));
         }
+        out.push_str(&self.skipped.note());
         out
     }
 }
@@ -310,6 +313,7 @@ impl IntercomServer {
             companies: page.items.iter().map(|c| company_view(c, &ws)).collect(),
             page: page_no,
             paging: page_paging(&page),
+            skipped: Skipped::of(page.skipped),
         }))
     }
 

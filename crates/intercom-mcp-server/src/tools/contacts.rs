@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::context::IntercomServer;
-use crate::output::{Done, Json, PageArgs, Paging, Render, ToolError};
+use crate::output::{Done, Json, PageArgs, Paging, Render, Skipped, ToolError};
 use crate::render::{Detail, html_to_text};
 use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
 use intercom_core::dates::{iso, resolve};
@@ -163,12 +163,14 @@ pub struct ContactList {
     pub contacts: Vec<ContactLine>,
     #[serde(flatten)]
     pub paging: Paging,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
 
 impl Render for ContactList {
     fn render(&self) -> String {
         if self.contacts.is_empty() {
-            return "No contacts match.".to_string();
+            return format!("No contacts match.{}", self.skipped.note());
         }
         let mut out = format!(
             "{} contact(s){}:",
@@ -190,6 +192,7 @@ impl Render for ContactList {
         if let Some(next) = &self.paging.next_cursor {
             out.push_str(&format!("\nMore: pass cursor `{next}`."));
         }
+        out.push_str(&self.skipped.note());
         out
     }
 }
@@ -693,6 +696,7 @@ impl IntercomServer {
                 total_count: page.total_count,
                 next_cursor: page.next_cursor,
             },
+            skipped: Skipped::of(page.skipped),
         }))
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::context::IntercomServer;
-use crate::output::{Json, PageArgs, Paging, Render, ToolError};
+use crate::output::{Json, PageArgs, Paging, Render, Skipped, ToolError};
 use crate::render::{Detail, html_to_text};
 use crate::tools::conversations::{contact_ids_by_email, snooze_until};
 use crate::workspace_context::{Names, Workspace, path_id};
@@ -167,12 +167,14 @@ pub struct TicketList {
     pub tickets: Vec<TicketView>,
     #[serde(flatten)]
     pub paging: Paging,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
 
 impl Render for TicketList {
     fn render(&self) -> String {
         if self.tickets.is_empty() {
-            return "No tickets match.".to_string();
+            return format!("No tickets match.{}", self.skipped.note());
         }
         let mut out = format!(
             "{} ticket(s){}:",
@@ -198,6 +200,7 @@ impl Render for TicketList {
         if let Some(next) = &self.paging.next_cursor {
             out.push_str(&format!("\nMore: pass cursor `{next}`."));
         }
+        out.push_str(&self.skipped.note());
         out
     }
 }
@@ -217,8 +220,17 @@ pub struct TicketTypeView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketTypeList {
     pub ticket_types: Vec<TicketTypeView>,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
-impl Render for TicketTypeList {}
+impl Render for TicketTypeList {
+    fn render(&self) -> String {
+        let listed = serde_json::to_value(&self.ticket_types)
+            .map(|v| crate::output::render_value(&serde_json::json!({"ticket_types": v})))
+            .unwrap_or_default();
+        format!("{listed}{}", self.skipped.note())
+    }
+}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketStateView {
@@ -235,8 +247,17 @@ pub struct TicketStateView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketStateList {
     pub ticket_states: Vec<TicketStateView>,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
-impl Render for TicketStateList {}
+impl Render for TicketStateList {
+    fn render(&self) -> String {
+        let listed = serde_json::to_value(&self.ticket_states)
+            .map(|v| crate::output::render_value(&serde_json::json!({"ticket_states": v})))
+            .unwrap_or_default();
+        format!("{listed}{}", self.skipped.note())
+    }
+}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct QueueItem {
@@ -774,6 +795,7 @@ impl IntercomServer {
                 total_count: page.total_count,
                 next_cursor: page.next_cursor,
             },
+            skipped: Skipped::of(page.skipped),
         }))
     }
 
@@ -995,7 +1017,9 @@ impl IntercomServer {
         Parameters(_args): Parameters<NoArgs>,
     ) -> Result<Json<TicketTypeList>, ToolError> {
         let types = ws.api().client().list_ticket_types().await?;
+        let skipped = Skipped::of(types.skipped);
         Ok(Json(TicketTypeList {
+            skipped,
             ticket_types: types
                 .into_iter()
                 .filter(|t| t.archived != Some(true))
@@ -1043,7 +1067,9 @@ impl IntercomServer {
         Parameters(_args): Parameters<NoArgs>,
     ) -> Result<Json<TicketStateList>, ToolError> {
         let states = ws.api().client().list_ticket_states().await?;
+        let skipped = Skipped::of(states.skipped);
         Ok(Json(TicketStateList {
+            skipped,
             ticket_states: states
                 .into_iter()
                 .filter(|s| s.archived != Some(true))

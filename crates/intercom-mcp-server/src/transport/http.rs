@@ -205,7 +205,11 @@ pub fn router<H: McpHandler>(
         (options.token_from_request || options.oauth.is_some()) && options.auth_token.is_none(),
     ));
     let routes = Router::new()
-        .nest_service("/mcp", mcp)
+        .merge(
+            Router::new()
+                .nest_service("/mcp", mcp)
+                .layer(middleware::from_fn(super::gone::watch_client)),
+        )
         .route("/sse", get(open_stream::<H>))
         .route(
             "/messages",

@@ -3,6 +3,7 @@
 //! `/healthz`.
 
 pub mod auth;
+pub mod gone;
 pub mod http;
 pub mod limits;
 pub mod sse;

@@ -25,6 +25,7 @@ use rmcp::model::{
 use rmcp::service::serve_server;
 use serde::Deserialize;
 
+use super::gone::ClientGone;
 use super::limits::{ClientPermit, ClientSlot};
 use crate::server::McpHandler;
 
@@ -46,6 +47,8 @@ const STREAM_QUEUE: usize = 256;
 struct Session {
     sender: Arc<Mutex<mpsc::Sender<ClientJsonRpcMessage>>>,
     pending: PendingSlots,
+    /// Fires when the event stream is dropped: the session's tool calls stop.
+    gone: ClientGone,
 }
 
 type Sessions = Arc<Mutex<HashMap<String, Session>>>;
@@ -73,14 +76,17 @@ impl<H: McpHandler> SseState<H> {
     }
 }
 
-/// Removes the session when its event stream is dropped (client went away).
+/// Removes the session when its event stream is dropped (client went away), and
+/// stops the session's tool calls: nobody is left to read their answers.
 struct SessionGuard {
     id: String,
     sessions: Sessions,
+    gone: ClientGone,
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
+        self.gone.0.cancel();
         self.sessions.lock().remove(&self.id);
         tracing::debug!(session = %self.id, "SSE session closed");
     }
@@ -94,11 +100,13 @@ pub async fn open_stream<H: McpHandler>(
     let (to_server, from_client) = mpsc::channel::<ClientJsonRpcMessage>(SESSION_QUEUE);
     let (to_client, from_server) = mpsc::channel::<ServerJsonRpcMessage>(STREAM_QUEUE);
     let pending = PendingSlots::default();
+    let gone = ClientGone::default();
     state.sessions.lock().insert(
         id.clone(),
         Session {
             sender: Arc::new(Mutex::new(to_server)),
             pending: pending.clone(),
+            gone: gone.clone(),
         },
     );
 
@@ -119,6 +127,7 @@ pub async fn open_stream<H: McpHandler>(
     let guard = SessionGuard {
         id,
         sessions: state.sessions.clone(),
+        gone,
     };
     let first =
         futures::stream::once(async move { Ok(Event::default().event("endpoint").data(endpoint)) });
@@ -173,7 +182,10 @@ pub async fn post_message<H: McpHandler>(
         )
             .into_response();
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The answer goes out on the session's stream, not this POST's: the call lives
+    // as long as that stream.
+    parts.extensions.insert(session.gone.clone());
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(err) => {
@@ -284,6 +296,7 @@ mod tests {
             Session {
                 sender: Arc::new(Mutex::new(sender)),
                 pending: PendingSlots::default(),
+                gone: ClientGone::default(),
             },
         );
         let app = Router::new()

@@ -21,6 +21,8 @@ struct FakeSource {
     /// Fail the conversation page request with this (1-based) number, once.
     fail_at_conversation_page: Mutex<Option<usize>>,
     conversation_pages: AtomicUsize,
+    /// Answer every contact page with this same next cursor (a server stuck on one).
+    stuck_contact_cursor: Mutex<Option<String>>,
 }
 
 impl FakeSource {
@@ -73,6 +75,15 @@ impl SyncSource for FakeSource {
                 o
             })
             .collect();
+        if kind == ObjectKind::Contact
+            && let Some(stuck) = self.stuck_contact_cursor.lock().clone()
+        {
+            return Ok(SourcePage {
+                items: matching[..PAGE.min(matching.len())].to_vec(),
+                next: Some(stuck),
+                total: Some(matching.len() as u64),
+            });
+        }
         let start: usize = match cursor {
             Some(c) => c.parse().map_err(|_| SourceError::BadCursor(c))?,
             None => 0,
@@ -280,4 +291,37 @@ async fn a_refused_cursor_restarts_the_run_instead_of_failing() {
         .unwrap();
     syncer(&mirror, &source).run().await.unwrap();
     assert_eq!(mirror.stats().await.unwrap().counts["conversations"], 4);
+}
+
+#[tokio::test]
+async fn a_source_repeating_its_cursor_stops_the_run_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = Mirror::open_sqlite(&dir.path().join("m.sqlite3")).unwrap();
+    let source = Arc::new(FakeSource::default());
+    *source.contacts.lock() = (1..=5)
+        .map(|i| json!({"type": "contact", "id": i.to_string(), "updated_at": 1_000}))
+        .collect();
+    *source.stuck_contact_cursor.lock() = Some("your-cursor-from-response".into());
+    let options = SyncOptions {
+        concurrency: 2,
+        kinds: vec![ObjectKind::Contact],
+        progress: false,
+    };
+    let err = Syncer::new(mirror.clone(), source.clone(), options)
+        .run()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a second time"), "{err}");
+    assert!(err.contains("run sync again"), "{err}");
+    assert_eq!(
+        source.page_calls.load(Ordering::SeqCst),
+        2,
+        "the repeated cursor is not followed"
+    );
+    // The pages read before the stop are kept.
+    assert_eq!(
+        mirror.stats().await.unwrap().counts["contacts"],
+        PAGE as u64
+    );
 }
