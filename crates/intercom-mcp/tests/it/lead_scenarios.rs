@@ -1,0 +1,424 @@
+//! A support lead's questions, asked through the tools as a model would, every number
+//! and id checked against ground truth computed here from the sandbox's REST API
+//! (independently of the server's code), with and without the mirror.
+
+use crate::common::{self, Harness};
+
+use std::collections::{HashMap, HashSet};
+
+use intercom_sandbox::Scale;
+use serde_json::{Value, json};
+
+/// Every item of a REST search, paged by hand.
+async fn rest_search(h: &Harness, path: &str, key: &str, query: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut body = json!({"query": query, "pagination": {"per_page": 150}});
+    for _ in 0..200 {
+        let page = h.post(path, body.clone()).await;
+        out.extend(page[key].as_array().unwrap().iter().cloned());
+        match page
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+        {
+            Some(next) => body["pagination"]["starting_after"] = json!(next),
+            None => return out,
+        }
+    }
+    panic!("{path}: more than 200 pages");
+}
+
+fn id_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| id_of(&i["id"]))
+        .collect()
+}
+
+/// ISO time as the tools print it, back to Unix seconds.
+fn unix(iso: &Value) -> Option<i64> {
+    iso.as_str().map(|s| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .timestamp()
+    })
+}
+
+/// How a lead ranks severity: ticket attribute labels and conversation priorities on one scale.
+fn lead_rank(label: &str) -> u8 {
+    match label.to_ascii_lowercase().as_str() {
+        "critical" | "sev1" | "urgent" => 4,
+        "high" | "sev2" => 3,
+        "medium" | "sev3" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Expected {
+    id: String,
+    kind: &'static str,
+    rank: u8,
+    severity: Option<String>,
+    /// When the customer started waiting on us, if anyone does.
+    waiting: Option<i64>,
+    sla: Option<String>,
+    created: i64,
+    updated: i64,
+    snoozed_until: i64,
+    section: &'static str,
+}
+
+/// The open work, classified and ranked from raw REST objects.
+async fn expected_queue(h: &Harness) -> Vec<Expected> {
+    let now = chrono::Utc::now().timestamp();
+    let open = json!({"field": "open", "operator": "=", "value": true});
+    let tickets = rest_search(h, "/tickets/search", "tickets", open.clone()).await;
+    let conversations = rest_search(h, "/conversations/search", "conversations", open).await;
+    let mut out = Vec::new();
+    for t in &tickets {
+        let severity = t["ticket_attributes"]["Severity"]
+            .as_str()
+            .map(str::to_string);
+        let state = t["ticket_state"]["category"].as_str().unwrap();
+        let snoozed = t["snoozed_until"].as_i64().filter(|s| *s > now);
+        // A customer ticket's customer waits from creation until a teammate comments,
+        // and again from their next comment.
+        let mut waiting = (t["category"] == "Customer").then(|| t["created_at"].as_i64().unwrap());
+        for p in t["ticket_parts"]["ticket_parts"].as_array().unwrap() {
+            if p["part_type"] != "comment" {
+                continue;
+            }
+            if matches!(
+                p["author"]["type"].as_str(),
+                Some("user" | "lead" | "contact")
+            ) {
+                waiting = waiting.or(p["created_at"].as_i64());
+            } else {
+                waiting = None;
+            }
+        }
+        let section = if snoozed.is_some() {
+            "snoozed"
+        } else if state == "waiting_on_customer" {
+            "waiting_on_customer"
+        } else {
+            "needs_reply"
+        };
+        out.push(Expected {
+            id: id_of(&t["id"]),
+            kind: "ticket",
+            rank: severity.as_deref().map(lead_rank).unwrap_or(0),
+            severity,
+            waiting: waiting.filter(|_| state != "waiting_on_customer"),
+            sla: None,
+            created: t["created_at"].as_i64().unwrap(),
+            updated: t["updated_at"].as_i64().unwrap(),
+            snoozed_until: snoozed.unwrap_or(0),
+            section,
+        });
+    }
+    for c in &conversations {
+        let state = c["state"].as_str().unwrap();
+        let waiting = c["waiting_since"].as_i64();
+        let section = if state == "snoozed" {
+            "snoozed"
+        } else if waiting.is_none() {
+            "waiting_on_customer"
+        } else {
+            "needs_reply"
+        };
+        out.push(Expected {
+            id: id_of(&c["id"]),
+            kind: "conversation",
+            rank: lead_rank(c["priority"].as_str().unwrap_or("none")),
+            severity: None,
+            waiting,
+            sla: c["sla_applied"]["sla_status"].as_str().map(str::to_string),
+            created: c["created_at"].as_i64().unwrap(),
+            updated: c["updated_at"].as_i64().unwrap(),
+            snoozed_until: c["snoozed_until"].as_i64().unwrap_or(0),
+            section,
+        });
+    }
+    out
+}
+
+/// The order a lead works a section in.
+fn ranked(mut items: Vec<Expected>, section: &str) -> Vec<Expected> {
+    items.retain(|e| e.section == section);
+    let sla = |s: &Option<String>| match s.as_deref() {
+        Some("missed") => 0,
+        Some("active") => 1,
+        _ => 2,
+    };
+    match section {
+        "needs_reply" => items.sort_by(|a, b| {
+            (
+                std::cmp::Reverse(a.rank),
+                a.waiting.unwrap_or(i64::MAX),
+                sla(&a.sla),
+                a.created,
+                &a.id,
+            )
+                .cmp(&(
+                    std::cmp::Reverse(b.rank),
+                    b.waiting.unwrap_or(i64::MAX),
+                    sla(&b.sla),
+                    b.created,
+                    &b.id,
+                ))
+        }),
+        "waiting_on_customer" => items.sort_by(|a, b| {
+            (std::cmp::Reverse(a.rank), a.updated, &a.id).cmp(&(
+                std::cmp::Reverse(b.rank),
+                b.updated,
+                &b.id,
+            ))
+        }),
+        _ => items.sort_by(|a, b| (a.snoozed_until, &a.id).cmp(&(b.snoozed_until, &b.id))),
+    }
+    items
+}
+
+/// Every item of one queue section, following the cursor.
+async fn queue_section(h: &Harness, args: Value) -> (Vec<Value>, Value) {
+    let mut items = Vec::new();
+    let mut args = args;
+    if args.get("limit").is_none() {
+        args["limit"] = json!(150);
+    }
+    let first = h.ok("ticket_queue", args.clone()).await;
+    let mut page = first.clone();
+    for _ in 0..50 {
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                args["cursor"] = json!(next);
+                page = h.ok("ticket_queue", args.clone()).await;
+            }
+            None => return (items, first),
+        }
+    }
+    panic!("queue paging did not end");
+}
+
+#[tokio::test]
+async fn what_is_most_urgent_ranks_like_a_lead_and_every_figure_is_true() {
+    let h = Harness::start_scale(Scale::Small).await;
+    let expected = expected_queue(&h).await;
+    let by_id: HashMap<String, Expected> =
+        expected.iter().map(|e| (e.id.clone(), e.clone())).collect();
+
+    // Pages of 40 so the cursor is followed several times.
+    let (needs, first) = queue_section(&h, json!({"limit": 40})).await;
+    assert_eq!(
+        first["total_open"].as_u64().unwrap() as usize,
+        expected.len()
+    );
+    for section in ["needs_reply", "waiting_on_customer", "snoozed"] {
+        assert_eq!(
+            first["sections"][section].as_u64().unwrap() as usize,
+            expected.iter().filter(|e| e.section == section).count(),
+            "{section}"
+        );
+    }
+    // The whole section, in the lead's order, each item once.
+    let want = ranked(expected.clone(), "needs_reply");
+    assert!(want.len() > 80, "several pages ({})", want.len());
+    let got: Vec<String> = needs.iter().map(|i| id_of(&i["id"])).collect();
+    assert_eq!(
+        got.len(),
+        got.iter().collect::<HashSet<_>>().len(),
+        "no repeats"
+    );
+    assert_eq!(
+        got,
+        want.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        "needs_reply order"
+    );
+    // The most severe item with the longest-waiting customer is first; a Critical/SEV1
+    // ticket is never below a lower-severity item.
+    assert_eq!(got[0], want[0].id);
+    assert_eq!(want[0].rank, 4, "the seed has open critical work");
+    // Each figure is what it says.
+    for item in &needs {
+        let e = &by_id[&id_of(&item["id"])];
+        assert_eq!(item["kind"], e.kind);
+        assert_eq!(item["severity"].as_str(), e.severity.as_deref());
+        assert_eq!(unix(&item["customer_waiting_since"]), e.waiting, "{item}");
+        assert_eq!(
+            item["customer_waiting_for"].is_string(),
+            e.waiting.is_some()
+        );
+        assert_eq!(unix(&item["created_at"]), Some(e.created));
+        assert_eq!(item["sla_status"].as_str(), e.sla.as_deref());
+    }
+
+    // The other sections, in their own order; waiting on the customer pages past 150.
+    for section in ["waiting_on_customer", "snoozed"] {
+        let (items, _) = queue_section(&h, json!({"section": section})).await;
+        if section == "waiting_on_customer" {
+            assert!(items.len() > 150, "pages past 150 ({})", items.len());
+        }
+        let got: Vec<String> = items.iter().map(|i| id_of(&i["id"])).collect();
+        let want: Vec<String> = ranked(expected.clone(), section)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(got, want, "{section}");
+    }
+    // Nobody waits on a conversation a teammate answered last: no waiting figure.
+    let (waiting, _) = queue_section(&h, json!({"section": "waiting_on_customer"})).await;
+    assert!(waiting.iter().all(|i| i["customer_waiting_for"].is_null()));
+
+    // The text a model reads names severity, customer and the waiting figure.
+    let text = common::text(
+        &h.client
+            .call("ticket_queue", json!({"limit": 5}))
+            .await
+            .unwrap(),
+    );
+    let top = &needs[0];
+    assert!(
+        text.contains(&format!(
+            "{} {}",
+            top["kind"].as_str().unwrap(),
+            id_of(&top["id"])
+        )),
+        "{text}"
+    );
+    if let Some(sev) = top["severity"].as_str() {
+        assert!(text.contains(&format!("severity {sev}")), "{text}");
+    }
+    assert!(
+        text.contains("customer waiting") || text.contains("customer "),
+        "{text}"
+    );
+    assert!(text.contains("More: call again with cursor="), "{text}");
+}
+
+#[tokio::test]
+async fn sla_breaches_in_the_queue_are_listed_and_counted() {
+    let h = Harness::start_scale(Scale::Small).await;
+    let expected = expected_queue(&h).await;
+    for status in ["missed", "active", "hit"] {
+        let want: Vec<&Expected> = expected
+            .iter()
+            .filter(|e| e.sla.as_deref() == Some(status))
+            .collect();
+        let queue = h
+            .ok("ticket_queue", json!({"sla": status, "limit": 150}))
+            .await;
+        assert_eq!(
+            queue["sla_matches"].as_u64().unwrap() as usize,
+            want.len(),
+            "{status}"
+        );
+        let mut seen = HashSet::new();
+        for section in ["needs_reply", "waiting_on_customer", "snoozed"] {
+            let (items, _) = queue_section(&h, json!({"sla": status, "section": section})).await;
+            for i in &items {
+                assert_eq!(i["sla_status"], status);
+                seen.insert(id_of(&i["id"]));
+            }
+        }
+        let want_ids: HashSet<String> = want.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(seen, want_ids, "{status}");
+    }
+
+    let bad = h.err("ticket_queue", json!({"sla": "late"})).await;
+    assert!(bad.contains("missed, active, hit"), "{bad}");
+}
+
+/// A page that repeats an item of the page before (the data moved while paging) and a
+/// `null` entry: the queue counts each item once and says what it left out.
+#[tokio::test]
+async fn queue_pages_that_repeat_or_hold_nulls_are_counted_once_and_reported() {
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+
+    let now = chrono::Utc::now().timestamp();
+    let ticket = |id: &str, severity: &str, age: i64| {
+        json!({
+            "type": "ticket", "id": id, "ticket_id": id, "category": "Customer",
+            "ticket_attributes": {"_default_title_": format!("Ticket {id}"), "Severity": severity},
+            "ticket_state": {"type": "ticket_state", "id": "1", "category": "submitted"},
+            "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": "c1"}]},
+            "admin_assignee_id": 0, "team_assignee_id": 0, "open": true,
+            "created_at": now - age, "updated_at": now - age,
+            "ticket_parts": {"type": "ticket_part.list", "ticket_parts": [], "total_count": 0},
+        })
+    };
+    let (t1, t2, t3) = (
+        ticket("11", "Low", 300),
+        ticket("12", "SEV1", 200),
+        ticket("13", "High", 100),
+    );
+    let app = Router::new()
+        .route(
+            "/tickets/search",
+            post(move |Json(body): Json<Value>| {
+                let (t1, t2, t3) = (t1.clone(), t2.clone(), t3.clone());
+                async move {
+                    let second = body.pointer("/pagination/starting_after").is_some();
+                    Json(if second {
+                        json!({"type": "ticket.list", "tickets": [t2, t3], "total_count": 3,
+                               "pages": {"type": "pages", "page": 2, "per_page": 150, "total_pages": 2}})
+                    } else {
+                        json!({"type": "ticket.list", "tickets": [t1, null, t2], "total_count": 3,
+                               "pages": {"type": "pages", "page": 1, "per_page": 150, "total_pages": 2,
+                                         "next": {"per_page": 150, "starting_after": "p2"}}})
+                    })
+                }
+            }),
+        )
+        .route(
+            "/conversations/search",
+            post(|| async {
+                Json(json!({"type": "conversation.list", "conversations": [], "total_count": 0,
+                            "pages": {"type": "pages", "page": 1, "per_page": 150, "total_pages": 0}}))
+            }),
+        )
+        .route(
+            "/contacts/search",
+            post(|| async {
+                Json(json!({"type": "list", "data": [{"type": "contact", "id": "c1", "name": "Ada Byron"}],
+                            "total_count": 1}))
+            }),
+        )
+        .route("/admins", get(|| async { Json(json!({"type": "admin.list", "admins": []})) }))
+        .route("/teams", get(|| async { Json(json!({"type": "team.list", "teams": []})) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = common::server_for(&base, "test-token", common::all_tools());
+    let client = intercom_mcp_server::inprocess::InProcessClient::connect(server)
+        .await
+        .unwrap();
+    let result = client.call("ticket_queue", json!({})).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", common::text(&result));
+    let queue = result.structured_content.clone().unwrap();
+    assert_eq!(
+        ids(&queue["items"]),
+        vec!["12", "13", "11"],
+        "SEV1 first, each once"
+    );
+    assert_eq!(queue["total_open"], 3);
+    assert_eq!(queue["null_items_skipped"], 1);
+    assert_eq!(queue["duplicates_skipped"], 1);
+    assert_eq!(queue["items"][0]["customer"], "Ada Byron");
+    let text = common::text(&result);
+    assert!(
+        text.contains("1 empty item(s)") && text.contains("1 repeated item(s)"),
+        "{text}"
+    );
+}
