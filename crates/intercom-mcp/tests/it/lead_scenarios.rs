@@ -422,3 +422,330 @@ async fn queue_pages_that_repeat_or_hold_nulls_are_counted_once_and_reported() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn sla_filter_on_search_conversations_lists_and_counts_every_match() {
+    let h = Harness::start_scale(Scale::Small).await;
+    // search_conversations counts every conversation with that SLA status (all states).
+    let all = rest_search(
+        &h,
+        "/conversations/search",
+        "conversations",
+        json!({"field": "created_at", "operator": ">", "value": 0}),
+    )
+    .await;
+    for status in ["missed", "active", "hit"] {
+        let want: HashSet<String> = all
+            .iter()
+            .filter(|c| c["sla_applied"]["sla_status"] == status)
+            .map(|c| id_of(&c["id"]))
+            .collect();
+        let mut got = HashSet::new();
+        let mut args = json!({"sla": status, "limit": 150});
+        let first = h.ok("search_conversations", args.clone()).await;
+        assert_eq!(
+            first["total_count"].as_u64().unwrap() as usize,
+            want.len(),
+            "{status}"
+        );
+        let mut page = first;
+        for _ in 0..20 {
+            got.extend(ids(&page["conversations"]));
+            let Some(next) = page["next_cursor"].as_str() else {
+                break;
+            };
+            args["cursor"] = json!(next);
+            page = h.ok("search_conversations", args.clone()).await;
+        }
+        assert_eq!(got, want, "{status}");
+    }
+    // With another filter: open conversations with a missed SLA.
+    let open_missed = all
+        .iter()
+        .filter(|c| c["open"] == true && c["sla_applied"]["sla_status"] == "missed")
+        .count();
+    let found = h
+        .ok(
+            "search_conversations",
+            json!({"sla": "breached", "open": true}),
+        )
+        .await;
+    assert_eq!(found["total_count"].as_u64().unwrap() as usize, open_missed);
+}
+
+/// A server over `sandbox` whose dates resolve in the workspace's own time zone (from
+/// `/me`), so "this week" means the same here and in the ground truth.
+async fn server_in_workspace_zone(
+    sandbox: &intercom_sandbox::Sandbox,
+    api: &intercom_api::Client,
+) -> (intercom_mcp_server::server::IntercomServer, chrono_tz::Tz) {
+    use intercom_mcp_server::server::{IntercomServer, ServerOptions};
+    use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
+    let me = api
+        .send_json(intercom_api::Method::GET, "/me", &[], None)
+        .await
+        .unwrap();
+    let tz: chrono_tz::Tz = me["app"]["timezone"].as_str().unwrap().parse().unwrap();
+    let settings = ApiSettings {
+        base_url: Some(sandbox.base_url()),
+        time_zone: tz,
+        ..Default::default()
+    };
+    let server = IntercomServer::new(ServerOptions {
+        selection: common::all_tools(),
+        workspaces: std::sync::Arc::new(Workspaces::new(
+            settings,
+            Some(intercom_api::Secret::new(sandbox.token())),
+        )),
+        token_from_request: false,
+    })
+    .unwrap();
+    (server, tz)
+}
+
+/// Lowercase words of an HTML body, tags dropped.
+fn body_words(html: &str) -> HashSet<String> {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Every conversation with its messages read one by one (`GET /conversations/{id}`).
+async fn every_thread(api: &intercom_api::Client) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut body = json!({"query": {"field": "created_at", "operator": ">", "value": 0},
+                          "pagination": {"per_page": 150}});
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        let page = api
+            .send_json(
+                intercom_api::Method::POST,
+                "/conversations/search",
+                &[],
+                Some(body.clone()),
+            )
+            .await
+            .unwrap();
+        ids.extend(
+            page["conversations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| id_of(&c["id"])),
+        );
+        match page
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+        {
+            Some(next) => body["pagination"]["starting_after"] = json!(next),
+            None => break,
+        }
+    }
+    for id in ids {
+        out.push(
+            api.send_json(
+                intercom_api::Method::GET,
+                &format!("/conversations/{id}"),
+                &[],
+                None,
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    out
+}
+
+/// Does any message of the thread hold every word?
+fn thread_mentions(thread: &Value, words: &[&str]) -> bool {
+    let mut bodies = vec![
+        thread["source"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ];
+    for p in thread["conversation_parts"]["conversation_parts"]
+        .as_array()
+        .unwrap()
+    {
+        bodies.push(p["body"].as_str().unwrap_or_default().to_string());
+    }
+    bodies.iter().any(|b| {
+        let have = body_words(b);
+        words.iter().all(|w| have.contains(*w))
+    })
+}
+
+/// Every page of a search_conversations call: (ids in order, first page).
+async fn search_all(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    args: Value,
+) -> (Vec<String>, Value) {
+    let mut args = args;
+    let mut out = Vec::new();
+    let mut first = Value::Null;
+    for page_no in 0..50 {
+        let result = client
+            .call("search_conversations", args.clone())
+            .await
+            .unwrap();
+        assert_ne!(result.is_error, Some(true), "{}", common::text(&result));
+        let page = result.structured_content.unwrap();
+        if page_no == 0 {
+            first = page.clone();
+        }
+        out.extend(ids(&page["conversations"]));
+        match page["next_cursor"].as_str() {
+            Some(next) => args["cursor"] = json!(next),
+            None => return (out, first),
+        }
+    }
+    panic!("search paging did not end");
+}
+
+#[tokio::test]
+async fn which_conversations_mention_refunds_this_week_and_who_handles_them() {
+    use intercom_mcp_server::inprocess::InProcessClient;
+    use intercom_mcp_server::live::Realtime;
+    let sandbox = crate::realtime_support::sandbox(
+        Scale::Small,
+        intercom_sandbox::SandboxConfig {
+            rate_limit: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = crate::realtime_support::api_client(&sandbox);
+    let (_dir, mirror) = crate::realtime_support::temp_mirror();
+    crate::realtime_support::sync(&mirror, &api).await;
+    let (server, tz) = server_in_workspace_zone(&sandbox, &api).await;
+    let with_mirror = InProcessClient::connect(server.with_realtime(Realtime::start(mirror, None)))
+        .await
+        .unwrap();
+    let (plain, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let without_mirror = InProcessClient::connect(plain).await.unwrap();
+
+    // Ground truth: every thread read, every message's words.
+    let threads = every_thread(&api).await;
+    let admins = api
+        .send_json(intercom_api::Method::GET, "/admins", &[], None)
+        .await
+        .unwrap();
+    let admin_name: HashMap<String, String> = admins["admins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (id_of(&a["id"]), a["name"].as_str().unwrap().to_string()))
+        .collect();
+    let refund: Vec<&Value> = threads
+        .iter()
+        .filter(|t| thread_mentions(t, &["refund"]))
+        .collect();
+    let week_start = {
+        use chrono::{Datelike, TimeZone};
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let monday = today - chrono::Days::new(today.weekday().num_days_from_monday() as u64);
+        tz.from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp()
+    };
+    let this_week: Vec<&Value> = refund
+        .iter()
+        .copied()
+        .filter(|t| t["created_at"].as_i64().unwrap() >= week_start)
+        .collect();
+    assert!(
+        refund.len() > 150,
+        "more matches than one page ({})",
+        refund.len()
+    );
+    assert!(!this_week.is_empty());
+
+    // "Which conversations mention refunds this week, and who handles them?"
+    let (found, first) = search_all(
+        &with_mirror,
+        json!({"text": "refund", "created_after": "this_week", "limit": 20}),
+    )
+    .await;
+    assert_eq!(
+        first["total_count"].as_u64().unwrap() as usize,
+        this_week.len()
+    );
+    assert_eq!(first["source"], "mirror");
+    let want: HashSet<String> = this_week.iter().map(|t| id_of(&t["id"])).collect();
+    assert_eq!(found.len(), want.len(), "each once");
+    assert_eq!(found.iter().cloned().collect::<HashSet<_>>(), want);
+    let by_id: HashMap<String, &Value> = threads.iter().map(|t| (id_of(&t["id"]), t)).collect();
+    for c in first["conversations"].as_array().unwrap() {
+        let truth = by_id[&id_of(&c["id"])];
+        let assignee = truth["admin_assignee_id"].as_i64().unwrap_or(0);
+        let expected = (assignee != 0).then(|| admin_name[&assignee.to_string()].clone());
+        assert_eq!(c["assignee"].as_str(), expected.as_deref(), "{c}");
+        let snippet = c["snippet"].as_str().unwrap().to_lowercase();
+        assert!(snippet.contains("[refund]"), "{snippet}");
+    }
+
+    // Unfiltered: the true total, and the cursor walks every match.
+    let (all, first) = search_all(&with_mirror, json!({"text": "refund", "limit": 150})).await;
+    assert_eq!(
+        first["total_count"].as_u64().unwrap() as usize,
+        refund.len()
+    );
+    assert_eq!(all.len(), refund.len());
+    assert_eq!(
+        all.iter().cloned().collect::<HashSet<_>>(),
+        refund
+            .iter()
+            .map(|t| id_of(&t["id"]))
+            .collect::<HashSet<_>>()
+    );
+
+    // Filters and SLA in the same query: open refund conversations whose SLA was hit.
+    let want: HashSet<String> = refund
+        .iter()
+        .filter(|t| t["open"] == true && t["sla_applied"]["sla_status"] == "hit")
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    let (got, first) = search_all(
+        &with_mirror,
+        json!({"text": "refund", "open": true, "sla": "hit"}),
+    )
+    .await;
+    assert_eq!(first["total_count"].as_u64().unwrap() as usize, want.len());
+    assert_eq!(got.into_iter().collect::<HashSet<_>>(), want);
+
+    // Without the mirror: Intercom's answer, and a plain word about what it cannot see.
+    let result = without_mirror
+        .call("search_conversations", json!({"text": "refund"}))
+        .await
+        .unwrap();
+    let text = common::text(&result);
+    assert!(text.contains("first message (source.body) only"), "{text}");
+    assert!(text.contains("--sync"), "{text}");
+    let page = result.structured_content.unwrap();
+    let first_message_only = threads
+        .iter()
+        .filter(|t| body_words(t["source"]["body"].as_str().unwrap_or_default()).contains("refund"))
+        .count();
+    assert_eq!(
+        page["total_count"].as_u64().unwrap() as usize,
+        first_message_only
+    );
+    assert_eq!(page["source"], "api");
+    drop(sandbox);
+}
