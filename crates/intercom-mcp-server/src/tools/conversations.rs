@@ -42,9 +42,18 @@ pub struct ConversationView {
     /// `open`, `closed` or `snoozed`.
     pub state: String,
     pub read: bool,
-    /// `priority` or `not_priority`.
+    /// `none`, `low`, `medium`, `high` or `urgent`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
+    /// Customer satisfaction rating (1-5), when the customer rated the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i64>,
+    /// The customer's remark with the rating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_remark: Option<String>,
+    /// SLA name and status, e.g. `VIP first response: missed`, where an SLA applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
@@ -89,13 +98,29 @@ impl Render for ConversationView {
             head.push_str(&format!(" \"{t}\""));
         }
         head.push_str(&format!(" — {}", self.state));
-        if self.priority.as_deref() == Some("priority") {
-            head.push_str(", priority");
+        match self.priority.as_deref() {
+            None | Some("none" | "not_priority" | "") => {}
+            Some("priority") => head.push_str(", priority"),
+            Some(p) => head.push_str(&format!(", priority {p}")),
         }
         if !self.read {
             head.push_str(", unread");
         }
         let mut out = head + "\n";
+        let mut facts = Vec::new();
+        if let Some(c) = &self.channel {
+            facts.push(format!("Channel: {c}"));
+        }
+        match (self.rating, &self.rating_remark) {
+            (Some(r), Some(remark)) => facts.push(format!("CSAT rating: {r}/5 (\"{remark}\")")),
+            (Some(r), None) => facts.push(format!("CSAT rating: {r}/5")),
+            (None, _) => facts.push("CSAT rating: not rated".into()),
+        }
+        if let Some(s) = &self.sla {
+            facts.push(format!("SLA: {s}"));
+        }
+        out.push_str(&facts.join(". "));
+        out.push('\n');
         let assignee = match (&self.assignee, &self.team) {
             (Some(a), Some(t)) => format!("Assigned to {a} (team {t})"),
             (Some(a), None) => format!("Assigned to {a}"),
@@ -242,6 +267,19 @@ pub fn conversation_view(
             .get("priority")
             .and_then(Value::as_str)
             .map(str::to_string),
+        rating: c
+            .pointer("/conversation_rating/rating")
+            .and_then(Value::as_i64),
+        rating_remark: c
+            .pointer("/conversation_rating/remark")
+            .and_then(Value::as_str)
+            .filter(|r| !r.trim().is_empty())
+            .map(str::to_string),
+        sla: c.get("sla_applied").and_then(|sla| {
+            let status = sla.get("sla_status").and_then(Value::as_str)?;
+            let name = sla.get("sla_name").and_then(Value::as_str).unwrap_or("SLA");
+            Some(format!("{name}: {status}"))
+        }),
         created_at: time_field(c, "created_at", tz).unwrap_or_default(),
         updated_at: time_field(c, "updated_at", tz),
         waiting_since: time_field(c, "waiting_since", tz),

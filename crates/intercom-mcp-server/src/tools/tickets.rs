@@ -78,6 +78,12 @@ pub struct TicketView {
     pub admin_assignee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_assignee: Option<String>,
+    /// The ticket's severity (or priority) attribute as written, e.g. `SEV1` or `Critical`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The customer: name or email of the first contact, else its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
     /// Contact ids on the ticket.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<String>,
@@ -119,6 +125,12 @@ impl Render for TicketView {
         }
         if let Some(t) = &self.team_assignee {
             out.push_str(&format!(", team {t}"));
+        }
+        if let Some(sev) = &self.severity {
+            out.push_str(&format!("\nseverity: {sev}"));
+        }
+        if let Some(c) = &self.customer {
+            out.push_str(&format!("\ncustomer: {c}"));
         }
         if let Some(c) = &self.created_at {
             out.push_str(&format!("\ncreated {c}"));
@@ -186,14 +198,22 @@ impl Render for TicketList {
         );
         for t in &self.tickets {
             out.push_str(&format!(
-                "\n- {} [{}] {} ({}){}",
+                "\n- {} [{}] {} ({}){}{}{}",
                 t.id,
                 t.state,
                 t.title,
                 t.ticket_type,
+                t.severity
+                    .as_deref()
+                    .map(|s| format!(", severity {s}"))
+                    .unwrap_or_default(),
+                t.customer
+                    .as_deref()
+                    .map(|c| format!(", customer {c}"))
+                    .unwrap_or_default(),
                 t.admin_assignee
                     .as_deref()
-                    .map(|a| format!(", {a}"))
+                    .map(|a| format!(", assigned to {a}"))
                     .unwrap_or_default()
             ));
         }
@@ -718,6 +738,8 @@ fn ticket_view(t: &Ticket, names: &Names, ws: &Workspace, detail: Option<Detail>
         team_assignee: t
             .team_assignee()
             .map(|id| names.describe_team(&id.to_string())),
+        severity: ticket_severity(t),
+        customer: ticket_customer(t).0,
         contacts: t
             .contacts
             .iter()
@@ -1065,6 +1087,31 @@ pub(crate) async fn contact_names(
     Ok(out)
 }
 
+/// Name the customer of tickets whose parts did not: their first contact, looked up in one
+/// search; a contact that cannot be found is shown by id.
+async fn name_customers(ws: &Workspace, tickets: &mut [TicketView]) -> Result<(), ToolError> {
+    let unnamed: Vec<String> = tickets
+        .iter()
+        .filter(|t| t.customer.is_none())
+        .filter_map(|t| t.contacts.first().cloned())
+        .collect();
+    if unnamed.is_empty() {
+        return Ok(());
+    }
+    let found = contact_names(ws, &unnamed).await?;
+    for t in tickets.iter_mut().filter(|t| t.customer.is_none()) {
+        if let Some(id) = t.contacts.first() {
+            t.customer = Some(
+                found
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("contact {id}")),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Where a queue item belongs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
@@ -1148,12 +1195,14 @@ impl IntercomServer {
             async { Ok::<_, ToolError>(ws.api().client().search_tickets(&request).await?) },
             ws.names()
         )?;
+        let mut tickets: Vec<TicketView> = page
+            .items
+            .iter()
+            .map(|t| ticket_view(t, &names, &ws, None))
+            .collect();
+        name_customers(&ws, &mut tickets).await?;
         Ok(Json(TicketList {
-            tickets: page
-                .items
-                .iter()
-                .map(|t| ticket_view(t, &names, &ws, None))
-                .collect(),
+            tickets,
             paging: Paging {
                 total_count: page.total_count,
                 next_cursor: page.next_cursor,
@@ -1176,12 +1225,9 @@ impl IntercomServer {
             async { Ok::<_, ToolError>(ws.api().client().get_ticket(path_id(&args.id)?).await?) },
             ws.names()
         )?;
-        Ok(Json(ticket_view(
-            &ticket,
-            &names,
-            &ws,
-            Some(args.detail.unwrap_or_default()),
-        )))
+        let mut view = ticket_view(&ticket, &names, &ws, Some(args.detail.unwrap_or_default()));
+        name_customers(&ws, std::slice::from_mut(&mut view)).await?;
+        Ok(Json(view))
     }
 
     #[tool(

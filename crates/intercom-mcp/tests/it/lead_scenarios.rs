@@ -749,3 +749,118 @@ async fn which_conversations_mention_refunds_this_week_and_who_handles_them() {
     assert_eq!(page["source"], "api");
     drop(sandbox);
 }
+
+/// The facts a lead asks about first are in the text the model reads: ticket lines name
+/// severity and customer; a conversation shows priority, channel and CSAT; search lines show
+/// the rating; a contact mentions its notes.
+#[tokio::test]
+async fn key_facts_are_in_the_text_the_model_reads() {
+    let h = Harness::start_scale(Scale::Small).await;
+    let contact_name = |c: &Value| {
+        c["name"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .or(c["email"].as_str())
+            .unwrap()
+            .to_string()
+    };
+
+    // "Show me the open bug tickets": each line names severity and customer.
+    let result = h
+        .client
+        .call("search_tickets", json!({"open": true, "ticket_type": "Bug report", "limit": 10}))
+        .await
+        .unwrap();
+    let text = common::text(&result);
+    let listed = result.structured_content.unwrap();
+    assert!(!listed["tickets"].as_array().unwrap().is_empty());
+    let mut with_severity = 0;
+    for t in listed["tickets"].as_array().unwrap() {
+        let id = id_of(&t["id"]);
+        let truth = h.get(&format!("/tickets/{id}")).await;
+        let severity = truth["ticket_attributes"]["Severity"].as_str();
+        with_severity += usize::from(severity.is_some());
+        let contact_id = id_of(&truth["contacts"]["contacts"][0]["id"]);
+        let customer = contact_name(&h.get(&format!("/contacts/{contact_id}")).await);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("- {id} ")))
+            .unwrap_or_else(|| panic!("no line for {id}: {text}"));
+        match severity {
+            Some(severity) => assert!(line.contains(&format!("severity {severity}")), "{line}"),
+            None => assert!(!line.contains("severity"), "{line}"),
+        }
+        assert!(line.contains(&format!("customer {customer}")), "{line}");
+    }
+    assert!(with_severity > 0, "some bug reports carry a severity");
+
+    // "How did this customer rate us?": a rated conversation, read and listed.
+    let rated = rest_search(
+        &h,
+        "/conversations/search",
+        "conversations",
+        json!({"field": "conversation_rating.score", "operator": ">", "value": 0}),
+    )
+    .await;
+    let conversation = rated
+        .iter()
+        .find(|c| c["priority"] != "none")
+        .expect("a rated conversation with a priority");
+    let id = id_of(&conversation["id"]);
+    let truth = h.get(&format!("/conversations/{id}")).await;
+    let score = truth["conversation_rating"]["rating"].as_i64().unwrap();
+    let read = common::text(
+        &h.client
+            .call("get_conversation", json!({"id": id}))
+            .await
+            .unwrap(),
+    );
+    assert!(read.contains(&format!("CSAT rating: {score}/5")), "{read}");
+    assert!(
+        read.contains(&format!("priority {}", truth["priority"].as_str().unwrap())),
+        "{read}"
+    );
+    assert!(
+        read.contains(&format!("Channel: {}", truth["source"]["type"].as_str().unwrap())),
+        "{read}"
+    );
+    let listed = common::text(
+        &h.client
+            .call("search_conversations", json!({"ids": [id.clone()]}))
+            .await
+            .unwrap(),
+    );
+    assert!(listed.contains(&format!("rated {score}/5")), "{listed}");
+    let unrated = rest_search(
+        &h,
+        "/conversations/search",
+        "conversations",
+        json!({"field": "state", "operator": "=", "value": "open"}),
+    )
+    .await;
+    let unrated_id = id_of(&unrated[0]["id"]);
+    assert!(unrated[0]["conversation_rating"]["rating"].is_null());
+    let read = common::text(
+        &h.client
+            .call("get_conversation", json!({"id": unrated_id}))
+            .await
+            .unwrap(),
+    );
+    assert!(read.contains("CSAT rating: not rated"), "{read}");
+
+    // "Anything I should know about this customer?": the summary says how many notes.
+    let contacts = h
+        .post("/contacts/search", json!({"query": {"field": "role", "operator": "=", "value": "user"}, "pagination": {"per_page": 150}}))
+        .await;
+    let with_notes = contacts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["notes"]["total_count"].as_i64().unwrap_or(0) > 0)
+        .expect("a contact with notes");
+    let id = id_of(&with_notes["id"]);
+    let notes = h.get(&format!("/contacts/{id}/notes")).await;
+    let count = notes["data"].as_array().unwrap().len();
+    let summary = common::text(&h.client.call("get_contact", json!({"id": id})).await.unwrap());
+    assert!(summary.contains(&format!("notes: {count} ")), "{summary}");
+}
