@@ -768,7 +768,10 @@ async fn key_facts_are_in_the_text_the_model_reads() {
     // "Show me the open bug tickets": each line names severity and customer.
     let result = h
         .client
-        .call("search_tickets", json!({"open": true, "ticket_type": "Bug report", "limit": 10}))
+        .call(
+            "search_tickets",
+            json!({"open": true, "ticket_type": "Bug report", "limit": 10}),
+        )
         .await
         .unwrap();
     let text = common::text(&result);
@@ -821,7 +824,10 @@ async fn key_facts_are_in_the_text_the_model_reads() {
         "{read}"
     );
     assert!(
-        read.contains(&format!("Channel: {}", truth["source"]["type"].as_str().unwrap())),
+        read.contains(&format!(
+            "Channel: {}",
+            truth["source"]["type"].as_str().unwrap()
+        )),
         "{read}"
     );
     let listed = common::text(
@@ -861,6 +867,306 @@ async fn key_facts_are_in_the_text_the_model_reads() {
     let id = id_of(&with_notes["id"]);
     let notes = h.get(&format!("/contacts/{id}/notes")).await;
     let count = notes["data"].as_array().unwrap().len();
-    let summary = common::text(&h.client.call("get_contact", json!({"id": id})).await.unwrap());
+    let summary = common::text(
+        &h.client
+            .call("get_contact", json!({"id": id}))
+            .await
+            .unwrap(),
+    );
     assert!(summary.contains(&format!("notes: {count} ")), "{summary}");
+}
+
+/// The tool calls a prompt spells out, as (tool, arguments), in order.
+fn prompt_calls(text: &str) -> Vec<(String, Value)> {
+    let re = regex::Regex::new(r"`([a-z_]+) (\{[^`]*\})`").unwrap();
+    re.captures_iter(text)
+        .map(|c| {
+            let args: Value =
+                serde_json::from_str(&c[2]).unwrap_or_else(|e| panic!("{}: not JSON ({e})", &c[2]));
+            (c[1].to_string(), args)
+        })
+        .collect()
+}
+
+async fn prompt_text(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    name: &str,
+    args: Value,
+) -> String {
+    let got = client
+        .peer()
+        .get_prompt(
+            rmcp::model::GetPromptRequestParams::new(name)
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    let messages = serde_json::to_value(&got.messages).unwrap();
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["content"]["text"]
+                .as_str()
+                .expect("a text message")
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn run(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    tool: &str,
+    args: &Value,
+) -> Value {
+    let result = client.call(tool, args.clone()).await.unwrap();
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool} {args}: {}",
+        common::text(&result)
+    );
+    result.structured_content.unwrap()
+}
+
+/// "Weekly report": the prompt's calls, run against the sandbox, give last week's figures
+/// (not last week plus this week).
+#[tokio::test]
+async fn weekly_report_prompt_gives_last_weeks_numbers() {
+    let sandbox = crate::realtime_support::sandbox(
+        Scale::Small,
+        intercom_sandbox::SandboxConfig {
+            rate_limit: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = crate::realtime_support::api_client(&sandbox);
+    let (server, tz) = server_in_workspace_zone(&sandbox, &api).await;
+    let client = intercom_mcp_server::inprocess::InProcessClient::connect(server)
+        .await
+        .unwrap();
+    let week = |weeks_back: i64| {
+        use chrono::{Datelike, TimeZone};
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let monday = today
+            - chrono::Days::new(today.weekday().num_days_from_monday() as u64)
+            - chrono::Days::new(7 * weeks_back as u64);
+        tz.from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp()
+    };
+    let (start, end) = (week(1), week(0));
+    let post = |path: &'static str, key: &'static str, query: Value| {
+        let api = api.clone();
+        async move {
+            let mut out = Vec::new();
+            let mut body = json!({"query": query, "pagination": {"per_page": 150}});
+            loop {
+                let page = api
+                    .send_json(intercom_api::Method::POST, path, &[], Some(body.clone()))
+                    .await
+                    .unwrap();
+                out.extend(page[key].as_array().unwrap().iter().cloned());
+                match page
+                    .pointer("/pages/next/starting_after")
+                    .and_then(Value::as_str)
+                {
+                    Some(next) => body["pagination"]["starting_after"] = json!(next),
+                    None => return out,
+                }
+            }
+        }
+    };
+    let everything = json!({"field": "created_at", "operator": ">", "value": 0});
+    let conversations = post("/conversations/search", "conversations", everything.clone()).await;
+    let tickets = post("/tickets/search", "tickets", everything).await;
+    let in_week = |v: &&Value| (start..end).contains(&v["created_at"].as_i64().unwrap());
+    let last_week: Vec<&Value> = conversations.iter().filter(in_week).collect();
+    let since_last_week = conversations
+        .iter()
+        .filter(|c| c["created_at"].as_i64().unwrap() >= start)
+        .count();
+    assert!(
+        since_last_week > last_week.len(),
+        "this week has conversations too"
+    );
+
+    let text = prompt_text(&client, "weekly_report", json!({"period": "last_week"})).await;
+    let calls = prompt_calls(&text);
+    let tools: Vec<&str> = calls.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        tools,
+        [
+            "support_metrics",
+            "support_metrics",
+            "support_metrics",
+            "search_conversations",
+            "ticket_queue"
+        ],
+        "{text}"
+    );
+    // 1. Volume and tickets of last week only.
+    let report = run(&client, &calls[0].0, &calls[0].1).await;
+    assert_eq!(
+        report["conversations"]["created"].as_u64().unwrap() as usize,
+        last_week.len()
+    );
+    assert_eq!(
+        report["tickets"]["created"].as_u64().unwrap() as usize,
+        tickets.iter().filter(in_week).count()
+    );
+    // Per team: each team's row counts that team's conversations.
+    let by_team = run(&client, &calls[1].0, &calls[1].1).await;
+    let teams = api
+        .send_json(intercom_api::Method::GET, "/teams", &[], None)
+        .await
+        .unwrap();
+    for team in teams["teams"].as_array().unwrap() {
+        let want = last_week
+            .iter()
+            .filter(|c| id_of(&c["team_assignee_id"]) == id_of(&team["id"]))
+            .count();
+        let row = by_team["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["label"] == team["name"]);
+        let got = row.map_or(0, |r| {
+            r["conversations"]["created"].as_u64().unwrap() as usize
+        });
+        assert_eq!(got, want, "team {}", team["name"]);
+    }
+    // Per tag.
+    let by_tag = run(&client, &calls[2].0, &calls[2].1).await;
+    for row in by_tag["groups"].as_array().unwrap() {
+        let tag = row["label"].as_str().unwrap();
+        let want = last_week
+            .iter()
+            .filter(|c| {
+                c["tags"]["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| x["name"] == tag))
+            })
+            .count();
+        if row["key"] != "none" && !row["key"].is_null() && want > 0 {
+            assert_eq!(
+                row["conversations"]["created"].as_u64().unwrap() as usize,
+                want,
+                "tag {tag}"
+            );
+        }
+    }
+    // 3. Ratings 1 and 2 among last week's conversations.
+    let low = run(&client, &calls[3].0, &calls[3].1).await;
+    let want = last_week
+        .iter()
+        .filter(|c| {
+            c["conversation_rating"]["rating"]
+                .as_i64()
+                .is_some_and(|r| r <= 2)
+        })
+        .count();
+    assert_eq!(low["total_count"].as_u64().unwrap() as usize, want);
+    // 4. Open SLA breaches now.
+    let queue = run(&client, &calls[4].0, &calls[4].1).await;
+    let open_missed = conversations
+        .iter()
+        .filter(|c| c["open"] == true && c["sla_applied"]["sla_status"] == "missed")
+        .count();
+    assert_eq!(queue["sla_matches"].as_u64().unwrap() as usize, open_missed);
+}
+
+/// "Triage my queue" and "tell me about this customer": the prompts' calls answer with
+/// the right items and counts, and the customer is looked up once.
+#[tokio::test]
+async fn triage_and_customer_360_prompts_run_on_the_tools_that_answer() {
+    let h = Harness::start_scale(Scale::Small).await;
+    let text = prompt_text(&h.client, "support_triage", json!({"limit": "10"})).await;
+    let calls = prompt_calls(&text);
+    assert_eq!(calls.len(), 2, "{text}");
+    assert!(calls.iter().all(|(t, _)| t == "ticket_queue"), "{text}");
+    let expected = expected_queue(&h).await;
+    let top: Vec<String> = ranked(expected.clone(), "needs_reply")
+        .into_iter()
+        .take(10)
+        .map(|e| e.id)
+        .collect();
+    let queue = run(&h.client, &calls[0].0, &calls[0].1).await;
+    assert_eq!(ids(&queue["items"]), top);
+    let breaches = run(&h.client, &calls[1].0, &calls[1].1).await;
+    assert_eq!(
+        breaches["sla_matches"].as_u64().unwrap() as usize,
+        expected
+            .iter()
+            .filter(|e| e.sla.as_deref() == Some("missed"))
+            .count()
+    );
+
+    // A customer with conversations and an open ticket.
+    let open_tickets = rest_search(
+        &h,
+        "/tickets/search",
+        "tickets",
+        json!({"field": "open", "operator": "=", "value": true}),
+    )
+    .await;
+    let mut chosen = None;
+    for t in &open_tickets {
+        let Some(contact) = t["contacts"]["contacts"][0]["id"].as_str() else {
+            continue;
+        };
+        let c = h.get(&format!("/contacts/{contact}")).await;
+        if c["email"].as_str().is_some_and(|e| !e.is_empty()) {
+            chosen = Some(c);
+            break;
+        }
+    }
+    let contact = chosen.expect("an open ticket's customer with an email");
+    let email = contact["email"].as_str().unwrap();
+    let contact_id = id_of(&contact["id"]);
+    let text = prompt_text(&h.client, "customer_360", json!({"email": email})).await;
+    assert_eq!(
+        text.matches("find_contact").count(),
+        1,
+        "one lookup: {text}"
+    );
+    let calls = prompt_calls(&text);
+    let tools: Vec<&str> = calls.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        tools,
+        ["find_contact", "search_conversations", "search_tickets"],
+        "{text}"
+    );
+    let found = run(&h.client, &calls[0].0, &calls[0].1).await;
+    assert_eq!(id_of(&found["id"]), contact_id, "{found}");
+    let by_contact = json!({"field": "contact_ids", "operator": "=", "value": contact_id});
+    let conversations = run(&h.client, &calls[1].0, &calls[1].1).await;
+    assert_eq!(
+        conversations["total_count"].as_u64().unwrap() as usize,
+        rest_search(
+            &h,
+            "/conversations/search",
+            "conversations",
+            by_contact.clone()
+        )
+        .await
+        .len()
+    );
+    let tickets = run(&h.client, &calls[2].0, &calls[2].1).await;
+    let want = open_tickets
+        .iter()
+        .filter(|t| {
+            t["contacts"]["contacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| id_of(&c["id"]) == contact_id)
+        })
+        .count();
+    assert!(want > 0);
+    assert_eq!(tickets["total_count"].as_u64().unwrap() as usize, want);
 }
