@@ -94,6 +94,9 @@ fn text_arg(arguments: Option<&JsonObject>, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Arguments of a tool call a prompt spells out, in order.
+type CallArgs = Vec<(&'static str, Value)>;
+
 /// A JSON object literal for a tool call in a prompt, e.g. `{"period": "last_week"}`.
 fn call_args(pairs: &[(&str, Value)]) -> String {
     let mut map = serde_json::Map::new();
@@ -105,7 +108,7 @@ fn call_args(pairs: &[(&str, Value)]) -> String {
 
 /// The `support_metrics` arguments for a report period in people's words, and the
 /// `search_conversations` date bounds of the same period (`created_after`, `created_before`).
-fn report_period(period: &str) -> (Vec<(&'static str, Value)>, Vec<(&'static str, Value)>) {
+fn report_period(period: &str) -> (CallArgs, CallArgs) {
     let word = period.trim().to_ascii_lowercase().replace([' ', '-'], "_");
     let s = |v: &str| Value::String(v.to_string());
     match word.as_str() {
