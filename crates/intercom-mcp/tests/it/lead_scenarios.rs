@@ -729,6 +729,54 @@ async fn which_conversations_mention_refunds_this_week_and_who_handles_them() {
     assert_eq!(first["total_count"].as_u64().unwrap() as usize, want.len());
     assert_eq!(got.into_iter().collect::<HashSet<_>>(), want);
 
+    // People's words for owner and tag go into the same query: Billing's unassigned ones,
+    // and those tagged with the most common tag among the matches.
+    let teams = api
+        .send_json(intercom_api::Method::GET, "/teams", &[], None)
+        .await
+        .unwrap();
+    let billing = teams["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Billing")
+        .map(|t| id_of(&t["id"]))
+        .unwrap();
+    let want: HashSet<String> = refund
+        .iter()
+        .filter(|t| {
+            id_of(&t["team_assignee_id"]) == billing && t["admin_assignee_id"].as_i64() == Some(0)
+        })
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    let (got, first) = search_all(
+        &with_mirror,
+        json!({"text": "refund", "team": "Billing", "assignee": "unassigned"}),
+    )
+    .await;
+    assert_eq!(first["total_count"].as_u64().unwrap() as usize, want.len());
+    assert_eq!(got.into_iter().collect::<HashSet<_>>(), want);
+    let mut tag_counts: HashMap<String, usize> = HashMap::new();
+    for t in &refund {
+        for tag in t["tags"]["tags"].as_array().into_iter().flatten() {
+            *tag_counts
+                .entry(tag["name"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    if let Some((tag, count)) = tag_counts
+        .into_iter()
+        .max_by_key(|(name, n)| (*n, name.clone()))
+    {
+        let (got, first) = search_all(&with_mirror, json!({"text": "refund", "tag": tag})).await;
+        assert_eq!(
+            first["total_count"].as_u64().unwrap() as usize,
+            count,
+            "tag {tag}"
+        );
+        assert_eq!(got.len(), count);
+    }
+
     // Without the mirror: Intercom's answer, and a plain word about what it cannot see.
     let result = without_mirror
         .call("search_conversations", json!({"text": "refund"}))
