@@ -33,7 +33,7 @@ pub fn list() -> Vec<Prompt> {
             "weekly_report",
             Some("A support report for a period: volume, open backlog, response times, top tags and notable conversations."),
             Some(vec![
-                arg("period", "Period in people's words: last_week (default), this_week, 7d, 30d, or an ISO date to start from.", false),
+                arg("period", "Period in people's words: last_week (default), this_week, yesterday, today, 7d, 30d, this_month, last_month, or an ISO date to start from.", false),
                 arg("team", "Team name or id to report on (default: everyone).", false),
             ]),
         )
@@ -53,6 +53,8 @@ pub async fn complete(
         ("weekly_report", "period") => [
             "last_week",
             "this_week",
+            "yesterday",
+            "today",
             "7d",
             "30d",
             "last_month",
@@ -92,25 +94,109 @@ fn text_arg(arguments: Option<&JsonObject>, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Arguments of a tool call a prompt spells out, in order.
+type CallArgs = Vec<(&'static str, Value)>;
+
+/// A JSON object literal for a tool call in a prompt, e.g. `{"period": "last_week"}`.
+fn call_args(pairs: &[(&str, Value)]) -> String {
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        map.insert((*k).to_string(), v.clone());
+    }
+    Value::Object(map).to_string()
+}
+
+/// The `support_metrics` arguments for a report period in people's words, and the
+/// `search_conversations` date bounds of the same period (`created_after`, `created_before`).
+fn report_period(period: &str) -> (CallArgs, CallArgs) {
+    let word = period.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+    let s = |v: &str| Value::String(v.to_string());
+    match word.as_str() {
+        "today" | "this_week" | "last_7d" | "last_30d" => (
+            vec![("period", s(&word))],
+            vec![("created_after", s(&word))],
+        ),
+        "7d" | "30d" => (
+            vec![("period", s(&format!("last_{word}")))],
+            vec![("created_after", s(&word))],
+        ),
+        "yesterday" => (
+            vec![("period", s("yesterday"))],
+            vec![
+                ("created_after", s("yesterday")),
+                ("created_before", s("today")),
+            ],
+        ),
+        "last_week" => (
+            vec![("period", s("last_week"))],
+            vec![
+                ("created_after", s("last_week")),
+                ("created_before", s("this_week")),
+            ],
+        ),
+        "this_month" => (
+            vec![("from", s("this_month"))],
+            vec![("created_after", s("this_month"))],
+        ),
+        "last_month" => (
+            vec![("from", s("last_month")), ("to", s("last_month"))],
+            vec![
+                ("created_after", s("last_month")),
+                ("created_before", s("this_month")),
+            ],
+        ),
+        // A date or datetime to start from; the period runs until now.
+        _ => (
+            vec![("from", s(period.trim()))],
+            vec![("created_after", s(period.trim()))],
+        ),
+    }
+}
+
 pub fn get(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromptResult, ErrorData> {
     let (description, text) = match name {
         "support_triage" => {
             let team = text_arg(arguments, "team");
-            let limit = text_arg(arguments, "limit").unwrap_or_else(|| "10".into());
+            let limit: u32 = text_arg(arguments, "limit")
+                .map(|l| {
+                    l.parse::<u32>().map_err(|_| {
+                        ErrorData::invalid_params(
+                            format!("support_triage: limit `{l}` is not a number; give 1 to 150"),
+                            None,
+                        )
+                    })
+                })
+                .transpose()?
+                .unwrap_or(10)
+                .clamp(1, 150);
             let scope = team
                 .as_deref()
                 .map(|t| format!("team \"{t}\""))
                 .unwrap_or_else(|| "the whole workspace".into());
-            let team_arg = team.map(|t| format!(", team: \"{t}\"")).unwrap_or_default();
+            let mut queue = vec![("limit", Value::from(limit))];
+            let mut breaches = vec![("sla", Value::from("missed"))];
+            if let Some(t) = &team {
+                queue.push(("team", Value::from(t.as_str())));
+                breaches.push(("team", Value::from(t.as_str())));
+            }
             (
                 "Triage the open support queue.",
                 format!(
                     "Triage the open support queue for {scope}.\n\
-                     1. Call search_conversations with {{open: true, limit: {limit}{team_arg}}} (add priority or tag filters if the queue is large).\n\
-                     2. For the most urgent or longest-waiting ones, call get_conversation (detail: summary) to read them.\n\
-                     3. For each conversation give: who is asking, what they need in one sentence, how long they have waited, and the next action \
-                     (reply, assign to the right admin or team, tag, snooze or close).\n\
-                     4. Propose the actions and only perform writes (reply_to_conversation, manage_conversation, tag_conversation) after I confirm."
+                     1. Call `ticket_queue {queue}`. It ranks open tickets and conversations as a lead would: severity \
+                     (ticket Severity such as Critical/SEV1) or priority first, then how long the customer has waited for \
+                     a reply (customer_waiting_for; absent when nobody waits on us), then SLA state. Items waiting on the \
+                     customer and snoozed items are counted separately: mention those counts, do not triage them.\n\
+                     2. Call `ticket_queue {breaches}` for SLA breaches (sla_matches is their number).\n\
+                     3. Read the top items: get_conversation or get_ticket with their id.\n\
+                     4. For each item give: customer, what they need in one sentence, severity/priority, how long they \
+                     have waited (the queue's figure, as labelled), SLA, owner, and the next action (reply, assign, \
+                     tag, snooze or close).\n\
+                     5. Propose the actions and only perform writes (reply_to_conversation, reply_to_ticket, \
+                     manage_conversation, update_ticket) after I confirm. Quote counts as the tools give them; when \
+                     the queue says it was cut (truncated or next_cursor), say so.",
+                    queue = call_args(&queue),
+                    breaches = call_args(&breaches),
                 ),
             )
         }
@@ -118,37 +204,73 @@ pub fn get(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromptResult
             let email = text_arg(arguments, "email").ok_or_else(|| {
                 ErrorData::invalid_params("customer_360 needs the `email` argument", None)
             })?;
+            let e = || Value::from(email.as_str());
             (
                 "A full picture of one customer.",
                 format!(
                     "Give me a 360° view of the customer with email {email}.\n\
-                     1. Find the contact: use find_contact with email \"{email}\" if available, otherwise search with query \"object_type:contacts email:{email}\".\n\
-                     2. Read the profile (get_contact or fetch contact_<id>): name, plan and custom attributes, tags, last seen.\n\
-                     3. Read their company (get_company for the companies on the profile).\n\
-                     4. List their recent conversations with search_conversations {{contact_email: \"{email}\", limit: 10}} and open tickets with search_tickets if available.\n\
-                     5. Summarise: who they are, their value, open issues and sentiment, and anything a teammate should know before replying."
+                     1. Call `find_contact {find}` once: it returns the profile (name, role, tags, companies, owner, \
+                     custom attributes, how many notes). Use its id from then on; do not look the contact up again. If it \
+                     finds nobody, say so and stop.\n\
+                     2. If the profile mentions notes, call get_contact with that id and detail \"full\" to read them.\n\
+                     3. For each company on the profile, call get_company with the company id.\n\
+                     4. Call `search_conversations {conversations}` for their recent conversations (total_count is how \
+                     many they have) and `search_tickets {tickets}` for their open tickets.\n\
+                     5. Summarise: who they are and their value, open issues and how long they have waited, sentiment \
+                     (CSAT ratings on the conversations), and anything a teammate should know before replying.",
+                    find = call_args(&[("email", e())]),
+                    conversations =
+                        call_args(&[("contact_email", e()), ("limit", Value::from(10))]),
+                    tickets = call_args(&[("contact_email", e()), ("open", Value::from(true))]),
                 ),
             )
         }
         "weekly_report" => {
             let period = text_arg(arguments, "period").unwrap_or_else(|| "last_week".into());
             let team = text_arg(arguments, "team");
-            let team_arg = team
-                .as_deref()
-                .map(|t| format!(", team: \"{t}\""))
-                .unwrap_or_default();
+            let (metrics, bounds) = report_period(&period);
+            let mut by_team = metrics.clone();
+            by_team.push(("group_by", Value::from("team")));
+            let mut by_tag = metrics.clone();
+            by_tag.push(("group_by", Value::from("tag")));
+            let mut low_rated = bounds.clone();
+            low_rated.push((
+                "query",
+                serde_json::json!({"field": "conversation_rating.score", "operator": "<=", "value": 2}),
+            ));
+            let mut queue = vec![("sla", Value::from("missed"))];
+            let mut team_note = String::new();
+            if let Some(t) = &team {
+                low_rated.push(("team", Value::from(t.as_str())));
+                queue.push(("team", Value::from(t.as_str())));
+                team_note = format!(
+                    " The team's own figures are its row (label \"{t}\") in the team breakdown of step 1."
+                );
+            }
             (
                 "A support report for a period.",
                 format!(
-                    "Write a support report for {period}{}.\n\
-                     1. Volume: search_conversations {{created_after: \"{period}\"{team_arg}, limit: 150}} and use total_count.\n\
-                     2. Backlog: search_conversations {{open: true{team_arg}}} and its total_count; note the longest waiting.\n\
-                     3. Response times: use statistics from the conversations (time to first admin reply, time to close).\n\
-                     4. Top topics: count tags across the period's conversations (list_tags for names).\n\
-                     5. Highlight 3 notable conversations (get_conversation) and end with recommendations.",
-                    team.as_deref()
+                    "Write a support report for {period}{for_team}.\n\
+                     1. Figures: call `support_metrics {metrics}`. Use its numbers as they are: conversations created, \
+                     closed and reopened, open backlog at the end, median and p90 time to first reply, median time to \
+                     close, CSAT, SLA hits and misses, tickets created and resolved. State the period's exact start \
+                     and end as it reports them. Do not count conversations with search_conversations: a date filter \
+                     alone has no end, so it would count days after the period. Call `support_metrics {by_team}` for \
+                     the figures per team.{team_note}\n\
+                     2. Topics: call `support_metrics {by_tag}` and name the biggest tags.\n\
+                     3. Unhappy customers: call `search_conversations {low_rated}` (ratings 1 and 2 in the period) \
+                     and read up to 3 of them with get_conversation.\n\
+                     4. Still at risk now: call `ticket_queue {queue}` (sla_matches counts open SLA breaches).\n\
+                     5. End with three recommendations drawn from these figures.",
+                    for_team = team
+                        .as_deref()
                         .map(|t| format!(" for team \"{t}\""))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    metrics = call_args(&metrics),
+                    by_team = call_args(&by_team),
+                    by_tag = call_args(&by_tag),
+                    low_rated = call_args(&low_rated),
+                    queue = call_args(&queue),
                 ),
             )
         }
@@ -181,5 +303,29 @@ mod tests {
         assert!(get("customer_360", None).is_err());
         assert!(get("nope", None).is_err());
         assert_eq!(list().len(), 3);
+    }
+
+    #[test]
+    fn every_report_period_maps_onto_support_metrics() {
+        for period in [
+            "last_week",
+            "this_week",
+            "yesterday",
+            "today",
+            "7d",
+            "30d",
+            "this_month",
+            "last_month",
+            "2024-05-01",
+        ] {
+            let (metrics, bounds) = report_period(period);
+            assert!(!metrics.is_empty() && !bounds.is_empty(), "{period}");
+        }
+        let (metrics, bounds) = report_period("last_week");
+        assert_eq!(call_args(&metrics), r#"{"period":"last_week"}"#);
+        assert_eq!(
+            call_args(&bounds),
+            r#"{"created_after":"last_week","created_before":"this_week"}"#
+        );
     }
 }

@@ -4,7 +4,10 @@
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
+use std::collections::HashSet;
+
 use crate::output::{PageArgs, ToolError};
+use crate::workspace_context::{Workspace, id_string};
 use intercom_core::dates::resolve;
 
 /// One `{field, operator, value}` filter.
@@ -102,6 +105,90 @@ pub fn search_body(query: Value, page: &PageArgs) -> Value {
         pagination["starting_after"] = json!(cursor);
     }
     json!({ "query": query, "pagination": pagination })
+}
+
+/// Every item of a search, read page by page up to `cap` items.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Items in the order Intercom returned them, each id once.
+    pub items: Vec<Value>,
+    /// Intercom's `total_count` from the first page.
+    pub total_count: Option<u64>,
+    /// `null` entries found in pages and left out.
+    pub nulls: usize,
+    /// Items that came again on a later page (the data moved between pages) and were left out.
+    pub duplicates: usize,
+    /// False when `cap` or the page bound stopped the scan before the last page.
+    pub complete: bool,
+}
+
+/// Page through `POST path` (a search endpoint) for `query`, 150 items a page, keeping at most
+/// `cap` items. Pages are bounded (`cap / 150 + 2`) and a cursor seen twice ends the scan.
+pub async fn scan_search(
+    ws: &Workspace,
+    path: &str,
+    key: &str,
+    query: Value,
+    cap: usize,
+) -> Result<Scan, ToolError> {
+    const PER_PAGE: u32 = 150;
+    let max_pages = cap / PER_PAGE as usize + 2;
+    let mut scan = Scan::default();
+    let mut seen_ids = HashSet::new();
+    let mut seen_cursors = HashSet::new();
+    let mut cursor: Option<String> = None;
+    for page in 0..max_pages {
+        let body = ws
+            .api()
+            .post(
+                path,
+                search_body(
+                    query.clone(),
+                    &PageArgs {
+                        limit: Some(PER_PAGE),
+                        cursor: cursor.clone(),
+                    },
+                ),
+            )
+            .await?;
+        if page == 0 {
+            scan.total_count = body.get("total_count").and_then(Value::as_u64);
+        }
+        for item in body
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if item.is_null() {
+                scan.nulls += 1;
+                continue;
+            }
+            let id = id_string(item.get("id"));
+            if !seen_ids.insert(id) {
+                scan.duplicates += 1;
+                continue;
+            }
+            if scan.items.len() == cap {
+                return Ok(scan);
+            }
+            scan.items.push(item.clone());
+        }
+        cursor = body
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match &cursor {
+            None => {
+                scan.complete = true;
+                return Ok(scan);
+            }
+            // A cursor that comes back would loop forever: stop, incomplete.
+            Some(c) if !seen_cursors.insert(c.clone()) => return Ok(scan),
+            Some(_) => {}
+        }
+    }
+    Ok(scan)
 }
 
 #[cfg(test)]

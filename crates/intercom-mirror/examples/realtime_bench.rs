@@ -242,6 +242,39 @@ async fn fts(conversations: usize) -> anyhow::Result<()> {
             times[10].as_secs_f64() * 1e3,
             times[20].as_secs_f64() * 1e3
         );
+        // The tool's query: filters in the same SQL, the exact total, a page of 20, snippets.
+        for (label, filter) in [
+            ("no filter", None),
+            (
+                "state open, id < 50000",
+                Some(json!({"operator": "AND", "value": [
+                    {"field": "state", "operator": "=", "value": "open"},
+                    {"field": "id", "operator": "<", "value": "50000"}]})),
+            ),
+        ] {
+            let mut times = Vec::new();
+            let mut total = 0;
+            for _ in 0..21 {
+                let t = Instant::now();
+                let page = mirror
+                    .search_conversations(intercom_mirror::textsearch::ConversationTextSearch {
+                        text: query.to_string(),
+                        filter: filter.clone(),
+                        sla_status: None,
+                        limit: 20,
+                        cursor: None,
+                    })
+                    .await?;
+                total = page.total;
+                times.push(t.elapsed());
+            }
+            times.sort();
+            println!(
+                "    search_conversations ({label}): total {total}, median {:.1} ms, max {:.1} ms",
+                times[10].as_secs_f64() * 1e3,
+                times[20].as_secs_f64() * 1e3
+            );
+        }
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+pub mod textsearch;
 pub mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -206,6 +207,15 @@ impl Mirror {
     pub async fn search_text_hits(&self, query: &str, limit: usize) -> MirrorResult<Vec<TextHit>> {
         let query = query.to_string();
         self.run(move |s| s.search_text(&query, limit)).await
+    }
+
+    /// Conversations with a message holding every word of `search.text`, with Intercom
+    /// search filters applied in the same query: exact total, cursor paging, snippets.
+    pub async fn search_conversations(
+        &self,
+        search: textsearch::ConversationTextSearch,
+    ) -> MirrorResult<textsearch::ConversationTextPage> {
+        self.run(move |s| s.search_conversations(&search)).await
     }
 
     /// One object from the mirror, with how old the mirror's copy is.

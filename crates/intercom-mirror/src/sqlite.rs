@@ -339,6 +339,13 @@ impl MirrorStore for SqliteStore {
         })
     }
 
+    fn search_conversations(
+        &self,
+        search: &crate::textsearch::ConversationTextSearch,
+    ) -> MirrorResult<crate::textsearch::ConversationTextPage> {
+        self.read(|conn| Ok(crate::textsearch::search(conn, search)))?
+    }
+
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>> {
         let mut sql = String::from(
             "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at

@@ -284,6 +284,11 @@ pub trait MirrorStore: Send + Sync + 'static {
     fn get(&self, kind: ObjectKind, id: &str) -> MirrorResult<Option<StoredObject>>;
     /// Conversations whose parts (any of them) match every word of `query`, best first.
     fn search_text(&self, query: &str, limit: usize) -> MirrorResult<Vec<TextHit>>;
+    /// Conversations with a message holding every word, filtered, counted and paged.
+    fn search_conversations(
+        &self,
+        search: &crate::textsearch::ConversationTextSearch,
+    ) -> MirrorResult<crate::textsearch::ConversationTextPage>;
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>>;
     /// Events after log position `after_seq`, oldest first, each with the notification
     /// it came from (`None` for changes found by sync): what the automations engine follows.

@@ -38,6 +38,14 @@ use serde_json::Value;
 
 pub use statistics::compute_statistics;
 
+/// The first-response target, in seconds, of an SLA the seed applies, by its name.
+pub fn sla_target(name: &str) -> Option<i64> {
+    vocab::SLA_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, target)| *target)
+}
+
 /// How big the generated workspace is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Scale {

@@ -88,6 +88,9 @@ pub struct ContactView {
     pub custom_attributes: Map<String, Value>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unsubscribed_from_emails: bool,
+    /// How many notes teammates left on the contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes_count: Option<i64>,
     /// Recent notes (`detail: full` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<NoteView>,
@@ -131,6 +134,17 @@ impl Render for ContactView {
         }
         if self.unsubscribed_from_emails {
             out.push_str("\nunsubscribed from emails");
+        }
+        match self.notes_count {
+            Some(n) if n > 0 && self.notes.is_empty() => out.push_str(&format!(
+                "\nnotes: {n} (get_contact with detail: full shows the latest)"
+            )),
+            Some(n) if n > self.notes.len() as i64 => out.push_str(&format!(
+                "\nnotes: {n}, the latest {} below",
+                self.notes.len()
+            )),
+            Some(0) => out.push_str("\nnotes: none"),
+            _ => {}
         }
         for n in &self.notes {
             out.push_str(&format!(
@@ -484,6 +498,10 @@ async fn contact_view(
             .filter(|(_, v)| !v.is_null())
             .collect(),
         unsubscribed_from_emails: contact.unsubscribed_from_emails.unwrap_or(false),
+        notes_count: contact
+            .notes
+            .as_ref()
+            .map(|n| n.total_count.unwrap_or(n.data.len() as i64)),
         notes,
     })
 }

@@ -42,9 +42,18 @@ pub struct ConversationView {
     /// `open`, `closed` or `snoozed`.
     pub state: String,
     pub read: bool,
-    /// `priority` or `not_priority`.
+    /// `none`, `low`, `medium`, `high` or `urgent`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
+    /// Customer satisfaction rating (1-5), when the customer rated the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i64>,
+    /// The customer's remark with the rating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_remark: Option<String>,
+    /// SLA name and status, e.g. `VIP first response: missed`, where an SLA applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
@@ -89,13 +98,29 @@ impl Render for ConversationView {
             head.push_str(&format!(" \"{t}\""));
         }
         head.push_str(&format!(" — {}", self.state));
-        if self.priority.as_deref() == Some("priority") {
-            head.push_str(", priority");
+        match self.priority.as_deref() {
+            None | Some("none" | "not_priority" | "") => {}
+            Some("priority") => head.push_str(", priority"),
+            Some(p) => head.push_str(&format!(", priority {p}")),
         }
         if !self.read {
             head.push_str(", unread");
         }
         let mut out = head + "\n";
+        let mut facts = Vec::new();
+        if let Some(c) = &self.channel {
+            facts.push(format!("Channel: {c}"));
+        }
+        match (self.rating, &self.rating_remark) {
+            (Some(r), Some(remark)) => facts.push(format!("CSAT rating: {r}/5 (\"{remark}\")")),
+            (Some(r), None) => facts.push(format!("CSAT rating: {r}/5")),
+            (None, _) => facts.push("CSAT rating: not rated".into()),
+        }
+        if let Some(s) = &self.sla {
+            facts.push(format!("SLA: {s}"));
+        }
+        out.push_str(&facts.join(". "));
+        out.push('\n');
         let assignee = match (&self.assignee, &self.team) {
             (Some(a), Some(t)) => format!("Assigned to {a} (team {t})"),
             (Some(a), None) => format!("Assigned to {a}"),
@@ -242,6 +267,19 @@ pub fn conversation_view(
             .get("priority")
             .and_then(Value::as_str)
             .map(str::to_string),
+        rating: c
+            .pointer("/conversation_rating/rating")
+            .and_then(Value::as_i64),
+        rating_remark: c
+            .pointer("/conversation_rating/remark")
+            .and_then(Value::as_str)
+            .filter(|r| !r.trim().is_empty())
+            .map(str::to_string),
+        sla: c.get("sla_applied").and_then(|sla| {
+            let status = sla.get("sla_status").and_then(Value::as_str)?;
+            let name = sla.get("sla_name").and_then(Value::as_str).unwrap_or("SLA");
+            Some(format!("{name}: {status}"))
+        }),
         created_at: time_field(c, "created_at", tz).unwrap_or_default(),
         updated_at: time_field(c, "updated_at", tz),
         waiting_since: time_field(c, "waiting_since", tz),
@@ -364,9 +402,14 @@ pub struct SearchConversationsArgs {
     /// Assigned team: id or name.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub team: Option<String>,
-    /// Words that appear in the first message (in any message when the server runs with `--sync`).
+    /// Words to find. With the mirror (server run with `--sync`): every word in one message,
+    /// any message (replies and notes too), with a snippet of the match. Without it: Intercom's
+    /// own search, which matches whole words of the first message (`source.body`) only.
     #[serde(default)]
     pub text: Option<String>,
+    /// Only conversations whose SLA is `missed`, `active`, `hit` or `cancelled`; the answer counts them.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub sla: Option<String>,
     /// true = open conversations only (includes snoozed), false = closed only.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub open: Option<bool>,
@@ -419,6 +462,15 @@ pub struct ConversationSummary {
     /// The start of the first message.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub preview: String,
+    /// Customer satisfaction rating (1-5), when the customer rated the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i64>,
+    /// SLA name and status, e.g. `VIP first response: missed`, where an SLA applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    /// Full-text search: the message that matched, shortened, matches in [brackets].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -428,6 +480,12 @@ pub struct ConversationList {
     pub paging: Paging,
     /// The Intercom query that was run (to refine with `query`).
     pub intercom_query: Value,
+    /// Where the answer came from: `api`, or `mirror` (full-text search) with `mirror_age_seconds`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub source: Option<intercom_mirror::DataSource>,
+    /// What the search could and could not see, when that matters for the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Render for ConversationList {
@@ -438,6 +496,9 @@ impl Render for ConversationList {
             .map(|t| format!(" of {t}"))
             .unwrap_or_default();
         let mut out = format!("{} conversations{total}\n", self.conversations.len());
+        if let Some(note) = &self.note {
+            out.push_str(&format!("Note: {note}\n"));
+        }
         for c in &self.conversations {
             let who = c.from.as_deref().unwrap_or("unknown");
             let owner = match (&c.assignee, &c.team) {
@@ -456,14 +517,26 @@ impl Render for ConversationList {
                 .as_deref()
                 .map(|t| format!(" \"{t}\""))
                 .unwrap_or_default();
+            let rating = c
+                .rating
+                .map(|r| format!(", rated {r}/5"))
+                .unwrap_or_default();
+            let sla = c
+                .sla
+                .as_deref()
+                .map(|s| format!(", SLA {s}"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "- {}{title} [{}{prio}{}] from {who}; owner: {owner}; created {}: {}\n",
+                "- {}{title} [{}{prio}{}{rating}{sla}] from {who}; owner: {owner}; created {}: {}\n",
                 c.id,
                 c.state,
                 if c.read { "" } else { ", unread" },
                 c.created_at,
                 c.preview
             ));
+            if let Some(snippet) = &c.snippet {
+                out.push_str(&format!("  matched: {snippet}\n"));
+            }
         }
         if let Some(next) = &self.paging.next_cursor {
             out.push_str(&format!(
@@ -475,6 +548,8 @@ impl Render for ConversationList {
 }
 
 const PREVIEW_CHARS: usize = 140;
+/// Most conversations an SLA search reads from the API (Intercom cannot filter on SLA).
+const SLA_SCAN_CAP: usize = 3_000;
 
 fn preview(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -530,6 +605,15 @@ pub fn conversation_summary(c: &Value, names: &Names, tz: chrono_tz::Tz) -> Conv
             .map(|t| t.iter().map(|x| str_field(x, "name")).collect())
             .unwrap_or_default(),
         preview: preview(&html_to_text(if body.is_empty() { subject } else { body })),
+        rating: c
+            .pointer("/conversation_rating/rating")
+            .and_then(Value::as_i64),
+        sla: c.get("sla_applied").and_then(|sla| {
+            let status = sla.get("sla_status").and_then(Value::as_str)?;
+            let name = sla.get("sla_name").and_then(Value::as_str).unwrap_or("SLA");
+            Some(format!("{name}: {status}"))
+        }),
+        snippet: None,
     }
 }
 
@@ -725,6 +809,8 @@ pub async fn run_conversation_search(
             .collect(),
         paging: Paging::from_intercom(&body),
         intercom_query: query,
+        source: None,
+        note: None,
     })
 }
 
@@ -991,10 +1077,13 @@ impl IntercomServer {
 impl IntercomServer {
     #[tool(
         name = "search_conversations",
-        description = "Find conversations by state, assignee, team, tag, contact, dates, priority, channel or words in the \
-                       first message. Dates take people's words (today, yesterday, this_week, last_week, 7d) in the \
-                       workspace time zone. Example: open conversations from today = {\"open\": true, \"created_after\": \"today\"}. \
-                       Returns summaries; use get_conversation to read one.",
+        description = "Find conversations by state, assignee, team, tag, contact, dates, priority, channel, SLA status \
+                       (`sla`: missed, active, hit) or words (`text`). Dates take people's words (today, yesterday, \
+                       this_week, last_week, 7d) in the workspace time zone. With the mirror (`--sync`) `text` finds \
+                       every message with all the words and shows the matching part; without it Intercom matches \
+                       words of the first message only, and the answer says so. Every answer gives the true total \
+                       and a cursor for the next page. Example: open conversations from today = {\"open\": true, \
+                       \"created_after\": \"today\"}. Returns summaries; use get_conversation to read one.",
         annotations(
             title = "Search conversations",
             read_only_hint = true,
@@ -1006,40 +1095,155 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<SearchConversationsArgs>,
     ) -> Result<Json<ConversationList>, ToolError> {
-        // Real time: with the mirror on, `text` matches every message (full-text index),
-        // and Intercom's search then applies the other filters to those conversations.
         let mut args = args;
-        let mirror_hits = match (self.realtime(), args.text.take()) {
-            (Some(realtime), Some(text)) if !text.trim().is_empty() => Some(
-                realtime
-                    .mirror()
-                    .search_text(&text, 150)
-                    .await
-                    .map_err(|e| ToolError::invalid(e.to_string()))?,
-            ),
-            (_, text) => {
-                args.text = text;
-                None
+        let sla = crate::tools::tickets::parse_sla(args.sla.as_deref())?;
+        let text = args
+            .text
+            .take()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        // Real time: the mirror's full-text index matches every message, and the other
+        // filters run in the same query, so the total is exact and pages follow on.
+        if let (Some(realtime), Some(text)) = (self.realtime(), text.as_deref()) {
+            let filters = args.filters(&ws).await?;
+            let filter = match filters.len() {
+                0 => None,
+                1 => filters.into_iter().next(),
+                _ => Some(serde_json::json!({"operator": "AND", "value": filters})),
+            };
+            let page = args.page();
+            let cursor = page.cursor().map(str::to_string);
+            if let Some(c) = &cursor
+                && !intercom_mirror::textsearch::is_text_cursor(c)
+            {
+                return Err(ToolError::invalid(format!(
+                    "cursor `{c}` does not come from a full-text search; pass the next_cursor of the previous call with the same text and filters"
+                )));
             }
-        };
-        let mut filters = args.filters(&ws).await?;
-        if let Some(ids) = mirror_hits {
-            if ids.is_empty() {
-                return Ok(Json(ConversationList {
-                    conversations: Vec::new(),
-                    paging: Paging {
-                        total_count: Some(0),
-                        next_cursor: None,
-                    },
-                    intercom_query: serde_json::json!({"full_text": "no mirrored message matches"}),
-                }));
-            }
-            filters.push(serde_json::json!({"field": "id", "operator": "IN", "value": ids}));
+            let mirror = realtime.mirror();
+            let (found, age, names) = tokio::try_join!(
+                async {
+                    mirror
+                        .search_conversations(intercom_mirror::textsearch::ConversationTextSearch {
+                            text: text.to_string(),
+                            filter: filter.clone(),
+                            sla_status: sla.clone(),
+                            limit: page.limit() as usize,
+                            cursor,
+                        })
+                        .await
+                        .map_err(|e| ToolError::invalid(e.to_string()))
+                },
+                async {
+                    Ok(mirror
+                        .age_seconds(intercom_mirror::ObjectKind::Conversation)
+                        .await
+                        .ok()
+                        .flatten())
+                },
+                ws.names()
+            )?;
+            let tz = ws.time_zone();
+            return Ok(Json(ConversationList {
+                conversations: found
+                    .hits
+                    .iter()
+                    .map(|hit| {
+                        let mut summary = conversation_summary(&hit.conversation, &names, tz);
+                        summary.snippet = Some(hit.snippet.clone()).filter(|s| !s.is_empty());
+                        summary
+                    })
+                    .collect(),
+                paging: Paging {
+                    total_count: Some(found.total),
+                    next_cursor: found.next_cursor,
+                },
+                intercom_query: serde_json::json!({
+                    "full_text": text,
+                    "filter": filter,
+                    "sla": sla,
+                }),
+                source: Some(intercom_mirror::DataSource::mirror(age)),
+                note: Some(
+                    "full-text search of the mirror: every message (first message, replies, notes) holding all the words"
+                        .into(),
+                ),
+            }));
         }
-        let query = all_of(filters)?;
-        Ok(Json(
-            run_conversation_search(&ws, query, &args.page()).await?,
-        ))
+        args.text = text.clone();
+        let query = all_of(args.filters(&ws).await?)?;
+        let text_note = text.as_ref().map(|t| {
+            format!(
+                "without the mirror, `text` uses Intercom's search, which matches whole words of the first message (source.body) only: replies, notes and later messages mentioning \"{t}\" are not found. Run the server with the mirror (`--sync`) to search every message"
+            )
+        });
+        let Some(sla) = sla else {
+            let mut list = run_conversation_search(&ws, query, &args.page()).await?;
+            list.source = Some(intercom_mirror::DataSource::api());
+            list.note = text_note;
+            return Ok(Json(list));
+        };
+        // Intercom cannot search on SLA: read every match of the other filters and keep those
+        // whose SLA has this status. The cursor is the position in that list.
+        let page = args.page();
+        let offset = match page.cursor() {
+            None => 0,
+            Some(c) => c
+                .strip_prefix("sla:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| {
+                    ToolError::invalid(format!(
+                        "cursor `{c}` does not come from an SLA search; pass the next_cursor of the previous call with the same filters"
+                    ))
+                })?,
+        };
+        let (scan, names) = tokio::try_join!(
+            crate::query::scan_search(
+                &ws,
+                "/conversations/search",
+                "conversations",
+                query.clone(),
+                SLA_SCAN_CAP
+            ),
+            ws.names()
+        )?;
+        let matching: Vec<&Value> = scan
+            .items
+            .iter()
+            .filter(|c| {
+                c.pointer("/sla_applied/sla_status").and_then(Value::as_str) == Some(sla.as_str())
+            })
+            .collect();
+        let limit = page.limit() as usize;
+        let tz = ws.time_zone();
+        let shown: Vec<ConversationSummary> = matching
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|c| conversation_summary(c, &names, tz))
+            .collect();
+        let next = offset + shown.len();
+        let mut notes = Vec::new();
+        if let Some(t) = text_note {
+            notes.push(t);
+        }
+        if !scan.complete {
+            notes.push(format!(
+                "Intercom cannot search on SLA, so the first {} conversations matching the other filters were read and {} of them have SLA {sla}; more matched than one call reads, so the count is a lower bound: narrow with created_after or use the mirror",
+                scan.items.len(),
+                matching.len()
+            ));
+        }
+        Ok(Json(ConversationList {
+            paging: Paging {
+                total_count: scan.complete.then_some(matching.len() as u64),
+                next_cursor: (next < matching.len()).then(|| format!("sla:{next}")),
+            },
+            conversations: shown,
+            intercom_query: serde_json::json!({"query": query, "sla_applied.sla_status": sla}),
+            source: Some(intercom_mirror::DataSource::api()),
+            note: (!notes.is_empty()).then(|| notes.join(". ")),
+        }))
     }
 
     #[tool(

@@ -5,7 +5,6 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
-use futures::TryStreamExt;
 use intercom_api::{
     Conversation, Priority, Reply, SearchQuery, SearchRequest, Ticket, TicketAssignment,
     TicketContactInput, TicketCreate, TicketState, TicketType, TicketUpdate,
@@ -19,13 +18,16 @@ use serde_json::{Map, Value, json};
 
 use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, Skipped, ToolError};
+use crate::query::{Scan, all_of, filter, scan_search};
 use crate::render::{Detail, html_to_text};
 use crate::tools::conversations::{contact_ids_by_email, snooze_until};
 use crate::workspace_context::{Names, Workspace, path_id};
 use intercom_core::dates::{human_duration, iso, resolve};
 
 /// Most items `ticket_queue` reads of each kind before ordering them.
-const QUEUE_SCAN_CAP: usize = 500;
+const QUEUE_SCAN_CAP: usize = 3_000;
+/// Items of the other sections shown with the default section.
+const QUEUE_PREVIEW: usize = 5;
 /// Parts shown by `get_ticket` in a summary; `detail: full` shows all.
 const SUMMARY_PARTS: usize = 20;
 
@@ -76,6 +78,12 @@ pub struct TicketView {
     pub admin_assignee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_assignee: Option<String>,
+    /// The ticket's severity (or priority) attribute as written, e.g. `SEV1` or `Critical`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The customer: name or email of the first contact, else its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
     /// Contact ids on the ticket.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<String>,
@@ -117,6 +125,12 @@ impl Render for TicketView {
         }
         if let Some(t) = &self.team_assignee {
             out.push_str(&format!(", team {t}"));
+        }
+        if let Some(sev) = &self.severity {
+            out.push_str(&format!("\nseverity: {sev}"));
+        }
+        if let Some(c) = &self.customer {
+            out.push_str(&format!("\ncustomer: {c}"));
         }
         if let Some(c) = &self.created_at {
             out.push_str(&format!("\ncreated {c}"));
@@ -186,14 +200,22 @@ impl Render for TicketList {
         );
         for t in &self.tickets {
             out.push_str(&format!(
-                "\n- {} [{}] {} ({}){}",
+                "\n- {} [{}] {} ({}){}{}{}",
                 t.id,
                 t.state,
                 t.title,
                 t.ticket_type,
+                t.severity
+                    .as_deref()
+                    .map(|s| format!(", severity {s}"))
+                    .unwrap_or_default(),
+                t.customer
+                    .as_deref()
+                    .map(|c| format!(", customer {c}"))
+                    .unwrap_or_default(),
                 t.admin_assignee
                     .as_deref()
-                    .map(|a| format!(", {a}"))
+                    .map(|a| format!(", assigned to {a}"))
                     .unwrap_or_default()
             ));
         }
@@ -259,73 +281,251 @@ impl Render for TicketStateList {
     }
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QueueItem {
     /// `ticket` or `conversation`.
     pub kind: String,
     pub id: String,
     pub title: String,
-    /// `urgent`, `high`, `medium`, `low` or `none`.
+    /// The rank the queue orders by: `urgent`, `high`, `medium`, `low` or `none`. For a
+    /// conversation its Intercom priority; for a ticket its severity on the same scale
+    /// (Critical/SEV1 = urgent, High/SEV2 = high, Medium/SEV3 = medium, Low/SEV4 = low).
     pub priority: String,
-    /// State (conversation state or ticket state category).
+    /// The ticket's severity (or priority) attribute as written, e.g. `SEV1` or `Critical`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Conversation state, or the ticket's state category.
     pub state: String,
-    /// When the customer started waiting.
+    /// The customer: name or email, else the contact id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiting_since: Option<String>,
-    /// How long they have waited, e.g. `3h 20m`.
+    pub customer: Option<String>,
+    /// When the customer started waiting for a teammate's reply: Intercom's `waiting_since`
+    /// for a conversation; for a customer ticket their first message after the last teammate
+    /// reply (the ticket's creation when no teammate has replied). Absent when nobody waits on us.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiting_for: Option<String>,
+    pub customer_waiting_since: Option<String>,
+    /// How long the customer has waited for that reply, e.g. `3h 20m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_waiting_for: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Time since the item was created, e.g. `12d 3h`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<String>,
+    /// Last change (reply, note, state change), for items waiting on the customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_assignee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_assignee: Option<String>,
-    /// SLA name and status (`active`, `hit`, `missed`), where an SLA applies.
+    /// SLA name and status, e.g. `VIP first response: missed` (conversations only: tickets
+    /// carry no SLA in the API).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla: Option<String>,
-    #[serde(skip)]
-    waiting_seconds: i64,
+    /// The SLA status alone: `active`, `hit`, `missed` or `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_status: Option<String>,
     #[serde(skip)]
     rank: u8,
+    #[serde(skip)]
+    waiting_ts: Option<i64>,
+    #[serde(skip)]
+    created_ts: i64,
+    #[serde(skip)]
+    updated_ts: i64,
+    #[serde(skip)]
+    snoozed_ts: i64,
+    #[serde(skip)]
+    contact_id: Option<String>,
+}
+
+impl QueueItem {
+    fn line(&self) -> String {
+        let mut facts = vec![self.state.clone()];
+        if let Some(s) = &self.severity {
+            facts.push(format!("severity {s}"));
+        }
+        match (&self.customer_waiting_for, self.section_hint()) {
+            (Some(w), _) => facts.push(format!("customer waiting {w}")),
+            (None, Some(hint)) => facts.push(hint.into()),
+            (None, None) => {}
+        }
+        if let Some(s) = &self.sla {
+            facts.push(format!("SLA {s}"));
+        }
+        if let Some(s) = &self.snoozed_until {
+            facts.push(format!("snoozed until {s}"));
+        }
+        if let Some(a) = &self.age {
+            facts.push(format!("open {a}"));
+        }
+        let owner = match (&self.admin_assignee, &self.team_assignee) {
+            (Some(a), Some(t)) => format!("{a} ({t})"),
+            (Some(a), None) => a.clone(),
+            (None, Some(t)) => format!("team {t}, no teammate"),
+            (None, None) => "unassigned".into(),
+        };
+        format!(
+            "[{}] {} {} — {}{} ({}); owner: {owner}",
+            self.priority,
+            self.kind,
+            self.id,
+            self.title,
+            self.customer
+                .as_deref()
+                .map(|c| format!(" — customer {c}"))
+                .unwrap_or_default(),
+            facts.join(", "),
+        )
+    }
+
+    /// Why no waiting time is shown.
+    fn section_hint(&self) -> Option<&'static str> {
+        match (self.kind.as_str(), self.state.as_str()) {
+            ("conversation", "open") => Some("nobody waiting on us (a teammate replied last)"),
+            ("ticket", "waiting_on_customer") => Some("waiting on the customer"),
+            _ => None,
+        }
+    }
+}
+
+/// How many open items each section of the queue holds.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct QueueSections {
+    /// Work on the team: customers waiting for a reply, tickets submitted or in progress.
+    pub needs_reply: usize,
+    /// Tickets waiting on the customer, and open conversations a teammate answered last.
+    pub waiting_on_customer: usize,
+    /// Snoozed conversations and tickets.
+    pub snoozed: usize,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketQueue {
     /// Whose queue: a team, an admin, or everyone.
     pub scope: String,
+    /// The section `items` comes from: `needs_reply`, `waiting_on_customer` or `snoozed`.
+    pub section: String,
+    /// The SLA status the queue was filtered on, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_filter: Option<String>,
+    /// This page of the section, in order: severity/priority, then longest customer wait,
+    /// then SLA state (missed first). Waiting on customer: longest untouched first. Snoozed:
+    /// soonest to wake first.
     pub items: Vec<QueueItem>,
-    /// Open items found before `limit` was applied.
+    /// Position of the first item of this page within the section (0-based).
+    pub offset: usize,
+    /// Items in this section, all pages.
+    pub section_total: usize,
+    /// Items in each section (after the SLA filter, when given).
+    pub sections: QueueSections,
+    /// Open items read: tickets plus conversations (snoozed included), before the SLA filter.
     pub total_open: usize,
-    /// True when more than the scan cap were open, so the queue may miss some.
+    /// Items matching the SLA filter, across all sections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_matches: Option<usize>,
+    /// The first items waiting on the customer (with the default section).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_on_customer: Vec<QueueItem>,
+    /// The first snoozed items (with the default section).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snoozed: Vec<QueueItem>,
+    /// Pass as `cursor` (with the same arguments) for the next page of this section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// True when more items were open than one call reads (3,000 tickets and 3,000
+    /// conversations): the counts and the order cover only the items read.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Empty (`null`) entries Intercom returned in result pages, left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub null_items_skipped: usize,
+    /// Items that could not be read as a ticket or conversation, left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_items_skipped: usize,
+    /// Items that came twice across pages (the data moved while paging), counted once.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicates_skipped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Render for TicketQueue {
     fn render(&self) -> String {
+        let s = &self.sections;
         let mut out = format!(
-            "Queue for {}: {} open item(s){}, showing {} by priority then longest waiting:",
+            "Queue for {}{}: {} open item(s) read — {} need a reply/work from us, {} waiting on the customer, {} snoozed{}.",
             self.scope,
+            self.sla_filter
+                .as_deref()
+                .map(|f| format!(" (SLA {f} only; tickets carry no SLA)"))
+                .unwrap_or_default(),
             self.total_open,
-            if self.truncated { " (scan capped)" } else { "" },
-            self.items.len()
+            s.needs_reply,
+            s.waiting_on_customer,
+            s.snoozed,
+            if self.truncated {
+                " (more were open than one call reads: figures cover the items read)"
+            } else {
+                ""
+            }
         );
-        for (i, q) in self.items.iter().enumerate() {
+        if let Some(n) = self.sla_matches {
             out.push_str(&format!(
-                "\n{}. [{}] {} {} — {} ({}){}{}",
-                i + 1,
-                q.priority,
-                q.kind,
-                q.id,
-                q.title,
-                q.state,
-                q.waiting_for
-                    .as_deref()
-                    .map(|w| format!(", waiting {w}"))
-                    .unwrap_or_default(),
-                q.sla
-                    .as_deref()
-                    .map(|s| format!(", SLA {s}"))
-                    .unwrap_or_default()
+                "\nSLA {}: {n} item(s).",
+                self.sla_filter.as_deref().unwrap_or("?")
+            ));
+        }
+        let heading = match self.section.as_str() {
+            "waiting_on_customer" => "Waiting on the customer, longest untouched first",
+            "snoozed" => "Snoozed, soonest to wake first",
+            _ => "Needs us, by severity/priority, then longest customer wait, then SLA",
+        };
+        out.push_str(&format!(
+            "\n{heading} ({}–{} of {}):",
+            if self.items.is_empty() {
+                0
+            } else {
+                self.offset + 1
+            },
+            self.offset + self.items.len(),
+            self.section_total
+        ));
+        for (i, q) in self.items.iter().enumerate() {
+            out.push_str(&format!("\n{}. {}", self.offset + i + 1, q.line()));
+        }
+        if let Some(next) = &self.next_cursor {
+            out.push_str(&format!("\nMore: call again with cursor=\"{next}\"."));
+        }
+        for (title, list, total, section) in [
+            (
+                "Waiting on the customer",
+                &self.waiting_on_customer,
+                s.waiting_on_customer,
+                "waiting_on_customer",
+            ),
+            ("Snoozed", &self.snoozed, s.snoozed, "snoozed"),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n{title} (first {} of {total}; section=\"{section}\" lists all):",
+                list.len()
+            ));
+            for q in list {
+                out.push_str(&format!("\n- {}", q.line()));
+            }
+        }
+        if self.null_items_skipped + self.unreadable_items_skipped + self.duplicates_skipped > 0 {
+            out.push_str(&format!(
+                "\n(Left out of Intercom's pages: {} empty item(s), {} unreadable item(s), {} repeated item(s).)",
+                self.null_items_skipped, self.unreadable_items_skipped, self.duplicates_skipped
             ));
         }
         out
@@ -471,9 +671,20 @@ pub struct TicketQueueArgs {
     /// Include open conversations as well as tickets (default true).
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub include_conversations: Option<bool>,
+    /// Which section to list: `needs_reply` (default: work on us), `waiting_on_customer`
+    /// (tickets waiting on the customer, open conversations a teammate answered last) or `snoozed`.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub section: Option<String>,
+    /// Only items whose SLA is `missed`, `active`, `hit` or `cancelled` (conversations: tickets
+    /// carry no SLA in the API). The answer counts them.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub sla: Option<String>,
     /// How many items to return (default 25, at most 150).
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
     pub limit: Option<u32>,
+    /// Cursor from a previous call's `next_cursor`.
+    #[serde(default, deserialize_with = "crate::args::opt_text")]
+    pub cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -548,6 +759,8 @@ fn ticket_view(t: &Ticket, names: &Names, ws: &Workspace, detail: Option<Detail>
         team_assignee: t
             .team_assignee()
             .map(|id| names.describe_team(&id.to_string())),
+        severity: ticket_severity(t),
+        customer: ticket_customer(t).0,
         contacts: t
             .contacts
             .iter()
@@ -734,17 +947,88 @@ fn rank_name(rank: u8) -> &'static str {
     ["none", "low", "medium", "high", "urgent"][rank as usize]
 }
 
-/// Tickets carry no priority field in 2.16; a `priority` attribute counts when present.
-fn ticket_rank(t: &Ticket) -> u8 {
-    t.ticket_attributes
-        .as_ref()
-        .and_then(|a| {
-            a.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("priority"))
-                .and_then(|(_, v)| v.as_str())
-        })
-        .map(|p| priority_rank(Some(&Priority::parse(&p.to_lowercase()))))
-        .unwrap_or(0)
+/// A severity label (`Critical`, `SEV1`, `P2`, `High`, …) on the conversation priority scale.
+fn severity_rank(label: &str) -> u8 {
+    let l = label
+        .trim()
+        .to_ascii_lowercase()
+        .replace([' ', '-', '_'], "");
+    match l.as_str() {
+        "critical" | "urgent" | "blocker" | "sev1" | "sev0" | "p1" | "p0" | "highest" => 4,
+        "high" | "major" | "sev2" | "p2" => 3,
+        "medium" | "normal" | "moderate" | "sev3" | "p3" => 2,
+        "low" | "minor" | "trivial" | "lowest" | "sev4" | "sev5" | "p4" | "p5" => 1,
+        _ => 0,
+    }
+}
+
+/// The ticket's `Severity` (or `Priority`) attribute as written. Tickets carry no priority
+/// field in 2.16; workspaces model it as a list attribute.
+pub(crate) fn ticket_severity(t: &Ticket) -> Option<String> {
+    let attributes = t.ticket_attributes.as_ref()?;
+    ["severity", "priority"].iter().find_map(|name| {
+        attributes
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| match v {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    })
+}
+
+fn is_customer_author(a: &intercom_api::Author) -> bool {
+    matches!(a.r#type.as_deref(), Some("user" | "lead" | "contact"))
+}
+
+/// The customer of a ticket: the first contact, named from a part they wrote when there is one.
+fn ticket_customer(t: &Ticket) -> (Option<String>, Option<String>) {
+    let contact_id = t
+        .contacts
+        .iter()
+        .flat_map(|c| c.contacts.iter())
+        .find_map(|c| c.id.clone());
+    let named = t
+        .ticket_parts
+        .iter()
+        .flat_map(|p| p.ticket_parts.iter())
+        .filter_map(|p| p.author.as_ref())
+        .filter(|a| is_customer_author(a))
+        .find(|a| contact_id.is_none() || a.id == contact_id)
+        .and_then(|a| a.name.clone().filter(|n| !n.is_empty()).or(a.email.clone()));
+    (named, contact_id)
+}
+
+/// When a customer ticket's customer started waiting for a teammate: their first comment after
+/// the last teammate comment; the creation time when no teammate has commented yet. `None`
+/// when a teammate answered last, or the ticket is not a customer ticket.
+fn ticket_waiting_since(t: &Ticket) -> Option<i64> {
+    if t.category.as_ref().map(|c| c.to_string()).as_deref() != Some("Customer") {
+        return None;
+    }
+    let mut waiting = t.created_at;
+    for p in t.ticket_parts.iter().flat_map(|p| p.ticket_parts.iter()) {
+        if p.part_type.as_deref() != Some("comment") {
+            continue;
+        }
+        match p.author.as_ref() {
+            Some(a) if is_customer_author(a) => {
+                waiting = waiting.or(p.created_at);
+            }
+            Some(_) => waiting = None,
+            None => {}
+        }
+    }
+    waiting
+}
+
+fn sla_status(c: &Conversation) -> Option<String> {
+    c.sla_applied
+        .as_ref()?
+        .get("sla_status")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 fn sla_text(c: &Conversation) -> Option<String> {
@@ -752,6 +1036,153 @@ fn sla_text(c: &Conversation) -> Option<String> {
     let name = sla.get("sla_name").and_then(Value::as_str).unwrap_or("SLA");
     let status = sla.get("sla_status").and_then(Value::as_str)?;
     Some(format!("{name}: {status}"))
+}
+
+/// SLA states in the order a lead looks at them.
+fn sla_order(status: Option<&str>) -> u8 {
+    match status {
+        Some("missed") => 0,
+        Some("active") => 1,
+        _ => 2,
+    }
+}
+
+/// `missed`, `active`, `hit` or `cancelled`, checked.
+pub(crate) fn parse_sla(raw: Option<&str>) -> Result<Option<String>, ToolError> {
+    let Some(v) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let v = v.to_ascii_lowercase();
+    let v = match v.as_str() {
+        "breached" | "breach" | "missed" => "missed",
+        "active" | "running" | "pending" => "active",
+        "hit" | "met" => "hit",
+        "cancelled" | "canceled" => "cancelled",
+        _ => {
+            return Err(ToolError::invalid(format!(
+                "sla `{v}` is unknown; use missed, active, hit or cancelled"
+            )));
+        }
+    };
+    Ok(Some(v.to_string()))
+}
+
+/// Names (else emails) of contacts by id, in one search; contacts not found are left out.
+pub(crate) async fn contact_names(
+    ws: &Workspace,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, ToolError> {
+    let mut out = std::collections::HashMap::new();
+    let mut unique: Vec<String> = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    for chunk in unique.chunks(150) {
+        let body = ws
+            .api()
+            .post(
+                "/contacts/search",
+                json!({
+                    "query": {"field": "id", "operator": "IN", "value": chunk},
+                    "pagination": {"per_page": 150},
+                }),
+            )
+            .await?;
+        for c in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = crate::workspace_context::id_string(c.get("id"));
+            let name = ["name", "email"].iter().find_map(|k| {
+                c.get(*k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            });
+            if let Some(name) = name {
+                out.insert(id, name);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Name the customer of tickets whose parts did not: their first contact, looked up in one
+/// search; a contact that cannot be found is shown by id.
+async fn name_customers(ws: &Workspace, tickets: &mut [TicketView]) -> Result<(), ToolError> {
+    let unnamed: Vec<String> = tickets
+        .iter()
+        .filter(|t| t.customer.is_none())
+        .filter_map(|t| t.contacts.first().cloned())
+        .collect();
+    if unnamed.is_empty() {
+        return Ok(());
+    }
+    let found = contact_names(ws, &unnamed).await?;
+    for t in tickets.iter_mut().filter(|t| t.customer.is_none()) {
+        if let Some(id) = t.contacts.first() {
+            t.customer = Some(
+                found
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("contact {id}")),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Where a queue item belongs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    NeedsReply,
+    WaitingOnCustomer,
+    Snoozed,
+}
+
+impl Section {
+    fn parse(raw: Option<&str>) -> Result<Self, ToolError> {
+        match raw
+            .map(|s| s.trim().to_ascii_lowercase().replace([' ', '-'], "_"))
+            .as_deref()
+        {
+            None | Some("" | "needs_reply" | "needs_us" | "open" | "default") => {
+                Ok(Section::NeedsReply)
+            }
+            Some("waiting_on_customer" | "waiting") => Ok(Section::WaitingOnCustomer),
+            Some("snoozed") => Ok(Section::Snoozed),
+            Some(other) => Err(ToolError::invalid(format!(
+                "section `{other}` is unknown; use needs_reply, waiting_on_customer or snoozed"
+            ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Section::NeedsReply => "needs_reply",
+            Section::WaitingOnCustomer => "waiting_on_customer",
+            Section::Snoozed => "snoozed",
+        }
+    }
+}
+
+/// A queue cursor: `<section>:<offset>`.
+fn parse_queue_cursor(raw: Option<&str>, section: Section) -> Result<usize, ToolError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(0);
+    };
+    let bad = || {
+        ToolError::invalid(format!(
+            "cursor `{raw}` is not a ticket_queue cursor for section {}; pass the next_cursor of the previous call with the same arguments, or leave it out to start",
+            section.name()
+        ))
+    };
+    let (name, offset) = raw.split_once(':').ok_or_else(bad)?;
+    if name != section.name() {
+        return Err(bad());
+    }
+    offset.parse::<usize>().map_err(|_| bad())
 }
 
 // ---------------------------------------------------------------------------
@@ -785,12 +1216,14 @@ impl IntercomServer {
             async { Ok::<_, ToolError>(ws.api().client().search_tickets(&request).await?) },
             ws.names()
         )?;
+        let mut tickets: Vec<TicketView> = page
+            .items
+            .iter()
+            .map(|t| ticket_view(t, &names, &ws, None))
+            .collect();
+        name_customers(&ws, &mut tickets).await?;
         Ok(Json(TicketList {
-            tickets: page
-                .items
-                .iter()
-                .map(|t| ticket_view(t, &names, &ws, None))
-                .collect(),
+            tickets,
             paging: Paging {
                 total_count: page.total_count,
                 next_cursor: page.next_cursor,
@@ -814,12 +1247,9 @@ impl IntercomServer {
             async { Ok::<_, ToolError>(ws.api().client().get_ticket(path_id(&args.id)?).await?) },
             ws.names()
         )?;
-        Ok(Json(ticket_view(
-            &ticket,
-            &names,
-            &ws,
-            Some(args.detail.unwrap_or_default()),
-        )))
+        let mut view = ticket_view(&ticket, &names, &ws, Some(args.detail.unwrap_or_default()));
+        name_customers(&ws, std::slice::from_mut(&mut view)).await?;
+        Ok(Json(view))
     }
 
     #[tool(
@@ -1085,9 +1515,13 @@ impl IntercomServer {
 
     #[tool(
         name = "ticket_queue",
-        description = "The work queue: open tickets and open conversations for a team, an admin, or everyone, ordered \
-                       by priority (urgent first), then by who has waited longest, with waiting time and SLA status. \
-                       Use it for \"what should I work on next?\".",
+        description = "The work queue as a support lead ranks it: open tickets and conversations for a team, an admin \
+                       or everyone. Needs-reply items come first by severity/priority (ticket Severity such as \
+                       Critical/SEV1, conversation priority), then by how long the customer has waited for a reply \
+                       (Intercom's waiting_since), then SLA state (missed first); items waiting on the customer and \
+                       snoozed items are counted and listed in their own sections (`section`). Filter by SLA status \
+                       with `sla` (missed, active, hit). Pages with `cursor`. Use it for \"what is most urgent?\" \
+                       and \"SLA breaches\".",
         annotations(title = "Work queue", read_only_hint = true, open_world_hint = true)
     )]
     async fn ticket_queue(
@@ -1095,83 +1529,127 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<TicketQueueArgs>,
     ) -> Result<Json<TicketQueue>, ToolError> {
+        let section = Section::parse(args.section.as_deref())?;
+        let offset = parse_queue_cursor(args.cursor.as_deref(), section)?;
+        let sla_filter = parse_sla(args.sla.as_deref())?;
+        let limit = args.limit.unwrap_or(25).clamp(1, 150) as usize;
         let mut scope_filters = Vec::new();
         let mut scope = Vec::new();
         if let Some(team) = nonempty(args.team.as_deref()) {
             let (id, name) = ws.resolve_team(&team).await?;
-            scope_filters.push(SearchQuery::field("team_assignee_id").eq(id));
+            scope_filters.push(filter("team_assignee_id", "=", id));
             scope.push(format!("team {name}"));
         }
         if let Some(a) = nonempty(args.assignee.as_deref()) {
             let (id, name) = ws.resolve_admin(&a).await?;
-            scope_filters.push(SearchQuery::field("admin_assignee_id").eq(id));
+            scope_filters.push(filter("admin_assignee_id", "=", id));
             scope.push(name);
         }
-        let with_scope = |base: SearchQuery| {
+        let with_scope = |base: Value| {
             let mut all = vec![base];
             all.extend(scope_filters.iter().cloned());
-            if all.len() == 1 {
-                all.remove(0)
-            } else {
-                SearchQuery::and(all)
-            }
+            all_of(all)
         };
-        let client = ws.api().client().clone();
-        let ticket_query = with_scope(SearchQuery::field("open").eq(true));
-        let conversation_query = with_scope(SearchQuery::field("state").eq("open"));
+        // `open` is true for snoozed items too: they get their own section.
+        let ticket_query = with_scope(filter("open", "=", true))?;
+        let conversation_query = with_scope(filter("open", "=", true))?;
         let include_conversations = args.include_conversations.unwrap_or(true);
-        let tickets_fut = client
-            .search_tickets_stream(ticket_query, Some(150), QUEUE_SCAN_CAP + 1)
-            .try_collect::<Vec<Ticket>>();
-        let conversations_fut = async {
-            if include_conversations {
-                client
-                    .search_conversations_stream(conversation_query, Some(150), QUEUE_SCAN_CAP + 1)
-                    .try_collect::<Vec<Conversation>>()
-                    .await
-            } else {
-                Ok(Vec::new())
-            }
-        };
         let (tickets, conversations, names) = tokio::try_join!(
-            async { Ok::<_, ToolError>(tickets_fut.await?) },
-            async { Ok::<_, ToolError>(conversations_fut.await?) },
+            scan_search(
+                &ws,
+                "/tickets/search",
+                "tickets",
+                ticket_query,
+                QUEUE_SCAN_CAP
+            ),
+            async {
+                if include_conversations {
+                    scan_search(
+                        &ws,
+                        "/conversations/search",
+                        "conversations",
+                        conversation_query,
+                        QUEUE_SCAN_CAP,
+                    )
+                    .await
+                } else {
+                    Ok(Scan {
+                        complete: true,
+                        ..Scan::default()
+                    })
+                }
+            },
             ws.names()
         )?;
-        let truncated = tickets.len() > QUEUE_SCAN_CAP || conversations.len() > QUEUE_SCAN_CAP;
+        let truncated = !tickets.complete || !conversations.complete;
         let now = chrono::Utc::now().timestamp();
         let tz = ws.time_zone();
-        let waited = |since: Option<i64>| since.filter(|s| *s > 0).map(|s| (s, (now - s).max(0)));
-        let mut items: Vec<QueueItem> = Vec::new();
-        for t in tickets.iter().take(QUEUE_SCAN_CAP) {
-            let since = waited(t.updated_at.or(t.created_at));
-            let rank = ticket_rank(t);
-            items.push(QueueItem {
-                kind: "ticket".into(),
-                id: t.id.clone().unwrap_or_default(),
-                title: t.title().unwrap_or_default().to_string(),
-                priority: rank_name(rank).into(),
-                state: t
-                    .ticket_state
-                    .as_ref()
-                    .and_then(|s| s.category.as_ref())
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                waiting_since: since.map(|(s, _)| iso(s, tz)),
-                waiting_for: since.map(|(_, d)| human_duration(d)),
-                admin_assignee: t
-                    .admin_assignee()
-                    .map(|id| names.describe_admin(&id.to_string())),
-                team_assignee: t
-                    .team_assignee()
-                    .map(|id| names.describe_team(&id.to_string())),
-                sla: None,
-                waiting_seconds: since.map_or(0, |(_, d)| d),
-                rank,
-            });
+        let when = |ts: Option<i64>| ts.filter(|s| *s > 0).map(|s| iso(s, tz));
+        let since = |ts: i64| human_duration(now - ts);
+        let mut items: Vec<(Section, QueueItem)> = Vec::new();
+        let mut undecodable = 0usize;
+        for raw in &tickets.items {
+            let Ok(t) = serde_json::from_value::<Ticket>(raw.clone()) else {
+                undecodable += 1;
+                continue;
+            };
+            let severity = ticket_severity(&t);
+            let rank = severity.as_deref().map(severity_rank).unwrap_or(0);
+            let state = t
+                .ticket_state
+                .as_ref()
+                .and_then(|s| s.category.as_ref())
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let snoozed = t.snoozed_until.filter(|s| *s > now);
+            let waiting = ticket_waiting_since(&t).filter(|_| state != "waiting_on_customer");
+            let (customer, contact_id) = ticket_customer(&t);
+            let created = t.created_at.unwrap_or(0);
+            let section = if snoozed.is_some() {
+                Section::Snoozed
+            } else if state == "waiting_on_customer" {
+                Section::WaitingOnCustomer
+            } else {
+                Section::NeedsReply
+            };
+            items.push((
+                section,
+                QueueItem {
+                    kind: "ticket".into(),
+                    id: t.id.clone().unwrap_or_default(),
+                    title: t.title().unwrap_or_default().to_string(),
+                    priority: rank_name(rank).into(),
+                    severity,
+                    state,
+                    customer,
+                    customer_waiting_since: when(waiting),
+                    customer_waiting_for: waiting.map(since),
+                    created_at: when(t.created_at),
+                    age: t.created_at.map(since),
+                    updated_at: when(t.updated_at),
+                    snoozed_until: when(snoozed),
+                    admin_assignee: t
+                        .admin_assignee()
+                        .map(|id| names.describe_admin(&id.to_string())),
+                    team_assignee: t
+                        .team_assignee()
+                        .map(|id| names.describe_team(&id.to_string())),
+                    sla: None,
+                    sla_status: None,
+                    rank,
+                    waiting_ts: waiting,
+                    created_ts: created,
+                    updated_ts: t.updated_at.unwrap_or(created),
+                    snoozed_ts: snoozed.unwrap_or(0),
+                    contact_id,
+                },
+            ));
         }
-        for c in conversations.iter().take(QUEUE_SCAN_CAP) {
-            let since = waited(c.waiting_since.or(c.updated_at));
+        for raw in &conversations.items {
+            let Ok(c) = serde_json::from_value::<Conversation>(raw.clone()) else {
+                undecodable += 1;
+                continue;
+            };
             let rank = priority_rank(c.priority.as_ref());
             let title = c
                 .title
@@ -1182,41 +1660,164 @@ impl IntercomServer {
                         .as_ref()
                         .and_then(|s| s.body.as_deref())
                         .map(html_to_text)
+                        .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
                         .map(|b| b.chars().take(80).collect())
                 })
                 .unwrap_or_default();
-            items.push(QueueItem {
-                kind: "conversation".into(),
-                id: c.id.clone().unwrap_or_default(),
-                title,
-                priority: rank_name(rank).into(),
-                state: c.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
-                waiting_since: since.map(|(s, _)| iso(s, tz)),
-                waiting_for: since.map(|(_, d)| human_duration(d)),
-                admin_assignee: c
-                    .admin_assignee()
-                    .map(|id| names.describe_admin(&id.to_string())),
-                team_assignee: c
-                    .team_assignee()
-                    .map(|id| names.describe_team(&id.to_string())),
-                sla: sla_text(c),
-                waiting_seconds: since.map_or(0, |(_, d)| d),
-                rank,
-            });
+            let state = c.state.as_ref().map(|s| s.to_string()).unwrap_or_default();
+            let snoozed = state == "snoozed";
+            let waiting = c.waiting_since.filter(|s| *s > 0);
+            let author = c.source.as_ref().and_then(|s| s.author.as_ref());
+            let customer = author
+                .filter(|a| is_customer_author(a))
+                .and_then(|a| a.name.clone().filter(|n| !n.is_empty()).or(a.email.clone()));
+            let contact_id = c
+                .contacts
+                .iter()
+                .flat_map(|l| l.contacts.iter())
+                .find_map(|r| r.id.clone());
+            let created = c.created_at.unwrap_or(0);
+            let section = if snoozed {
+                Section::Snoozed
+            } else if waiting.is_none() {
+                Section::WaitingOnCustomer
+            } else {
+                Section::NeedsReply
+            };
+            items.push((
+                section,
+                QueueItem {
+                    kind: "conversation".into(),
+                    id: c.id.clone().unwrap_or_default(),
+                    title,
+                    priority: rank_name(rank).into(),
+                    severity: None,
+                    state,
+                    customer,
+                    customer_waiting_since: when(waiting),
+                    customer_waiting_for: waiting.map(since),
+                    created_at: when(c.created_at),
+                    age: c.created_at.map(since),
+                    updated_at: when(c.updated_at),
+                    snoozed_until: when(c.snoozed_until.filter(|_| snoozed)),
+                    admin_assignee: c
+                        .admin_assignee()
+                        .map(|id| names.describe_admin(&id.to_string())),
+                    team_assignee: c
+                        .team_assignee()
+                        .map(|id| names.describe_team(&id.to_string())),
+                    sla: sla_text(&c),
+                    sla_status: sla_status(&c),
+                    rank,
+                    waiting_ts: waiting,
+                    created_ts: created,
+                    updated_ts: c.updated_at.unwrap_or(created),
+                    snoozed_ts: c.snoozed_until.unwrap_or(0),
+                    contact_id,
+                },
+            ));
         }
-        items.sort_by_key(|q| (Reverse(q.rank), Reverse(q.waiting_seconds)));
         let total_open = items.len();
-        let limit = args.limit.unwrap_or(25).clamp(1, 150) as usize;
-        items.truncate(limit);
+        if let Some(f) = &sla_filter {
+            items.retain(|(_, q)| q.sla_status.as_deref() == Some(f.as_str()));
+        }
+        let mut sections = QueueSections::default();
+        let (mut needs, mut waiting_list, mut snoozed_list) = (Vec::new(), Vec::new(), Vec::new());
+        for (s, q) in items {
+            match s {
+                Section::NeedsReply => needs.push(q),
+                Section::WaitingOnCustomer => waiting_list.push(q),
+                Section::Snoozed => snoozed_list.push(q),
+            }
+        }
+        sections.needs_reply = needs.len();
+        sections.waiting_on_customer = waiting_list.len();
+        sections.snoozed = snoozed_list.len();
+        // Most severe first; then the customer who has waited longest (nobody waiting last);
+        // then missed SLAs before active ones; then the oldest.
+        needs.sort_by(|a, b| {
+            (
+                Reverse(a.rank),
+                a.waiting_ts.unwrap_or(i64::MAX),
+                sla_order(a.sla_status.as_deref()),
+                a.created_ts,
+                &a.id,
+            )
+                .cmp(&(
+                    Reverse(b.rank),
+                    b.waiting_ts.unwrap_or(i64::MAX),
+                    sla_order(b.sla_status.as_deref()),
+                    b.created_ts,
+                    &b.id,
+                ))
+        });
+        waiting_list.sort_by(|a, b| {
+            (Reverse(a.rank), a.updated_ts, &a.id).cmp(&(Reverse(b.rank), b.updated_ts, &b.id))
+        });
+        snoozed_list.sort_by(|a, b| (a.snoozed_ts, &a.id).cmp(&(b.snoozed_ts, &b.id)));
+        let (mut chosen, preview_waiting, preview_snoozed) = match section {
+            Section::NeedsReply => (needs, waiting_list, snoozed_list),
+            Section::WaitingOnCustomer => (waiting_list, Vec::new(), Vec::new()),
+            Section::Snoozed => (snoozed_list, Vec::new(), Vec::new()),
+        };
+        let section_total = chosen.len();
+        let page: Vec<QueueItem> = chosen.drain(..).skip(offset).take(limit).collect();
+        let next_cursor = (offset + page.len() < section_total)
+            .then(|| format!("{}:{}", section.name(), offset + page.len()));
+        let mut waiting_on_customer: Vec<QueueItem> =
+            preview_waiting.into_iter().take(QUEUE_PREVIEW).collect();
+        let mut snoozed: Vec<QueueItem> = preview_snoozed.into_iter().take(QUEUE_PREVIEW).collect();
+        let mut page = page;
+        // Name the customers shown whose name the item did not carry.
+        let unnamed: Vec<String> = page
+            .iter()
+            .chain(&waiting_on_customer)
+            .chain(&snoozed)
+            .filter(|q| q.customer.is_none())
+            .filter_map(|q| q.contact_id.clone())
+            .collect();
+        if !unnamed.is_empty() {
+            let found = contact_names(&ws, &unnamed).await?;
+            for q in page
+                .iter_mut()
+                .chain(waiting_on_customer.iter_mut())
+                .chain(snoozed.iter_mut())
+            {
+                if q.customer.is_none()
+                    && let Some(id) = &q.contact_id
+                {
+                    q.customer = Some(
+                        found
+                            .get(id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("contact {id}")),
+                    );
+                }
+            }
+        }
         Ok(Json(TicketQueue {
             scope: if scope.is_empty() {
                 "everyone".into()
             } else {
                 scope.join(", ")
             },
-            items,
+            section: section.name().into(),
+            sla_matches: sla_filter
+                .as_ref()
+                .map(|_| sections.needs_reply + sections.waiting_on_customer + sections.snoozed),
+            sla_filter,
+            items: page,
+            offset,
+            section_total,
+            sections,
             total_open,
+            waiting_on_customer,
+            snoozed,
+            next_cursor,
             truncated,
+            null_items_skipped: tickets.nulls + conversations.nulls,
+            unreadable_items_skipped: undecodable,
+            duplicates_skipped: tickets.duplicates + conversations.duplicates,
         }))
     }
 }

@@ -17,6 +17,7 @@ mod conversation_tools;
 mod fixtures_mode;
 mod http_client_limits;
 mod http_transport;
+mod lead_scenarios;
 mod me_not_cached;
 mod mirror_crash;
 mod mirror_sync_sandbox;

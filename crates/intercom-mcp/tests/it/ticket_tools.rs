@@ -263,7 +263,7 @@ async fn types_states_and_queue() {
     let open_conversations = h
         .post(
             "/conversations/search",
-            json!({"query": {"field": "state", "operator": "=", "value": "open"}, "pagination": {"per_page": 150}}),
+            json!({"query": {"field": "open", "operator": "=", "value": true}, "pagination": {"per_page": 150}}),
         )
         .await;
     assert_eq!(

@@ -278,6 +278,7 @@ pub fn admin_reply(
         if message_type != "note" {
             json["waiting_since"] = Value::Null;
             json["read"] = json!(true);
+            settle_sla(json, now);
         }
     }
     if message_type != "note" {
@@ -286,6 +287,29 @@ pub fn admin_reply(
         }
     }
     finish_write(state, id, now).unwrap_or(Value::Null)
+}
+
+/// A teammate's reply settles an `active` first-response SLA: `hit` within its target,
+/// `missed` after it (Intercom applies `missed` at this reply, not when the target passes).
+fn settle_sla(json: &mut Value, now: i64) {
+    if json["sla_applied"]["sla_status"] != "active" {
+        return;
+    }
+    let Some(target) = json["sla_applied"]["sla_name"]
+        .as_str()
+        .and_then(crate::seed::sla_target)
+    else {
+        return;
+    };
+    let started = json["statistics"]["first_contact_reply_at"]
+        .as_i64()
+        .or_else(|| json["created_at"].as_i64())
+        .unwrap_or(now);
+    json["sla_applied"]["sla_status"] = json!(if now - started <= target {
+        "hit"
+    } else {
+        "missed"
+    });
 }
 
 /// A contact's comment; it reopens a closed or snoozed conversation.

@@ -833,7 +833,9 @@ fn build(
         });
     }
 
-    // SLA: targets depend on the customer; status follows from the first admin reply.
+    // SLA: targets depend on the customer; status follows from the first admin reply. As in
+    // Intercom, an SLA past its target stays `active` until a teammate replies: `missed` is
+    // applied at that reply, not when the target passes.
     if origin.admin_initiated.is_none() && rng.chance(0.35) {
         let vip = contact_info.tag_names.contains(&"vip");
         let (sla_name, target) = vocab::SLA_NAMES[if vip { 0 } else { 1 }];
@@ -842,7 +844,6 @@ fn build(
             Some(replied) if replied - started <= target => "hit",
             Some(_) => "missed",
             None if state == "closed" => "cancelled",
-            None if now - started > target => "missed",
             None => "active",
         };
         conversation["sla_applied"] =

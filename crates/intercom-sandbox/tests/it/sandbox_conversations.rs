@@ -614,3 +614,70 @@ async fn an_author_without_email_has_a_null_email() {
     assert_eq!(conversation["source"]["author"]["type"], "lead");
     assert!(conversation["source"]["author"]["email"].is_null());
 }
+
+/// A teammate's reply settles an active SLA (`hit` or `missed` against its target); a
+/// note does not.
+#[tokio::test]
+async fn a_teammate_reply_settles_an_active_sla() {
+    let h = Harness::with(intercom_sandbox::SandboxConfig {
+        scale: intercom_sandbox::Scale::Small,
+        ..common::tiny()
+    })
+    .await;
+    let open = h
+        .search(
+            "/conversations/search",
+            json!({"field": "state", "operator": "=", "value": "open"}),
+        )
+        .await;
+    let active: Vec<Value> = open["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["sla_applied"]["sla_status"] == "active")
+        .cloned()
+        .collect();
+    assert!(
+        !active.is_empty(),
+        "the seed has open conversations with an active SLA"
+    );
+    let admin = h.admin_id().await;
+    let target = &active[0];
+    let id = target["id"].as_str().unwrap();
+    let reply = |message_type: &'static str| json!({"message_type": message_type, "type": "admin", "admin_id": admin, "body": "On it."});
+    h.ok(
+        Method::POST,
+        &format!("/conversations/{id}/reply"),
+        Some(reply("note")),
+    )
+    .await;
+    let after_note = h
+        .ok(Method::GET, &format!("/conversations/{id}"), None)
+        .await;
+    assert_eq!(after_note["sla_applied"]["sla_status"], "active");
+    h.ok(
+        Method::POST,
+        &format!("/conversations/{id}/reply"),
+        Some(reply("comment")),
+    )
+    .await;
+    let after = h
+        .ok(Method::GET, &format!("/conversations/{id}"), None)
+        .await;
+    let target_seconds = match after["sla_applied"]["sla_name"].as_str().unwrap() {
+        "VIP first response" => 3_600,
+        _ => 4 * 3_600,
+    };
+    let started = after["statistics"]["first_contact_reply_at"]
+        .as_i64()
+        .unwrap_or_else(|| after["created_at"].as_i64().unwrap());
+    let replied = after["statistics"]["first_admin_reply_at"]
+        .as_i64()
+        .unwrap();
+    let expected = if replied - started <= target_seconds {
+        "hit"
+    } else {
+        "missed"
+    };
+    assert_eq!(after["sla_applied"]["sla_status"], expected, "{after}");
+}

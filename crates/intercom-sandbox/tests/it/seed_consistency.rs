@@ -719,3 +719,33 @@ fn tiny_workspaces_cover_every_ticket_category_and_state() {
         );
     }
 }
+
+/// Intercom's `sla_status`: `hit`/`missed` are settled by the first teammate reply
+/// (within or after the target); an SLA with no reply yet stays `active`, even past its
+/// target, until a teammate replies; a conversation closed without a reply is `cancelled`.
+#[test]
+fn sla_status_follows_the_first_teammate_reply() {
+    let data = small();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for conversation in &data.conversations {
+        let Some(sla) = conversation["sla_applied"].as_object() else {
+            continue;
+        };
+        let id = str_of(conversation, "/id");
+        let status = sla["sla_status"].as_str().unwrap();
+        *seen.entry(status.to_string()).or_default() += 1;
+        let replied = conversation["statistics"]["first_admin_reply_at"].as_i64();
+        match status {
+            "hit" | "missed" => assert!(replied.is_some(), "{id}: {status} without a reply"),
+            "active" => {
+                assert!(replied.is_none(), "{id}: active after a reply");
+                assert_ne!(str_of(conversation, "/state"), "closed", "{id}");
+            }
+            "cancelled" => assert_eq!(str_of(conversation, "/state"), "closed", "{id}"),
+            other => panic!("{id}: unknown sla_status {other}"),
+        }
+    }
+    for status in ["hit", "missed", "active"] {
+        assert!(seen.get(status).copied().unwrap_or(0) > 0, "{seen:?}");
+    }
+}
