@@ -221,6 +221,42 @@ pub struct EventQuery {
     pub limit: usize,
 }
 
+/// One full-text search request (see `textsearch` for how it is matched).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ConversationTextSearch {
+    /// Words that must all appear in one message of the conversation.
+    pub text: String,
+    /// An Intercom conversation search query, applied in the same query; `None` = no filter.
+    pub filter: Option<Value>,
+    /// Only conversations whose `sla_applied.sla_status` is this.
+    pub sla_status: Option<String>,
+    /// Page size, 1..=150.
+    pub limit: usize,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One conversation that matched, with the message that matched.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConversationTextHit {
+    /// The conversation as mirrored, without its parts.
+    pub conversation: Value,
+    /// The part that matched (`source-<id>` for the opening message).
+    pub part_id: String,
+    /// A short excerpt of that message around the words, matches in `[` `]`.
+    pub snippet: String,
+}
+
+/// A page of matches, newest conversation first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConversationTextPage {
+    /// Every conversation that matches (all pages).
+    pub total: u64,
+    pub hits: Vec<ConversationTextHit>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// One full-text match.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TextHit {
@@ -287,8 +323,8 @@ pub trait MirrorStore: Send + Sync + 'static {
     /// Conversations with a message holding every word, filtered, counted and paged.
     fn search_conversations(
         &self,
-        search: &crate::textsearch::ConversationTextSearch,
-    ) -> MirrorResult<crate::textsearch::ConversationTextPage>;
+        search: &ConversationTextSearch,
+    ) -> MirrorResult<ConversationTextPage>;
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>>;
     /// Events after log position `after_seq`, oldest first, each with the notification
     /// it came from (`None` for changes found by sync): what the automations engine follows.

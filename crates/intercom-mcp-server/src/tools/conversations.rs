@@ -1096,7 +1096,7 @@ impl IntercomServer {
         Parameters(args): Parameters<SearchConversationsArgs>,
     ) -> Result<Json<ConversationList>, ToolError> {
         let mut args = args;
-        let sla = crate::tools::tickets::parse_sla(args.sla.as_deref())?;
+        let sla = super::parse_sla(args.sla.as_deref())?;
         let text = args
             .text
             .take()

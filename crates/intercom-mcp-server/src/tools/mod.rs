@@ -39,3 +39,24 @@ pub fn registry() -> Vec<(Toolset, ToolRouter<IntercomServer>)> {
         (Toolset::Articles, IntercomServer::article_tools()),
     ]
 }
+
+/// An SLA state to filter on (`sla` of ticket_queue and search_conversations):
+/// `missed`, `active`, `hit` or `cancelled`, checked (with the words people use for them).
+pub(crate) fn parse_sla(raw: Option<&str>) -> Result<Option<String>, crate::output::ToolError> {
+    let Some(v) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let v = v.to_ascii_lowercase();
+    let v = match v.as_str() {
+        "breached" | "breach" | "missed" => "missed",
+        "active" | "running" | "pending" => "active",
+        "hit" | "met" => "hit",
+        "cancelled" | "canceled" => "cancelled",
+        _ => {
+            return Err(crate::output::ToolError::invalid(format!(
+                "sla `{v}` is unknown; use missed, active, hit or cancelled"
+            )));
+        }
+    };
+    Ok(Some(v.to_string()))
+}

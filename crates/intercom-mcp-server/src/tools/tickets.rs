@@ -1047,26 +1047,6 @@ fn sla_order(status: Option<&str>) -> u8 {
     }
 }
 
-/// `missed`, `active`, `hit` or `cancelled`, checked.
-pub(crate) fn parse_sla(raw: Option<&str>) -> Result<Option<String>, ToolError> {
-    let Some(v) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let v = v.to_ascii_lowercase();
-    let v = match v.as_str() {
-        "breached" | "breach" | "missed" => "missed",
-        "active" | "running" | "pending" => "active",
-        "hit" | "met" => "hit",
-        "cancelled" | "canceled" => "cancelled",
-        _ => {
-            return Err(ToolError::invalid(format!(
-                "sla `{v}` is unknown; use missed, active, hit or cancelled"
-            )));
-        }
-    };
-    Ok(Some(v.to_string()))
-}
-
 /// Names (else emails) of contacts by id, in one search; contacts not found are left out.
 pub(crate) async fn contact_names(
     ws: &Workspace,
@@ -1531,7 +1511,7 @@ impl IntercomServer {
     ) -> Result<Json<TicketQueue>, ToolError> {
         let section = Section::parse(args.section.as_deref())?;
         let offset = parse_queue_cursor(args.cursor.as_deref(), section)?;
-        let sla_filter = parse_sla(args.sla.as_deref())?;
+        let sla_filter = super::parse_sla(args.sla.as_deref())?;
         let limit = args.limit.unwrap_or(25).clamp(1, 150) as usize;
         let mut scope_filters = Vec::new();
         let mut scope = Vec::new();
