@@ -386,7 +386,7 @@ impl IntercomServer {
         let page = ws
             .api()
             .client()
-            .list_company_contacts(path_id(&id)?, Some(page_no), Some(per_page(args.per_page)))
+            .list_company_contacts(&path_id(&id)?, Some(page_no), Some(per_page(args.per_page)))
             .await?;
         Ok(Json(CompanyContacts {
             company: format!("{} ({id})", company.name.unwrap_or_default()),

@@ -36,5 +36,6 @@ mod security_tenants;
 mod serve_sandbox_live;
 mod summary_size;
 mod ticket_tools;
+mod unreadable_answers;
 mod webhook_crash;
 mod workspace_tools;
