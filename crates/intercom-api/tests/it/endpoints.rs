@@ -393,7 +393,7 @@ async fn contact_and_company_actions_send_documented_bodies() {
         .upsert_company(&CompanyInput {
             company_id: Some("acme".into()),
             name: Some("Acme".into()),
-            monthly_spend: Some(99.5),
+            monthly_spend: Some(99),
             ..Default::default()
         })
         .await
@@ -403,7 +403,7 @@ async fn contact_and_company_actions_send_documented_bodies() {
         &s,
         "POST",
         "/companies",
-        json!({"name": "Acme", "company_id": "acme", "monthly_spend": 99.5}),
+        json!({"name": "Acme", "company_id": "acme", "monthly_spend": 99}),
     );
 
     let found = c

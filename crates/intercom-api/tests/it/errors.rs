@@ -354,3 +354,57 @@ async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied() {
     // Not repeated: the write landed once.
     assert_eq!(server.count(), 1);
 }
+
+#[tokio::test]
+async fn a_validation_problem_reaches_the_caller_in_full() {
+    // Prism's answer to a request that breaks the spec: a problem document whose messages,
+    // together, run far past any short excerpt.
+    let long = format!(
+        "Request body property from.id must match format \"uuid\"{}",
+        " and more".repeat(40)
+    );
+    let body = json!({
+        "type": "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": "Your request is not valid and no HTTP validation response was found in the spec, so Prism is generating this error for you.",
+        "validation": [
+            {"location": ["body", "from", "id"], "severity": "Error", "code": "format", "message": long},
+            {"location": ["body", "monthly_spend"], "severity": "Error", "code": "type", "message": "Request body property monthly_spend must be integer"}
+        ]
+    });
+    let server = scripted(move |_, _| {
+        let body = body.clone();
+        async move { reply(422, body, &[]) }
+    })
+    .await;
+    let err = client(&server.base)
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&long), "the whole first message: {msg}");
+    assert!(msg.contains("(field `body.from.id`)"), "{msg}");
+    assert!(msg.contains("monthly_spend must be integer"), "{msg}");
+    assert!(msg.contains("(field `body.monthly_spend`)"), "{msg}");
+    assert!(msg.contains("Invalid request"), "{msg}");
+    assert_eq!(err.status(), Some(422));
+}
+
+#[tokio::test]
+async fn a_long_plain_text_error_says_how_much_was_left_out() {
+    let page = "x".repeat(5_000);
+    let server = scripted(move |_, _| {
+        let page = page.clone();
+        async move {
+            axum::response::IntoResponse::into_response((axum::http::StatusCode::BAD_GATEWAY, page))
+        }
+    })
+    .await;
+    let err = client_with(&server.base, fast_retry(1), Duration::from_secs(5))
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("(3000 more characters)"), "{msg}");
+}

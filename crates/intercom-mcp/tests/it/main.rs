@@ -34,6 +34,7 @@ mod security_secrets;
 mod security_support;
 mod security_tenants;
 mod serve_sandbox_live;
+mod spec_requests;
 mod summary_size;
 mod ticket_tools;
 mod unreadable_answers;
