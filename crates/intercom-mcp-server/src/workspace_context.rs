@@ -389,12 +389,9 @@ pub fn items<'a>(body: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// Intercom ids are strings in some places and integers in others.
+/// Empty when absent; [`intercom_core::ids::id_text`] is the one reading of an id from JSON.
 pub fn id_string(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
+    v.and_then(intercom_core::ids::id_text).unwrap_or_default()
 }
 
 pub fn str_field(v: &Value, key: &str) -> String {
