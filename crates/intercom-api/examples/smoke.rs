@@ -61,14 +61,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("companies by scroll (cap 500): {}", scrolled.len());
     if let Some(id) = contacts.first().and_then(|c| c.id.clone()) {
         let theirs: Vec<_> = client
-            .list_contact_companies_stream(&id, 50)
+            .list_contact_companies_stream(&to_id(&id), 50)
             .try_collect()
             .await?;
         println!("companies of contact {id}: {}", theirs.len());
         println!(
             "notes of contact {id}: {}",
             client
-                .list_contact_notes(&id, None, None)
+                .list_contact_notes(&to_id(&id), None, None)
                 .await?
                 .items
                 .len()
@@ -86,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listed = client.list_conversations(Some(5), None).await?;
     println!("conversations total: {:?}", listed.total_count);
     if let Some(id) = listed.items.first().and_then(|c| c.id.clone()) {
-        let full = client.get_conversation(&id).await?;
+        let full = client.get_conversation(&to_id(&id)).await?;
         println!(
             "conversation {id}: {} parts, state {:?}",
             full.parts().len(),
@@ -116,23 +116,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         let cid = contact.id.clone().unwrap_or_default();
         client
-            .create_contact_note(&cid, "<p>smoke</p>", Some(&admin))
+            .create_contact_note(&to_id(&cid), "<p>smoke</p>", Some(&to_id(&admin)))
             .await?;
         let tag = client.create_tag("smoke").await?;
         client
-            .tag_contact(&cid, tag.id.as_deref().unwrap_or_default())
+            .tag_contact(&to_id(&cid), &to_id(tag.id.as_deref().unwrap_or_default()))
             .await?;
         let msg = client
-            .create_conversation(&cid, "Hello from the smoke run", None)
+            .create_conversation(&to_id(&cid), "Hello from the smoke run", None)
             .await?;
         let conv_id = msg.conversation_id.unwrap_or_default();
         client
-            .reply_to_conversation(&conv_id, &Reply::admin_comment(&admin, "Hi!"))
+            .reply_to_conversation(&to_id(&conv_id), &Reply::admin_comment(&admin, "Hi!"))
             .await?;
         client
-            .assign_conversation(&conv_id, &admin, &Assignee::Admin(admin.clone()), None)
+            .assign_conversation(
+                &to_id(&conv_id),
+                &to_id(&admin),
+                &Assignee::Admin(to_id(&admin)),
+                None,
+            )
             .await?;
-        let closed = client.close_conversation(&conv_id, &admin, None).await?;
+        let closed = client
+            .close_conversation(&to_id(&conv_id), &to_id(&admin), None)
+            .await?;
         println!(
             "wrote contact {cid}, conversation {conv_id} now {:?}",
             closed.state
@@ -144,4 +151,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client.rate_limit()
     );
     Ok(())
+}
+
+/// An id read from an answer; an empty one stops the smoke run with a clear message.
+fn to_id(raw: impl AsRef<str>) -> intercom_api::Id {
+    intercom_api::Id::new(raw).expect("Intercom's answer carried a usable id")
 }

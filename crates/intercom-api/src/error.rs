@@ -269,6 +269,15 @@ pub enum Error {
     #[error("invalid search query: {0}")]
     InvalidQuery(String),
 
+    /// A request that would break Intercom's rules was not sent (a ticket without a
+    /// contact, a contact without an id, email or external id).
+    #[error("the request was not sent to Intercom: {0}")]
+    InvalidRequest(String),
+
+    /// An id was missing or not an id (empty, or with `/`, `?`, `#`, `%`): nothing was sent.
+    #[error(transparent)]
+    InvalidId(#[from] intercom_core::ids::IdError),
+
     /// Bad client configuration or argument (empty token, bad URL, foreign pagination link...).
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -513,13 +513,24 @@ impl Client {
             None => (None, Vec::new()),
         };
         if errors.is_empty() && !body.is_empty() {
-            // Not an error.list (proxy page, plain text): keep a short, readable excerpt.
-            let text = String::from_utf8_lossy(body);
-            let excerpt: String = text.trim().chars().take(200).collect();
-            errors.push(ApiErrorItem {
-                code: "http_error".into(),
-                message: Some(excerpt),
-                field: None,
+            errors = problem_details(body).unwrap_or_else(|| {
+                // Neither an error.list nor a problem document (a proxy page, plain text):
+                // a readable excerpt, saying how much was left out.
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                let total = text.chars().count();
+                let mut excerpt: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
+                if total > MAX_EXCERPT_CHARS {
+                    excerpt.push_str(&format!(
+                        " … ({} more characters)",
+                        total - MAX_EXCERPT_CHARS
+                    ));
+                }
+                vec![ApiErrorItem {
+                    code: "http_error".into(),
+                    message: Some(excerpt),
+                    field: None,
+                }]
             });
         }
         let token = self.inner.config.token.expose();
@@ -552,6 +563,69 @@ impl Client {
             attempts: attempt,
         }
     }
+}
+
+/// How much of an error body that is neither an `error.list` nor a problem document is kept.
+const MAX_EXCERPT_CHARS: usize = 2_000;
+
+/// An RFC 7807 problem document (`application/problem+json`, as a validating proxy or mock
+/// such as Prism answers a request it rejects): its title and detail, and every entry of a
+/// `validation` list in full, each naming its location, so the caller sees exactly which
+/// field broke which rule.
+fn problem_details(body: &[u8]) -> Option<Vec<ApiErrorItem>> {
+    let doc: Value = serde_json::from_slice(body).ok()?;
+    let obj = doc.as_object()?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (title, detail) = (text("title"), text("detail"));
+    let validation = obj.get("validation").and_then(Value::as_array);
+    if title.is_none() && detail.is_none() && validation.is_none() {
+        return None;
+    }
+    let code = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(|t| t.rsplit('/').next())
+        .filter(|t| !t.is_empty())
+        .unwrap_or("problem")
+        .to_owned();
+    let mut items = vec![ApiErrorItem {
+        code: code.clone(),
+        message: Some(
+            [title, detail]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": "),
+        ),
+        field: None,
+    }];
+    for v in validation.into_iter().flatten() {
+        let location = v.get("location").and_then(Value::as_array).map(|parts| {
+            parts
+                .iter()
+                .map(|p| match p {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        });
+        let message = v
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        items.push(ApiErrorItem {
+            code: v
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("validation")
+                .to_owned(),
+            message: Some(message),
+            field: location,
+        });
+    }
+    Some(items)
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Intercom or common proxies).

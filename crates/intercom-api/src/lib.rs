@@ -12,6 +12,7 @@
 
 pub mod config;
 mod endpoints;
+pub use endpoints::find_tag;
 pub mod error;
 mod http;
 pub mod models;
@@ -22,6 +23,7 @@ pub mod search;
 pub use config::{API_VERSION, ClientConfig, ClientConfigBuilder, Region, RetryPolicy, Secret};
 pub use error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
 pub use http::{Client, Method};
+pub use intercom_core::ids::{Id, IdError};
 pub use models::*;
 pub use pagination::PageGuard;
 pub use ratelimit::{Grant, Permit, RateBudget, RateLimitSnapshot, RateLimiter};

@@ -180,6 +180,16 @@ impl From<&String> for SearchValue {
         SearchValue::String(v.clone())
     }
 }
+impl From<intercom_core::ids::Id> for SearchValue {
+    fn from(v: intercom_core::ids::Id) -> Self {
+        SearchValue::String(v.into_string())
+    }
+}
+impl From<&intercom_core::ids::Id> for SearchValue {
+    fn from(v: &intercom_core::ids::Id) -> Self {
+        SearchValue::String(v.as_str().to_owned())
+    }
+}
 impl From<bool> for SearchValue {
     fn from(v: bool) -> Self {
         SearchValue::Bool(v)

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use intercom_api::{Assignee, Client, ConvertToTicket, Reply, TicketUpdate, TransportKind};
+use intercom_api::{Assignee, Client, ConvertToTicket, Id, Reply, TicketUpdate, TransportKind};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -81,6 +81,18 @@ struct StepError {
     /// May succeed later, but may also have been processed: retry only repeatable actions.
     transient: bool,
     wait: Option<Duration>,
+}
+
+/// An id that is missing or blank: nothing was sent, and trying again will not help.
+impl From<intercom_api::IdError> for StepError {
+    fn from(e: intercom_api::IdError) -> Self {
+        StepError {
+            message: e.to_string(),
+            unprocessed: true,
+            transient: false,
+            wait: None,
+        }
+    }
 }
 
 impl From<intercom_api::Error> for StepError {
@@ -405,17 +417,23 @@ impl Actor<'_> {
 
     async fn apply(&self, step: &Step, rule: &Rule, ctx: &EventContext) -> Result<(), StepError> {
         let c = self.client;
-        let admin = self.admin_id;
+        let admin = &Id::named(self.admin_id, "the acting admin")?;
         let ty = ctx.object_type.unwrap_or(ObjectType::Conversation);
-        let id = ctx.object_id().unwrap_or_default();
+        if matches!(step, Step::Nothing) {
+            return Ok(());
+        }
+        let id = &Id::required(ctx.object_id(), "the event's object")?;
         match step {
             Step::Nothing => {}
             Step::CreateTagThenAdd { name } => {
                 let tag = c.create_tag(name).await?;
-                let tag_id = tag.id.unwrap_or_default();
-                self.tag(ty, &id, &tag_id, true).await?;
+                let tag_id = Id::required(tag.id, format!("the new tag `{name}`"))?;
+                self.tag(ty, id, &tag_id, true).await?;
             }
-            Step::Tag { id: tag_id, add } => self.tag(ty, &id, tag_id, *add).await?,
+            Step::Tag { id: tag_id, add } => {
+                let tag_id = Id::named(tag_id, "the rule's tag")?;
+                self.tag(ty, id, &tag_id, *add).await?
+            }
             Step::Assign {
                 team,
                 admin: to_admin,
@@ -424,44 +442,49 @@ impl Actor<'_> {
                     for assignee in [team, to_admin].into_iter().flatten() {
                         let update = TicketUpdate {
                             admin_id: admin.parse().ok(),
-                            assignee_id: Some(assignee.clone()),
+                            assignee_id: Some(Id::named(assignee, "the assignee")?),
                             ..Default::default()
                         };
-                        c.update_ticket(&id, &update).await?;
+                        c.update_ticket(id, &update).await?;
                     }
                 }
                 _ => {
                     if let Some(team) = team {
-                        c.assign_conversation(&id, admin, &Assignee::Team(team.clone()), None)
+                        let team = Id::named(team, "the team")?;
+                        c.assign_conversation(id, admin, &Assignee::Team(team), None)
                             .await?;
                     }
                     if let Some(to) = to_admin {
-                        c.assign_conversation(&id, admin, &Assignee::Admin(to.clone()), None)
+                        let to = Id::named(to, "the assignee")?;
+                        c.assign_conversation(id, admin, &Assignee::Admin(to), None)
                             .await?;
                     }
                 }
             },
             Step::Note(body) => match ty {
                 ObjectType::Contact => {
-                    c.create_contact_note(&id, body, Some(admin)).await?;
+                    c.create_contact_note(id, body, Some(admin)).await?;
                 }
                 ObjectType::Ticket => {
-                    c.reply_to_ticket(&id, &Reply::admin_note(admin, body.clone()))
+                    c.reply_to_ticket(id, &Reply::admin_note(admin.as_str(), body.clone()))
                         .await?;
                 }
                 _ => {
-                    c.reply_to_conversation(&id, &Reply::admin_note(admin, body.clone()))
+                    c.reply_to_conversation(id, &Reply::admin_note(admin.as_str(), body.clone()))
                         .await?;
                 }
             },
             Step::Reply(body) => match ty {
                 ObjectType::Ticket => {
-                    c.reply_to_ticket(&id, &Reply::admin_comment(admin, body.clone()))
+                    c.reply_to_ticket(id, &Reply::admin_comment(admin.as_str(), body.clone()))
                         .await?;
                 }
                 _ => {
-                    c.reply_to_conversation(&id, &Reply::admin_comment(admin, body.clone()))
-                        .await?;
+                    c.reply_to_conversation(
+                        id,
+                        &Reply::admin_comment(admin.as_str(), body.clone()),
+                    )
+                    .await?;
                 }
             },
             Step::Snooze { until } => match ty {
@@ -470,10 +493,10 @@ impl Actor<'_> {
                         snoozed_until: Some(*until),
                         ..Default::default()
                     };
-                    c.update_ticket(&id, &update).await?;
+                    c.update_ticket(id, &update).await?;
                 }
                 _ => {
-                    c.snooze_conversation(&id, admin, *until).await?;
+                    c.snooze_conversation(id, admin, *until).await?;
                 }
             },
             Step::Close(body) => match ty {
@@ -482,10 +505,10 @@ impl Actor<'_> {
                         open: Some(false),
                         ..Default::default()
                     };
-                    c.update_ticket(&id, &update).await?;
+                    c.update_ticket(id, &update).await?;
                 }
                 _ => {
-                    c.close_conversation(&id, admin, body.as_deref()).await?;
+                    c.close_conversation(id, admin, body.as_deref()).await?;
                 }
             },
             Step::Convert {
@@ -498,11 +521,12 @@ impl Actor<'_> {
                     m
                 });
                 let request = ConvertToTicket {
-                    ticket_type_id: Some(ticket_type_id.clone()),
                     attributes,
                     ..Default::default()
                 };
-                c.convert_conversation_to_ticket(&id, &request).await?;
+                let ticket_type_id = Id::named(ticket_type_id, "the rule's ticket type")?;
+                c.convert_conversation_to_ticket(id, &ticket_type_id, &request)
+                    .await?;
             }
             Step::Post { url, body } => {
                 let secret = rule.secret.as_ref().ok_or_else(|| StepError {
@@ -525,15 +549,9 @@ impl Actor<'_> {
         Ok(())
     }
 
-    async fn tag(
-        &self,
-        ty: ObjectType,
-        id: &str,
-        tag_id: &str,
-        add: bool,
-    ) -> Result<(), intercom_api::Error> {
+    async fn tag(&self, ty: ObjectType, id: &Id, tag_id: &Id, add: bool) -> Result<(), StepError> {
         let c = self.client;
-        let admin = self.admin_id;
+        let admin = &Id::named(self.admin_id, "the acting admin")?;
         match (ty, add) {
             (ObjectType::Contact, true) => c.tag_contact(id, tag_id).await.map(drop),
             (ObjectType::Contact, false) => c.untag_contact(id, tag_id).await.map(drop),
@@ -542,6 +560,7 @@ impl Actor<'_> {
             (_, true) => c.tag_conversation(id, tag_id, admin).await.map(drop),
             (_, false) => c.untag_conversation(id, tag_id, admin).await.map(drop),
         }
+        .map_err(StepError::from)
     }
 }
 

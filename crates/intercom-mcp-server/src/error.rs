@@ -137,6 +137,17 @@ impl ToolError {
         err
     }
 
+    /// For a step that follows a write Intercom accepted (reading the object back, naming
+    /// its admins): its failure does not undo the write, so it is reported as applied,
+    /// saying what was done (`ticket 42 was updated`) and naming the object's id.
+    pub fn after_write(self, what: impl fmt::Display, id: Option<&str>) -> Self {
+        if self.is_applied() {
+            return self;
+        }
+        let problem = self.message.clone();
+        ToolError::applied(what, problem, id.map(str::to_owned)).with_source(self)
+    }
+
     /// Keeps `source` as the cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
@@ -238,7 +249,9 @@ pub fn kind_of(err: &intercom_api::Error) -> ErrorKind {
         Error::Decode { .. } | Error::Transport { .. } | Error::Paging { .. } => {
             ErrorKind::Upstream
         }
-        Error::InvalidQuery(_) => ErrorKind::InvalidInput,
+        Error::InvalidQuery(_) | Error::InvalidRequest(_) | Error::InvalidId(_) => {
+            ErrorKind::InvalidInput
+        }
         Error::Config(_) => ErrorKind::Internal,
     }
 }
@@ -253,6 +266,12 @@ impl From<intercom_api::Error> for ToolError {
         let mut out = ToolError::new(kind_of(&err), err.to_string()).with_source(err);
         out.id = id;
         out
+    }
+}
+
+impl From<intercom_core::ids::IdError> for ToolError {
+    fn from(err: intercom_core::ids::IdError) -> Self {
+        ToolError::invalid(err.to_string()).with_source(err)
     }
 }
 

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 use hashlink::LruCache;
-use intercom_api::{Client, ClientConfig, Method, Region, Secret};
+use intercom_api::{Client, ClientConfig, Id, Method, Region, Secret};
 use parking_lot::Mutex;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -59,8 +59,8 @@ pub struct Api {
 
 /// Check an id before it becomes a path segment, so `../admins` cannot reach
 /// another endpoint.
-pub fn path_id(id: &str) -> Result<&str, ToolError> {
-    intercom_core::ids::path_id(id).map_err(ToolError::invalid)
+pub fn path_id(id: &str) -> Result<Id, ToolError> {
+    Ok(Id::new(id)?)
 }
 
 impl Api {
@@ -252,9 +252,10 @@ impl Workspace {
     }
 
     /// The id of the admin who owns the token.
-    pub async fn my_admin_id(&self) -> Result<String, ToolError> {
+    pub async fn my_admin_id(&self) -> Result<Id, ToolError> {
         let me = self.me().await?;
         usable_admin_id(me)
+            .and_then(|id| Id::new(id).ok())
             .ok_or_else(|| ToolError::upstream("Intercom's /me answer has no admin id"))
     }
 
@@ -299,7 +300,7 @@ impl Workspace {
     }
 
     /// Resolve an admin given as id, email, name or `me` to `(id, name)`.
-    pub async fn resolve_admin(&self, needle: &str) -> Result<(String, String), ToolError> {
+    pub async fn resolve_admin(&self, needle: &str) -> Result<(Id, String), ToolError> {
         let needle = needle.trim();
         if needle.is_empty() {
             return Err(ToolError::invalid(
@@ -312,67 +313,69 @@ impl Workspace {
             let name = names.describe_admin(&id);
             return Ok((id, name));
         }
-        names
-            .find_admin(needle)
-            .map(|a| (a.id.clone(), a.name.clone()))
-            .ok_or_else(|| {
-                ToolError::not_found(format!(
-                    "no admin matches `{needle}` (by id, email or name); call list_admins to see them"
-                ))
-            })
+        let admin = names.find_admin(needle).ok_or_else(|| {
+            ToolError::not_found(format!(
+                "no admin matches `{needle}` (by id, email or name); call list_admins to see them"
+            ))
+        })?;
+        let id = Id::named(&admin.id, format!("the admin `{needle}`"))?;
+        Ok((id, admin.name.clone()))
     }
 
     /// Resolve a team given as id or name to `(id, name)`.
-    pub async fn resolve_team(&self, needle: &str) -> Result<(String, String), ToolError> {
+    pub async fn resolve_team(&self, needle: &str) -> Result<(Id, String), ToolError> {
         let names = self.names().await?;
-        names
-            .find_team(needle)
-            .map(|(id, name)| (id.to_string(), name.to_string()))
-            .ok_or_else(|| {
-                ToolError::not_found(format!(
-                    "no team matches `{}` (by id or name); call list_teams to see them",
-                    needle.trim()
-                ))
-            })
+        let (id, name) = names.find_team(needle).ok_or_else(|| {
+            ToolError::not_found(format!(
+                "no team matches `{}` (by id or name); call list_teams to see them",
+                needle.trim()
+            ))
+        })?;
+        let id = Id::named(id, format!("the team `{}`", needle.trim()))?;
+        Ok((id, name.to_string()))
     }
 
     /// The acting admin: the one named, or the token's own admin.
-    pub async fn acting_admin(&self, named: Option<&str>) -> Result<(String, String), ToolError> {
+    pub async fn acting_admin(&self, named: Option<&str>) -> Result<(Id, String), ToolError> {
         match named.map(str::trim).filter(|s| !s.is_empty()) {
             Some(n) => self.resolve_admin(n).await,
             None => self.resolve_admin("me").await,
         }
     }
 
-    /// Resolve a tag name or id to its id; create the tag when `create` is set.
+    /// Resolve a tag name or id to its id; create the tag when `create` is set. The
+    /// matching and creating are [`Client::resolve_tag_in`], shared with bulk jobs; the
+    /// workspace only adds its cached tag list.
     pub async fn resolve_tag(
         &self,
         name_or_id: &str,
         create: bool,
-    ) -> Result<(String, String), ToolError> {
+    ) -> Result<(Id, String), ToolError> {
         let needle = name_or_id.trim();
         if needle.is_empty() {
             return Err(ToolError::invalid(
                 "the tag is empty; pass a tag name or id",
             ));
         }
-        let tags = self.cached_list("/tags").await?;
-        let lower = needle.to_lowercase();
-        let found = items(&tags, "tags").iter().find(|t| {
-            id_string(t.get("id")) == needle || str_field(t, "name").to_lowercase() == lower
-        });
-        if let Some(tag) = found {
-            return Ok((id_string(tag.get("id")), str_field(tag, "name")));
+        let cached = self.cached_list("/tags").await?;
+        let tags: Vec<intercom_api::Tag> = items(&cached, "tags")
+            .iter()
+            .filter_map(|t| serde_json::from_value(t.clone()).ok())
+            .collect();
+        let resolved = self
+            .api
+            .client()
+            .resolve_tag_in(&tags, needle, create)
+            .await;
+        if create {
+            self.invalidate("/tags");
         }
-        if !create {
-            return Err(ToolError::not_found(format!(
+        resolved?.ok_or_else(|| {
+            ToolError::not_found(format!(
                 "there is no tag named `{needle}`; call list_tags to see the tags, or pass \
                  create_missing_tags=true to create it"
-            )));
-        }
-        let created = self.api.post("/tags", json!({ "name": needle })).await?;
-        self.invalidate("/tags");
-        Ok((id_string(created.get("id")), str_field(&created, "name")))
+            ))
+        })
     }
 }
 
@@ -386,12 +389,9 @@ pub fn items<'a>(body: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// Intercom ids are strings in some places and integers in others.
+/// Empty when absent; [`intercom_core::ids::id_text`] is the one reading of an id from JSON.
 pub fn id_string(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
+    v.and_then(intercom_core::ids::id_text).unwrap_or_default()
 }
 
 pub fn str_field(v: &Value, key: &str) -> String {

@@ -231,14 +231,9 @@ fn ids_at(raw: &Value, pointer: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// An object's id as text whether Intercom sent it as a string or a number.
-pub fn id_string(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
+/// An object's id as text whether Intercom sent it as a string or a number (the one
+/// implementation, shared with the tools).
+pub use intercom_core::ids::id_text as id_string;
 
 /// Plain text of an HTML message body, for the full-text index.
 ///

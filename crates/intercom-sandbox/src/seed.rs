@@ -149,6 +149,8 @@ pub struct SeedData {
     pub tags: Vec<Value>,
     pub segments: Vec<Value>,
     pub data_attributes: Vec<Value>,
+    /// `conversation_attribute` objects (`GET /conversations/attributes`).
+    pub conversation_attributes: Vec<Value>,
     pub companies: Vec<Value>,
     pub contacts: Vec<Value>,
     /// Note objects (schema `note`), each with `contact {type, id}`.
@@ -188,6 +190,7 @@ pub fn generate(scale: Scale, seed: u64, now: i64) -> SeedData {
         articles::generate(&mut rng, &app_id, sizes.articles, &directory);
     let segments = people::segments(&mut rng, &customers);
     let data_attributes = people::data_attributes(&directory, now);
+    let conversation_attributes = conversations::conversation_attributes(&directory, now);
 
     SeedData {
         app_id,
@@ -198,6 +201,7 @@ pub fn generate(scale: Scale, seed: u64, now: i64) -> SeedData {
         tags: directory.tags_json(),
         segments,
         data_attributes,
+        conversation_attributes,
         companies: customers.companies,
         contacts: customers.contacts,
         notes: customers.notes,

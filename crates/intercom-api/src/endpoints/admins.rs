@@ -1,5 +1,7 @@
 //! Admins, `/me`, teams.
 
+use intercom_core::ids::Id;
+
 use crate::error::Result;
 use crate::http::{Call, Client};
 use crate::models::{Admin, Me, Page, Team};
@@ -16,8 +18,8 @@ impl Client {
     }
 
     /// `GET /admins/{id}`.
-    pub async fn get_admin(&self, admin_id: &str) -> Result<Admin> {
-        self.call(Call::get(&["admins", admin_id]).resource("admin", admin_id))
+    pub async fn get_admin(&self, admin_id: &Id) -> Result<Admin> {
+        self.call(Call::get(&["admins", admin_id.as_str()]).resource("admin", admin_id))
             .await
     }
 
@@ -27,8 +29,8 @@ impl Client {
     }
 
     /// `GET /teams/{id}`.
-    pub async fn get_team(&self, team_id: &str) -> Result<Team> {
-        self.call(Call::get(&["teams", team_id]).resource("team", team_id))
+    pub async fn get_team(&self, team_id: &Id) -> Result<Team> {
+        self.call(Call::get(&["teams", team_id.as_str()]).resource("team", team_id))
             .await
     }
 }

@@ -3,6 +3,8 @@
 use futures::Stream;
 use serde_json::Value;
 
+use intercom_core::ids::Id;
+
 use crate::error::Result;
 use crate::http::{Call, Client};
 use crate::models::{Article, ArticleInput, ArticleSearch, ArticleSearchResult, Deleted, Page};
@@ -70,8 +72,8 @@ impl Client {
     }
 
     /// `GET /articles/{id}`.
-    pub async fn get_article(&self, article_id: &str) -> Result<Article> {
-        self.call(Call::get(&["articles", article_id]).resource("article", article_id))
+    pub async fn get_article(&self, article_id: &Id) -> Result<Article> {
+        self.call(Call::get(&["articles", article_id.as_str()]).resource("article", article_id))
             .await
     }
 
@@ -81,9 +83,9 @@ impl Client {
     }
 
     /// `PUT /articles/{id}`.
-    pub async fn update_article(&self, article_id: &str, update: &ArticleInput) -> Result<Article> {
+    pub async fn update_article(&self, article_id: &Id, update: &ArticleInput) -> Result<Article> {
         self.call(
-            Call::put(&["articles", article_id])
+            Call::put(&["articles", article_id.as_str()])
                 .body(update)
                 .resource("article", article_id),
         )
@@ -91,8 +93,8 @@ impl Client {
     }
 
     /// `DELETE /articles/{id}`.
-    pub async fn delete_article(&self, article_id: &str) -> Result<Deleted> {
-        self.call(Call::delete(&["articles", article_id]).resource("article", article_id))
+    pub async fn delete_article(&self, article_id: &Id) -> Result<Deleted> {
+        self.call(Call::delete(&["articles", article_id.as_str()]).resource("article", article_id))
             .await
     }
 }

@@ -2,6 +2,8 @@
 
 use futures::Stream;
 
+use intercom_core::ids::Id;
+
 use crate::error::Result;
 use crate::http::{Call, Client};
 use crate::models::{Company, CompanyInput, CompanyLookup, Contact, Deleted, Note, Page, Segment};
@@ -40,8 +42,8 @@ impl Client {
     }
 
     /// `GET /companies/{id}` (Intercom id).
-    pub async fn get_company(&self, id: &str) -> Result<Company> {
-        self.call(Call::get(&["companies", id]).resource("company", id))
+    pub async fn get_company(&self, id: &Id) -> Result<Company> {
+        self.call(Call::get(&["companies", id.as_str()]).resource("company", id))
             .await
     }
 
@@ -119,9 +121,9 @@ impl Client {
     }
 
     /// `PUT /companies/{id}` (Intercom id).
-    pub async fn update_company(&self, id: &str, update: &CompanyInput) -> Result<Company> {
+    pub async fn update_company(&self, id: &Id, update: &CompanyInput) -> Result<Company> {
         self.call(
-            Call::put(&["companies", id])
+            Call::put(&["companies", id.as_str()])
                 .body(update)
                 .resource("company", id),
         )
@@ -129,19 +131,19 @@ impl Client {
     }
 
     /// `DELETE /companies/{id}`.
-    pub async fn delete_company(&self, id: &str) -> Result<Deleted> {
-        self.call(Call::delete(&["companies", id]).resource("company", id))
+    pub async fn delete_company(&self, id: &Id) -> Result<Deleted> {
+        self.call(Call::delete(&["companies", id.as_str()]).resource("company", id))
             .await
     }
 
     /// `GET /companies/{id}/contacts?page=&per_page=`: one page of the company's contacts.
     pub async fn list_company_contacts(
         &self,
-        id: &str,
+        id: &Id,
         page: Option<u32>,
         per_page: Option<u32>,
     ) -> Result<Page<Contact>> {
-        let call = Call::get(&["companies", id, "contacts"])
+        let call = Call::get(&["companies", id.as_str(), "contacts"])
             .query_opt("page", page)
             .query_opt("per_page", per_page)
             .resource("company", id);
@@ -151,7 +153,7 @@ impl Client {
     /// All contacts of a company by page number, at most `cap` items.
     pub fn list_company_contacts_stream(
         &self,
-        id: &str,
+        id: &Id,
         per_page: Option<u32>,
         cap: usize,
     ) -> impl Stream<Item = Result<Contact>> + Send + 'static {
@@ -169,14 +171,14 @@ impl Client {
     }
 
     /// `GET /companies/{id}/segments`.
-    pub async fn list_company_segments(&self, id: &str) -> Result<Page<Segment>> {
-        let call = Call::get(&["companies", id, "segments"]).resource("company", id);
+    pub async fn list_company_segments(&self, id: &Id) -> Result<Page<Segment>> {
+        let call = Call::get(&["companies", id.as_str(), "segments"]).resource("company", id);
         self.fetch_list(call, "data").await
     }
 
     /// `GET /companies/{id}/notes`.
-    pub async fn list_company_notes(&self, id: &str) -> Result<Page<Note>> {
-        let call = Call::get(&["companies", id, "notes"]).resource("company", id);
+    pub async fn list_company_notes(&self, id: &Id) -> Result<Page<Note>> {
+        let call = Call::get(&["companies", id.as_str(), "notes"]).resource("company", id);
         self.fetch_page(call, "data").await
     }
 

@@ -3,6 +3,8 @@
 use futures::Stream;
 use serde_json::json;
 
+use intercom_core::ids::Id;
+
 use crate::error::Result;
 use crate::http::{Call, Client};
 use crate::models::{Company, Contact, ContactInput, ContactStatus, Note, Page, Segment, Tag};
@@ -31,8 +33,8 @@ impl Client {
     }
 
     /// `GET /contacts/{id}`.
-    pub async fn get_contact(&self, contact_id: &str) -> Result<Contact> {
-        self.call(Call::get(&["contacts", contact_id]).resource("contact", contact_id))
+    pub async fn get_contact(&self, contact_id: &Id) -> Result<Contact> {
+        self.call(Call::get(&["contacts", contact_id.as_str()]).resource("contact", contact_id))
             .await
     }
 
@@ -42,9 +44,9 @@ impl Client {
     }
 
     /// `PUT /contacts/{id}`.
-    pub async fn update_contact(&self, contact_id: &str, update: &ContactInput) -> Result<Contact> {
+    pub async fn update_contact(&self, contact_id: &Id, update: &ContactInput) -> Result<Contact> {
         self.call(
-            Call::put(&["contacts", contact_id])
+            Call::put(&["contacts", contact_id.as_str()])
                 .body(update)
                 .resource("contact", contact_id),
         )
@@ -52,8 +54,8 @@ impl Client {
     }
 
     /// `DELETE /contacts/{id}`.
-    pub async fn delete_contact(&self, contact_id: &str) -> Result<ContactStatus> {
-        self.call(Call::delete(&["contacts", contact_id]).resource("contact", contact_id))
+    pub async fn delete_contact(&self, contact_id: &Id) -> Result<ContactStatus> {
+        self.call(Call::delete(&["contacts", contact_id.as_str()]).resource("contact", contact_id))
             .await
     }
 
@@ -99,7 +101,7 @@ impl Client {
     }
 
     /// `POST /contacts/merge {from, into}`: merges a lead into a user; returns the user.
-    pub async fn merge_contacts(&self, from_id: &str, into_id: &str) -> Result<Contact> {
+    pub async fn merge_contacts(&self, from_id: &Id, into_id: &Id) -> Result<Contact> {
         self.call(
             Call::post(&["contacts", "merge"])
                 .body(json!({"from": from_id, "into": into_id}))
@@ -109,9 +111,9 @@ impl Client {
     }
 
     /// `POST /contacts/{id}/archive`. Safe to repeat.
-    pub async fn archive_contact(&self, contact_id: &str) -> Result<ContactStatus> {
+    pub async fn archive_contact(&self, contact_id: &Id) -> Result<ContactStatus> {
         self.call(
-            Call::post(&["contacts", contact_id, "archive"])
+            Call::post(&["contacts", contact_id.as_str(), "archive"])
                 .idempotent()
                 .resource("contact", contact_id),
         )
@@ -119,9 +121,9 @@ impl Client {
     }
 
     /// `POST /contacts/{id}/unarchive`. Safe to repeat.
-    pub async fn unarchive_contact(&self, contact_id: &str) -> Result<ContactStatus> {
+    pub async fn unarchive_contact(&self, contact_id: &Id) -> Result<ContactStatus> {
         self.call(
-            Call::post(&["contacts", contact_id, "unarchive"])
+            Call::post(&["contacts", contact_id.as_str(), "unarchive"])
                 .idempotent()
                 .resource("contact", contact_id),
         )
@@ -131,11 +133,11 @@ impl Client {
     /// `GET /contacts/{id}/notes?page=&per_page=`: one page of notes, newest first.
     pub async fn list_contact_notes(
         &self,
-        contact_id: &str,
+        contact_id: &Id,
         page: Option<u32>,
         per_page: Option<u32>,
     ) -> Result<Page<Note>> {
-        let call = Call::get(&["contacts", contact_id, "notes"])
+        let call = Call::get(&["contacts", contact_id.as_str(), "notes"])
             .query_opt("page", page)
             .query_opt("per_page", per_page)
             .resource("contact", contact_id);
@@ -146,16 +148,16 @@ impl Client {
     /// reached Intercom.
     pub async fn create_contact_note(
         &self,
-        contact_id: &str,
+        contact_id: &Id,
         body: &str,
-        admin_id: Option<&str>,
+        admin_id: Option<&Id>,
     ) -> Result<Note> {
         let mut payload = json!({"body": body});
         if let Some(a) = admin_id {
             payload["admin_id"] = json!(a);
         }
         self.call(
-            Call::post(&["contacts", contact_id, "notes"])
+            Call::post(&["contacts", contact_id.as_str(), "notes"])
                 .body(payload)
                 .resource("contact", contact_id),
         )
@@ -163,15 +165,16 @@ impl Client {
     }
 
     /// `GET /contacts/{id}/tags`.
-    pub async fn list_contact_tags(&self, contact_id: &str) -> Result<Page<Tag>> {
-        let call = Call::get(&["contacts", contact_id, "tags"]).resource("contact", contact_id);
+    pub async fn list_contact_tags(&self, contact_id: &Id) -> Result<Page<Tag>> {
+        let call =
+            Call::get(&["contacts", contact_id.as_str(), "tags"]).resource("contact", contact_id);
         self.fetch_list(call, "data").await
     }
 
     /// `POST /contacts/{id}/tags {id}`. Safe to repeat.
-    pub async fn tag_contact(&self, contact_id: &str, tag_id: &str) -> Result<Tag> {
+    pub async fn tag_contact(&self, contact_id: &Id, tag_id: &Id) -> Result<Tag> {
         self.call(
-            Call::post(&["contacts", contact_id, "tags"])
+            Call::post(&["contacts", contact_id.as_str(), "tags"])
                 .body(json!({"id": tag_id}))
                 .idempotent()
                 .resource("contact", contact_id),
@@ -180,29 +183,29 @@ impl Client {
     }
 
     /// `DELETE /contacts/{id}/tags/{tag_id}`.
-    pub async fn untag_contact(&self, contact_id: &str, tag_id: &str) -> Result<Tag> {
+    pub async fn untag_contact(&self, contact_id: &Id, tag_id: &Id) -> Result<Tag> {
         self.call(
-            Call::delete(&["contacts", contact_id, "tags", tag_id])
+            Call::delete(&["contacts", contact_id.as_str(), "tags", tag_id.as_str()])
                 .resource("contact or tag", &format!("{contact_id}/{tag_id}")),
         )
         .await
     }
 
     /// `GET /contacts/{id}/companies`: first page (`pages_link` style; see `next_url`).
-    pub async fn list_contact_companies(&self, contact_id: &str) -> Result<Page<Company>> {
-        let call =
-            Call::get(&["contacts", contact_id, "companies"]).resource("contact", contact_id);
+    pub async fn list_contact_companies(&self, contact_id: &Id) -> Result<Page<Company>> {
+        let call = Call::get(&["contacts", contact_id.as_str(), "companies"])
+            .resource("contact", contact_id);
         self.fetch_page(call, "companies").await
     }
 
     /// All companies of a contact, following `pages.next` links, at most `cap` items.
     pub fn list_contact_companies_stream(
         &self,
-        contact_id: &str,
+        contact_id: &Id,
         cap: usize,
     ) -> impl Stream<Item = Result<Company>> + Send + 'static {
-        let first =
-            Call::get(&["contacts", contact_id, "companies"]).resource("contact", contact_id);
+        let first = Call::get(&["contacts", contact_id.as_str(), "companies"])
+            .resource("contact", contact_id);
         self.link_stream(first, "companies", cap)
     }
 
@@ -210,11 +213,11 @@ impl Client {
     /// Safe to repeat.
     pub async fn attach_contact_to_company(
         &self,
-        contact_id: &str,
-        company_id: &str,
+        contact_id: &Id,
+        company_id: &Id,
     ) -> Result<Company> {
         self.call(
-            Call::post(&["contacts", contact_id, "companies"])
+            Call::post(&["contacts", contact_id.as_str(), "companies"])
                 .body(json!({"id": company_id}))
                 .idempotent()
                 .resource("contact or company", &format!("{contact_id}/{company_id}")),
@@ -225,19 +228,25 @@ impl Client {
     /// `DELETE /contacts/{id}/companies/{company_id}`.
     pub async fn detach_contact_from_company(
         &self,
-        contact_id: &str,
-        company_id: &str,
+        contact_id: &Id,
+        company_id: &Id,
     ) -> Result<Company> {
         self.call(
-            Call::delete(&["contacts", contact_id, "companies", company_id])
-                .resource("contact or company", &format!("{contact_id}/{company_id}")),
+            Call::delete(&[
+                "contacts",
+                contact_id.as_str(),
+                "companies",
+                company_id.as_str(),
+            ])
+            .resource("contact or company", &format!("{contact_id}/{company_id}")),
         )
         .await
     }
 
     /// `GET /contacts/{id}/segments`.
-    pub async fn list_contact_segments(&self, contact_id: &str) -> Result<Page<Segment>> {
-        let call = Call::get(&["contacts", contact_id, "segments"]).resource("contact", contact_id);
+    pub async fn list_contact_segments(&self, contact_id: &Id) -> Result<Page<Segment>> {
+        let call = Call::get(&["contacts", contact_id.as_str(), "segments"])
+            .resource("contact", contact_id);
         self.fetch_list(call, "data").await
     }
 }

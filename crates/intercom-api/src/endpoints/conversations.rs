@@ -3,6 +3,8 @@
 use futures::Stream;
 use serde_json::{Value, json};
 
+use intercom_core::ids::Id;
+
 use crate::error::Result;
 use crate::http::{Call, Client};
 use crate::models::{
@@ -42,18 +44,18 @@ impl Client {
     }
 
     /// `GET /conversations/{id}`: with its parts (HTML bodies).
-    pub async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation> {
+    pub async fn get_conversation(&self, conversation_id: &Id) -> Result<Conversation> {
         self.call(
-            Call::get(&["conversations", conversation_id])
+            Call::get(&["conversations", conversation_id.as_str()])
                 .resource("conversation", conversation_id),
         )
         .await
     }
 
     /// `GET /conversations/{id}?display_as=plaintext`: parts with plain-text bodies.
-    pub async fn get_conversation_plaintext(&self, conversation_id: &str) -> Result<Conversation> {
+    pub async fn get_conversation_plaintext(&self, conversation_id: &Id) -> Result<Conversation> {
         self.call(
-            Call::get(&["conversations", conversation_id])
+            Call::get(&["conversations", conversation_id.as_str()])
                 .query("display_as", "plaintext")
                 .resource("conversation", conversation_id),
         )
@@ -91,7 +93,7 @@ impl Client {
     /// `conversation_id`). Never retried after the request may have reached Intercom.
     pub async fn create_conversation(
         &self,
-        contact_id: &str,
+        contact_id: &Id,
         body: &str,
         subject: Option<&str>,
     ) -> Result<Message> {
@@ -106,11 +108,11 @@ impl Client {
     /// `PUT /conversations/{id}`: title, read flag, custom attributes, company.
     pub async fn update_conversation(
         &self,
-        conversation_id: &str,
+        conversation_id: &Id,
         update: &ConversationUpdate,
     ) -> Result<Conversation> {
         self.call(
-            Call::put(&["conversations", conversation_id])
+            Call::put(&["conversations", conversation_id.as_str()])
                 .body(update)
                 .resource("conversation", conversation_id),
         )
@@ -118,9 +120,9 @@ impl Client {
     }
 
     /// `DELETE /conversations/{id}`.
-    pub async fn delete_conversation(&self, conversation_id: &str) -> Result<Deleted> {
+    pub async fn delete_conversation(&self, conversation_id: &Id) -> Result<Deleted> {
         self.call(
-            Call::delete(&["conversations", conversation_id])
+            Call::delete(&["conversations", conversation_id.as_str()])
                 .resource("conversation", conversation_id),
         )
         .await
@@ -129,24 +131,20 @@ impl Client {
     /// `POST /conversations/{id}/reply`: comment or note, as admin or contact.
     pub async fn reply_to_conversation(
         &self,
-        conversation_id: &str,
+        conversation_id: &Id,
         reply: &Reply,
     ) -> Result<Conversation> {
         self.call(
-            Call::post(&["conversations", conversation_id, "reply"])
+            Call::post(&["conversations", conversation_id.as_str(), "reply"])
                 .body(reply.to_json())
                 .resource("conversation", conversation_id),
         )
         .await
     }
 
-    async fn manage_conversation(
-        &self,
-        conversation_id: &str,
-        body: Value,
-    ) -> Result<Conversation> {
+    async fn manage_conversation(&self, conversation_id: &Id, body: Value) -> Result<Conversation> {
         self.call(
-            Call::post(&["conversations", conversation_id, "parts"])
+            Call::post(&["conversations", conversation_id.as_str(), "parts"])
                 .body(body)
                 .resource("conversation", conversation_id),
         )
@@ -156,8 +154,8 @@ impl Client {
     /// `POST /conversations/{id}/parts` `close`, with an optional closing message.
     pub async fn close_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
         body: Option<&str>,
     ) -> Result<Conversation> {
         let mut payload = json!({"message_type": "close", "type": "admin", "admin_id": admin_id});
@@ -170,8 +168,8 @@ impl Client {
     /// `POST /conversations/{id}/parts` `open` (reopens or unsnoozes).
     pub async fn open_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
     ) -> Result<Conversation> {
         self.manage_conversation(
             conversation_id,
@@ -183,8 +181,8 @@ impl Client {
     /// `POST /conversations/{id}/parts` `snoozed` until a Unix time.
     pub async fn snooze_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
         snoozed_until: i64,
     ) -> Result<Conversation> {
         self.manage_conversation(
@@ -197,8 +195,8 @@ impl Client {
     /// `POST /conversations/{id}/parts` `assignment` to an admin or team.
     pub async fn assign_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
         assignee: &Assignee,
         body: Option<&str>,
     ) -> Result<Conversation> {
@@ -218,13 +216,13 @@ impl Client {
     /// Unassigns the admin (assignment to admin `0`).
     pub async fn unassign_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
     ) -> Result<Conversation> {
         self.assign_conversation(
             conversation_id,
             admin_id,
-            &Assignee::Admin("0".into()),
+            &Assignee::Admin(Id::from_number(0)),
             None,
         )
         .await
@@ -233,12 +231,12 @@ impl Client {
     /// `POST /conversations/{id}/tags {id, admin_id}`. Safe to repeat.
     pub async fn tag_conversation(
         &self,
-        conversation_id: &str,
-        tag_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        tag_id: &Id,
+        admin_id: &Id,
     ) -> Result<Tag> {
         self.call(
-            Call::post(&["conversations", conversation_id, "tags"])
+            Call::post(&["conversations", conversation_id.as_str(), "tags"])
                 .body(json!({"id": tag_id, "admin_id": admin_id}))
                 .idempotent()
                 .resource("conversation", conversation_id),
@@ -249,17 +247,22 @@ impl Client {
     /// `DELETE /conversations/{id}/tags/{tag_id} {admin_id}`.
     pub async fn untag_conversation(
         &self,
-        conversation_id: &str,
-        tag_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        tag_id: &Id,
+        admin_id: &Id,
     ) -> Result<Tag> {
         self.call(
-            Call::delete(&["conversations", conversation_id, "tags", tag_id])
-                .body(json!({"admin_id": admin_id}))
-                .resource(
-                    "conversation or tag",
-                    &format!("{conversation_id}/{tag_id}"),
-                ),
+            Call::delete(&[
+                "conversations",
+                conversation_id.as_str(),
+                "tags",
+                tag_id.as_str(),
+            ])
+            .body(json!({"admin_id": admin_id}))
+            .resource(
+                "conversation or tag",
+                &format!("{conversation_id}/{tag_id}"),
+            ),
         )
         .await
     }
@@ -267,12 +270,12 @@ impl Client {
     /// `POST /conversations/{id}/customers`: adds a contact as participant. Safe to repeat.
     pub async fn attach_contact_to_conversation(
         &self,
-        conversation_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        admin_id: &Id,
         contact: &ContactIdentifier,
     ) -> Result<Conversation> {
         self.call(
-            Call::post(&["conversations", conversation_id, "customers"])
+            Call::post(&["conversations", conversation_id.as_str(), "customers"])
                 .body(json!({"admin_id": admin_id, "customer": customer_json(contact)}))
                 .idempotent()
                 .resource("conversation", conversation_id),
@@ -283,17 +286,22 @@ impl Client {
     /// `DELETE /conversations/{id}/customers/{contact_id} {admin_id}`.
     pub async fn detach_contact_from_conversation(
         &self,
-        conversation_id: &str,
-        contact_id: &str,
-        admin_id: &str,
+        conversation_id: &Id,
+        contact_id: &Id,
+        admin_id: &Id,
     ) -> Result<Conversation> {
         self.call(
-            Call::delete(&["conversations", conversation_id, "customers", contact_id])
-                .body(json!({"admin_id": admin_id}))
-                .resource(
-                    "conversation or contact",
-                    &format!("{conversation_id}/{contact_id}"),
-                ),
+            Call::delete(&[
+                "conversations",
+                conversation_id.as_str(),
+                "customers",
+                contact_id.as_str(),
+            ])
+            .body(json!({"admin_id": admin_id}))
+            .resource(
+                "conversation or contact",
+                &format!("{conversation_id}/{contact_id}"),
+            ),
         )
         .await
     }
@@ -301,12 +309,15 @@ impl Client {
     /// `POST /conversations/{id}/convert`: turns the conversation into a ticket.
     pub async fn convert_conversation_to_ticket(
         &self,
-        conversation_id: &str,
+        conversation_id: &Id,
+        ticket_type_id: &Id,
         request: &ConvertToTicket,
     ) -> Result<Ticket> {
+        let mut body = serde_json::to_value(request).unwrap_or_else(|_| json!({}));
+        body["ticket_type_id"] = json!(ticket_type_id);
         self.call(
-            Call::post(&["conversations", conversation_id, "convert"])
-                .body(request)
+            Call::post(&["conversations", conversation_id.as_str(), "convert"])
+                .body(body)
                 .resource("conversation", conversation_id),
         )
         .await

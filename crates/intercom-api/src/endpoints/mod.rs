@@ -7,6 +7,8 @@ mod contacts;
 mod conversations;
 mod data_attributes;
 mod tags;
+
+pub use tags::find_tag;
 mod tickets;
 
 use serde::de::DeserializeOwned;

@@ -3,7 +3,9 @@
 use futures::Stream;
 use serde_json::json;
 
-use crate::error::Result;
+use intercom_core::ids::Id;
+
+use crate::error::{Error, Result};
 use crate::http::{Call, Client};
 use crate::models::{
     Deleted, Page, Reply, Tag, Ticket, TicketCreate, TicketPart, TicketState, TicketType,
@@ -12,21 +14,44 @@ use crate::models::{
 use crate::search::{SearchQuery, SearchRequest};
 
 impl Client {
-    /// `POST /tickets`. Never retried after the request may have reached Intercom.
-    pub async fn create_ticket(&self, ticket: &TicketCreate) -> Result<Ticket> {
-        self.call(Call::post(&["tickets"]).body(ticket)).await
+    /// `POST /tickets` for a ticket of type `ticket_type_id`. Never retried after the
+    /// request may have reached Intercom. A ticket without a contact, or with a contact that
+    /// names no id, external id or email, is refused before anything is sent.
+    pub async fn create_ticket(
+        &self,
+        ticket_type_id: &Id,
+        ticket: &TicketCreate,
+    ) -> Result<Ticket> {
+        if ticket.contacts.is_empty() {
+            return Err(Error::InvalidRequest(
+                "a ticket needs at least one contact (id, external_id or email)".into(),
+            ));
+        }
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        if ticket
+            .contacts
+            .iter()
+            .any(|c| c.id.is_none() && blank(&c.external_id) && blank(&c.email))
+        {
+            return Err(Error::InvalidRequest(
+                "each ticket contact needs an id, external_id or email".into(),
+            ));
+        }
+        let mut body = serde_json::to_value(ticket).unwrap_or_else(|_| json!({}));
+        body["ticket_type_id"] = json!(ticket_type_id);
+        self.call(Call::post(&["tickets"]).body(body)).await
     }
 
     /// `GET /tickets/{id}`.
-    pub async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket> {
-        self.call(Call::get(&["tickets", ticket_id]).resource("ticket", ticket_id))
+    pub async fn get_ticket(&self, ticket_id: &Id) -> Result<Ticket> {
+        self.call(Call::get(&["tickets", ticket_id.as_str()]).resource("ticket", ticket_id))
             .await
     }
 
     /// `PUT /tickets/{id}`: state, attributes, assignment, open/snooze, sharing.
-    pub async fn update_ticket(&self, ticket_id: &str, update: &TicketUpdate) -> Result<Ticket> {
+    pub async fn update_ticket(&self, ticket_id: &Id, update: &TicketUpdate) -> Result<Ticket> {
         self.call(
-            Call::put(&["tickets", ticket_id])
+            Call::put(&["tickets", ticket_id.as_str()])
                 .body(update)
                 .resource("ticket", ticket_id),
         )
@@ -34,15 +59,15 @@ impl Client {
     }
 
     /// `DELETE /tickets/{id}`.
-    pub async fn delete_ticket(&self, ticket_id: &str) -> Result<Deleted> {
-        self.call(Call::delete(&["tickets", ticket_id]).resource("ticket", ticket_id))
+    pub async fn delete_ticket(&self, ticket_id: &Id) -> Result<Deleted> {
+        self.call(Call::delete(&["tickets", ticket_id.as_str()]).resource("ticket", ticket_id))
             .await
     }
 
     /// `POST /tickets/{id}/reply`: comment or note, as admin or contact.
-    pub async fn reply_to_ticket(&self, ticket_id: &str, reply: &Reply) -> Result<TicketPart> {
+    pub async fn reply_to_ticket(&self, ticket_id: &Id, reply: &Reply) -> Result<TicketPart> {
         self.call(
-            Call::post(&["tickets", ticket_id, "reply"])
+            Call::post(&["tickets", ticket_id.as_str(), "reply"])
                 .body(reply.to_json())
                 .resource("ticket", ticket_id),
         )
@@ -50,9 +75,9 @@ impl Client {
     }
 
     /// `POST /tickets/{id}/tags {id, admin_id}`. Safe to repeat.
-    pub async fn tag_ticket(&self, ticket_id: &str, tag_id: &str, admin_id: &str) -> Result<Tag> {
+    pub async fn tag_ticket(&self, ticket_id: &Id, tag_id: &Id, admin_id: &Id) -> Result<Tag> {
         self.call(
-            Call::post(&["tickets", ticket_id, "tags"])
+            Call::post(&["tickets", ticket_id.as_str(), "tags"])
                 .body(json!({"id": tag_id, "admin_id": admin_id}))
                 .idempotent()
                 .resource("ticket", ticket_id),
@@ -61,9 +86,9 @@ impl Client {
     }
 
     /// `DELETE /tickets/{id}/tags/{tag_id} {admin_id}`.
-    pub async fn untag_ticket(&self, ticket_id: &str, tag_id: &str, admin_id: &str) -> Result<Tag> {
+    pub async fn untag_ticket(&self, ticket_id: &Id, tag_id: &Id, admin_id: &Id) -> Result<Tag> {
         self.call(
-            Call::delete(&["tickets", ticket_id, "tags", tag_id])
+            Call::delete(&["tickets", ticket_id.as_str(), "tags", tag_id.as_str()])
                 .body(json!({"admin_id": admin_id}))
                 .resource("ticket or tag", &format!("{ticket_id}/{tag_id}")),
         )
@@ -116,9 +141,10 @@ impl Client {
     }
 
     /// `GET /ticket_types/{id}`.
-    pub async fn get_ticket_type(&self, ticket_type_id: &str) -> Result<TicketType> {
+    pub async fn get_ticket_type(&self, ticket_type_id: &Id) -> Result<TicketType> {
         self.call(
-            Call::get(&["ticket_types", ticket_type_id]).resource("ticket type", ticket_type_id),
+            Call::get(&["ticket_types", ticket_type_id.as_str()])
+                .resource("ticket type", ticket_type_id),
         )
         .await
     }

@@ -84,8 +84,8 @@ model! {
         pub remote_created_at: Option<i64>,
         /// Mark as seen now.
         pub update_last_request_at: Option<bool>,
-        /// Monthly spend.
-        pub monthly_spend: Option<f64>,
+        /// Monthly spend, a whole number (the spec's type is integer, at most 2^31-1).
+        pub monthly_spend: Option<i64>,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Contacts (users and leads) and their write payload.
 
+use intercom_core::ids::Id;
 use serde_json::{Map, Value};
 
 use super::model;
@@ -166,7 +167,7 @@ model! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContactIdentifier {
     /// Intercom contact id.
-    Id(String),
+    Id(Id),
     /// Your external id (`user_id`).
     ExternalId(String),
     /// Email.

@@ -1,5 +1,6 @@
 //! Conversations, their parts, statistics and rating, plus reply/update payloads.
 
+use intercom_core::ids::Id;
 use serde_json::{Map, Value, json};
 
 use super::{ContactIdentifier, model};
@@ -582,9 +583,9 @@ impl Reply {
             ReplyAuthor::Contact(who) => {
                 obj.insert("type".into(), json!("user"));
                 let (k, v) = match who {
-                    ContactIdentifier::Id(v) => ("intercom_user_id", v),
-                    ContactIdentifier::ExternalId(v) => ("user_id", v),
-                    ContactIdentifier::Email(v) => ("email", v),
+                    ContactIdentifier::Id(v) => ("intercom_user_id", v.as_str()),
+                    ContactIdentifier::ExternalId(v) => ("user_id", v.as_str()),
+                    ContactIdentifier::Email(v) => ("email", v.as_str()),
                 };
                 obj.insert(k.into(), json!(v));
             }
@@ -602,19 +603,19 @@ impl Reply {
 /// Assignment target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assignee {
-    /// An admin id.
-    Admin(String),
-    /// A team id.
-    Team(String),
+    /// An admin id (`0` unassigns).
+    Admin(Id),
+    /// A team id (`0` unassigns).
+    Team(Id),
 }
 
 model! {
-    /// Body of `POST /conversations/{id}/convert`.
+    /// Body of `POST /conversations/{id}/convert`, but for the ticket type, which
+    /// [`Client::convert_conversation_to_ticket`](crate::Client::convert_conversation_to_ticket)
+    /// takes as an [`Id`].
     pub struct ConvertToTicket {
-        /// Ticket type to create.
-        pub ticket_type_id: Option<String>,
         /// Initial ticket state.
-        pub ticket_state_id: Option<String>,
+        pub ticket_state_id: Option<Id>,
         /// Ticket attributes.
         pub attributes: Option<Map<String, Value>>,
     }

@@ -52,15 +52,15 @@ model! {
     }
 }
 
-/// Which model's attributes to list.
+/// Which model's attributes `GET /data_attributes` lists. Conversation attributes are not
+/// among them in 2.16 (`model=conversation` is a 422): they have their own endpoint,
+/// [`Client::list_conversation_attributes`](crate::Client::list_conversation_attributes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataAttributeModel {
     /// Contact attributes.
     Contact,
     /// Company attributes.
     Company,
-    /// Conversation attributes.
-    Conversation,
 }
 
 impl DataAttributeModel {
@@ -69,7 +69,51 @@ impl DataAttributeModel {
         match self {
             DataAttributeModel::Contact => "contact",
             DataAttributeModel::Company => "company",
-            DataAttributeModel::Conversation => "conversation",
         }
+    }
+}
+
+model! {
+    /// One option of a list-type conversation attribute.
+    pub struct ConversationAttributeOption {
+        /// Option id (a UUID).
+        #[serde(deserialize_with = "super::de::opt_string")]
+        pub id: Option<String>,
+        /// Label shown and stored.
+        pub label: Option<String>,
+        /// True when archived.
+        #[serde(deserialize_with = "super::de::opt_bool")]
+        pub archived: Option<bool>,
+    }
+}
+
+model! {
+    /// A conversation attribute definition (`GET /conversations/attributes`).
+    pub struct ConversationAttribute {
+        /// Always `conversation_attribute`.
+        pub r#type: Option<String>,
+        /// Id.
+        #[serde(deserialize_with = "super::de::opt_string")]
+        pub id: Option<String>,
+        /// Name (the key in a conversation's `custom_attributes`).
+        pub name: Option<String>,
+        /// Description.
+        pub description: Option<String>,
+        /// `string`, `integer`, `list`, `decimal`, `boolean`, `datetime`, `relationship`, `files`.
+        pub data_type: Option<String>,
+        /// Required when a teammate closes a conversation.
+        #[serde(deserialize_with = "super::de::opt_bool")]
+        pub required: Option<bool>,
+        /// True when archived.
+        #[serde(deserialize_with = "super::de::opt_bool")]
+        pub archived: Option<bool>,
+        /// Options, for list attributes.
+        pub options: Option<Vec<ConversationAttributeOption>>,
+        /// Creation time.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub created_at: Option<i64>,
+        /// Last update.
+        #[serde(deserialize_with = "super::de::opt_i64")]
+        pub updated_at: Option<i64>,
     }
 }

@@ -1,5 +1,6 @@
 //! Tickets, ticket types and ticket states, plus create/update payloads.
 
+use intercom_core::ids::Id;
 use serde_json::{Map, Value};
 
 use super::conversation::open_enum;
@@ -308,7 +309,7 @@ model! {
     /// A contact named in a ticket creation: one of `id`, `external_id`, `email`.
     pub struct TicketContactInput {
         /// Intercom id.
-        pub id: Option<String>,
+        pub id: Option<Id>,
         /// External id.
         pub external_id: Option<String>,
         /// Email.
@@ -320,18 +321,18 @@ model! {
     /// Initial assignment of a new ticket.
     pub struct TicketAssignment {
         /// Admin id.
-        pub admin_assignee_id: Option<String>,
+        pub admin_assignee_id: Option<Id>,
         /// Team id.
-        pub team_assignee_id: Option<String>,
+        pub team_assignee_id: Option<Id>,
     }
 }
 
 model! {
-    /// Body of `POST /tickets`.
+    /// Body of `POST /tickets`, but for the ticket type, which
+    /// [`Client::create_ticket`](crate::Client::create_ticket) takes as an [`Id`] so a
+    /// ticket without one cannot be sent.
     pub struct TicketCreate {
-        /// Ticket type (required).
-        pub ticket_type_id: Option<String>,
-        /// Contacts (required, usually one).
+        /// Contacts (required, usually one; each names an id, external id or email).
         pub contacts: Vec<TicketContactInput>,
         /// Conversation to link.
         pub conversation_to_link_id: Option<String>,
@@ -354,9 +355,9 @@ model! {
         /// Attribute values to change.
         pub ticket_attributes: Option<Map<String, Value>>,
         /// Move to this state.
-        pub ticket_state_id: Option<String>,
+        pub ticket_state_id: Option<Id>,
         /// Company.
-        pub company_id: Option<String>,
+        pub company_id: Option<Id>,
         /// Open or close.
         pub open: Option<bool>,
         /// Share with the contact.
@@ -366,7 +367,7 @@ model! {
         /// Admin performing the change (needed with `assignee_id`).
         pub admin_id: Option<i64>,
         /// Assign to this admin or team id (`"0"` unassigns).
-        pub assignee_id: Option<String>,
+        pub assignee_id: Option<Id>,
         /// Do not notify.
         pub skip_notifications: Option<bool>,
     }

@@ -222,3 +222,8 @@ fn request_complete(buf: &[u8]) -> bool {
         .unwrap_or(0);
     buf.len() >= end + 4 + len
 }
+
+/// An id for a test call (panics on an invalid one, which is a bug in the test).
+pub fn id(raw: impl AsRef<str>) -> intercom_api::Id {
+    intercom_api::Id::new(raw).expect("a valid test id")
+}

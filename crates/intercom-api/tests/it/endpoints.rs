@@ -61,7 +61,7 @@ async fn conversation_actions_send_documented_bodies() {
     let c = client(&s.base);
 
     let conv = c
-        .reply_to_conversation("cv1", &Reply::admin_comment("7", "<p>Hi</p>"))
+        .reply_to_conversation(&id("cv1"), &Reply::admin_comment("7", "<p>Hi</p>"))
         .await
         .unwrap();
     assert_eq!(conv.id.as_deref(), Some("cv1"));
@@ -73,8 +73,8 @@ async fn conversation_actions_send_documented_bodies() {
     );
 
     c.reply_to_conversation(
-        "cv1",
-        &Reply::contact_comment(ContactIdentifier::Id("c1".into()), "thanks"),
+        &id("cv1"),
+        &Reply::contact_comment(ContactIdentifier::Id(id("c1")), "thanks"),
     )
     .await
     .unwrap();
@@ -85,7 +85,9 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "comment", "type": "user", "intercom_user_id": "c1", "body": "thanks"}),
     );
 
-    c.close_conversation("cv1", "7", Some("bye")).await.unwrap();
+    c.close_conversation(&id("cv1"), &id("7"), Some("bye"))
+        .await
+        .unwrap();
     check(
         &s,
         "POST",
@@ -93,7 +95,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "close", "type": "admin", "admin_id": "7", "body": "bye"}),
     );
 
-    c.open_conversation("cv1", "7").await.unwrap();
+    c.open_conversation(&id("cv1"), &id("7")).await.unwrap();
     check(
         &s,
         "POST",
@@ -101,7 +103,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "open", "admin_id": "7"}),
     );
 
-    c.snooze_conversation("cv1", "7", 1_800_000_000)
+    c.snooze_conversation(&id("cv1"), &id("7"), 1_800_000_000)
         .await
         .unwrap();
     check(
@@ -111,7 +113,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "snoozed", "admin_id": "7", "snoozed_until": 1_800_000_000}),
     );
 
-    c.assign_conversation("cv1", "7", &Assignee::Team("55".into()), None)
+    c.assign_conversation(&id("cv1"), &id("7"), &Assignee::Team(id("55")), None)
         .await
         .unwrap();
     check(
@@ -121,7 +123,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "assignment", "type": "team", "admin_id": "7", "assignee_id": "55"}),
     );
 
-    c.unassign_conversation("cv1", "7").await.unwrap();
+    c.unassign_conversation(&id("cv1"), &id("7")).await.unwrap();
     check(
         &s,
         "POST",
@@ -129,7 +131,10 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"message_type": "assignment", "type": "admin", "admin_id": "7", "assignee_id": "0"}),
     );
 
-    let tag = c.tag_conversation("cv1", "t1", "7").await.unwrap();
+    let tag = c
+        .tag_conversation(&id("cv1"), &id("t1"), &id("7"))
+        .await
+        .unwrap();
     assert_eq!(tag.name.as_deref(), Some("vip"));
     check(
         &s,
@@ -138,7 +143,9 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"id": "t1", "admin_id": "7"}),
     );
 
-    c.untag_conversation("cv1", "t1", "7").await.unwrap();
+    c.untag_conversation(&id("cv1"), &id("t1"), &id("7"))
+        .await
+        .unwrap();
     check(
         &s,
         "DELETE",
@@ -146,9 +153,13 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"admin_id": "7"}),
     );
 
-    c.attach_contact_to_conversation("cv1", "7", &ContactIdentifier::Email("x@y.io".into()))
-        .await
-        .unwrap();
+    c.attach_contact_to_conversation(
+        &id("cv1"),
+        &id("7"),
+        &ContactIdentifier::Email("x@y.io".into()),
+    )
+    .await
+    .unwrap();
     check(
         &s,
         "POST",
@@ -156,7 +167,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"admin_id": "7", "customer": {"email": "x@y.io"}}),
     );
 
-    c.detach_contact_from_conversation("cv1", "c1", "7")
+    c.detach_contact_from_conversation(&id("cv1"), &id("c1"), &id("7"))
         .await
         .unwrap();
     check(
@@ -169,7 +180,7 @@ async fn conversation_actions_send_documented_bodies() {
     let mut attrs = Map::new();
     attrs.insert("issue_type".into(), json!("billing"));
     c.update_conversation(
-        "cv1",
+        &id("cv1"),
         &ConversationUpdate {
             title: Some("Refund".into()),
             read: Some(true),
@@ -188,9 +199,9 @@ async fn conversation_actions_send_documented_bodies() {
 
     let ticket = c
         .convert_conversation_to_ticket(
-            "cv1",
+            &id("cv1"),
+            &id("3"),
             &ConvertToTicket {
-                ticket_type_id: Some("3".into()),
                 ..Default::default()
             },
         )
@@ -204,7 +215,10 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"ticket_type_id": "3"}),
     );
 
-    let msg = c.create_conversation("c1", "Hello", None).await.unwrap();
+    let msg = c
+        .create_conversation(&id("c1"), "Hello", None)
+        .await
+        .unwrap();
     assert_eq!(msg.conversation_id.as_deref(), Some("cv9"));
     check(
         &s,
@@ -213,7 +227,7 @@ async fn conversation_actions_send_documented_bodies() {
         json!({"from": {"type": "contact", "id": "c1"}, "body": "Hello"}),
     );
 
-    c.get_conversation_plaintext("cv1").await.unwrap();
+    c.get_conversation_plaintext(&id("cv1")).await.unwrap();
     assert_eq!(
         last(&s).query_param("display_as").as_deref(),
         Some("plaintext")
@@ -227,19 +241,21 @@ async fn ticket_actions_send_documented_bodies() {
     let mut attrs = Map::new();
     attrs.insert("_default_title_".into(), json!("Broken login"));
     let created = c
-        .create_ticket(&TicketCreate {
-            ticket_type_id: Some("3".into()),
-            contacts: vec![TicketContactInput {
-                email: Some("a@b.io".into()),
+        .create_ticket(
+            &id("3"),
+            &TicketCreate {
+                contacts: vec![TicketContactInput {
+                    email: Some("a@b.io".into()),
+                    ..Default::default()
+                }],
+                ticket_attributes: Some(attrs),
+                assignment: Some(TicketAssignment {
+                    admin_assignee_id: Some(id("7")),
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }],
-            ticket_attributes: Some(attrs),
-            assignment: Some(TicketAssignment {
-                admin_assignee_id: Some("7".into()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
+            },
+        )
         .await
         .unwrap();
     assert_eq!(created.ticket_state.unwrap().id.as_deref(), Some("s2"));
@@ -254,13 +270,13 @@ async fn ticket_actions_send_documented_bodies() {
     );
 
     c.update_ticket(
-        "tk1",
+        &id("tk1"),
         &TicketUpdate {
-            ticket_state_id: Some("s3".into()),
+            ticket_state_id: Some(id("s3")),
             open: Some(true),
             snoozed_until: Some(1_800_000_000),
             admin_id: Some(7),
-            assignee_id: Some("55".into()),
+            assignee_id: Some(id("55")),
             ..Default::default()
         },
     )
@@ -276,7 +292,7 @@ async fn ticket_actions_send_documented_bodies() {
     );
 
     let part = c
-        .reply_to_ticket("tk1", &Reply::admin_note("7", "internal"))
+        .reply_to_ticket(&id("tk1"), &Reply::admin_note("7", "internal"))
         .await
         .unwrap();
     assert_eq!(part.part_type.as_deref(), Some("comment"));
@@ -287,14 +303,16 @@ async fn ticket_actions_send_documented_bodies() {
         json!({"message_type": "note", "type": "admin", "admin_id": "7", "body": "internal"}),
     );
 
-    c.tag_ticket("tk1", "t1", "7").await.unwrap();
+    c.tag_ticket(&id("tk1"), &id("t1"), &id("7")).await.unwrap();
     check(
         &s,
         "POST",
         "/tickets/tk1/tags",
         json!({"id": "t1", "admin_id": "7"}),
     );
-    c.untag_ticket("tk1", "t1", "7").await.unwrap();
+    c.untag_ticket(&id("tk1"), &id("t1"), &id("7"))
+        .await
+        .unwrap();
     check(
         &s,
         "DELETE",
@@ -323,7 +341,7 @@ async fn contact_and_company_actions_send_documented_bodies() {
     );
 
     c.update_contact(
-        "c1",
+        &id("c1"),
         &ContactInput {
             name: Some("Lee".into()),
             ..Default::default()
@@ -333,7 +351,7 @@ async fn contact_and_company_actions_send_documented_bodies() {
     .unwrap();
     check(&s, "PUT", "/contacts/c1", json!({"name": "Lee"}));
 
-    c.merge_contacts("lead1", "user1").await.unwrap();
+    c.merge_contacts(&id("lead1"), &id("user1")).await.unwrap();
     check(
         &s,
         "POST",
@@ -341,13 +359,13 @@ async fn contact_and_company_actions_send_documented_bodies() {
         json!({"from": "lead1", "into": "user1"}),
     );
 
-    let archived = c.archive_contact("c1").await.unwrap();
+    let archived = c.archive_contact(&id("c1")).await.unwrap();
     assert_eq!(archived.archived, Some(true));
     check(&s, "POST", "/contacts/c1/archive", Value::Null);
-    let un = c.unarchive_contact("c1").await.unwrap();
+    let un = c.unarchive_contact(&id("c1")).await.unwrap();
     assert_eq!(un.archived, Some(false));
 
-    c.create_contact_note("c1", "<p>n</p>", Some("7"))
+    c.create_contact_note(&id("c1"), "<p>n</p>", Some(&id("7")))
         .await
         .unwrap();
     check(
@@ -357,21 +375,25 @@ async fn contact_and_company_actions_send_documented_bodies() {
         json!({"body": "<p>n</p>", "admin_id": "7"}),
     );
 
-    c.tag_contact("c1", "t1").await.unwrap();
+    c.tag_contact(&id("c1"), &id("t1")).await.unwrap();
     check(&s, "POST", "/contacts/c1/tags", json!({"id": "t1"}));
-    c.untag_contact("c1", "t1").await.unwrap();
+    c.untag_contact(&id("c1"), &id("t1")).await.unwrap();
     check(&s, "DELETE", "/contacts/c1/tags/t1", Value::Null);
 
-    c.attach_contact_to_company("c1", "co1").await.unwrap();
+    c.attach_contact_to_company(&id("c1"), &id("co1"))
+        .await
+        .unwrap();
     check(&s, "POST", "/contacts/c1/companies", json!({"id": "co1"}));
-    c.detach_contact_from_company("c1", "co1").await.unwrap();
+    c.detach_contact_from_company(&id("c1"), &id("co1"))
+        .await
+        .unwrap();
     check(&s, "DELETE", "/contacts/c1/companies/co1", Value::Null);
 
     let co = c
         .upsert_company(&CompanyInput {
             company_id: Some("acme".into()),
             name: Some("Acme".into()),
-            monthly_spend: Some(99.5),
+            monthly_spend: Some(99),
             ..Default::default()
         })
         .await
@@ -381,7 +403,7 @@ async fn contact_and_company_actions_send_documented_bodies() {
         &s,
         "POST",
         "/companies",
-        json!({"name": "Acme", "company_id": "acme", "monthly_spend": 99.5}),
+        json!({"name": "Acme", "company_id": "acme", "monthly_spend": 99}),
     );
 
     let found = c

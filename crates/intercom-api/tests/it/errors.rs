@@ -84,7 +84,7 @@ async fn not_found_names_the_object() {
     })
     .await;
     let err = client(&server.base)
-        .get_conversation("98765")
+        .get_conversation(&id("98765"))
         .await
         .unwrap_err();
     assert!(err.is_not_found());
@@ -109,7 +109,10 @@ async fn contact_merged_names_the_surviving_contact() {
         )
     })
     .await;
-    let err = client(&server.base).get_contact("old1").await.unwrap_err();
+    let err = client(&server.base)
+        .get_contact(&id("old1"))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(410));
     assert_eq!(
         err.api().unwrap().merged_into.as_deref(),
@@ -253,8 +256,56 @@ async fn base_url_with_path_prefix_is_kept() {
             .unwrap(),
     )
     .unwrap();
-    c.get_admin("a b/c").await.unwrap();
-    assert_eq!(server.request(0).path, "/proxy/intercom/admins/a%20b%2Fc");
+    c.get_admin(&id("a b")).await.unwrap();
+    assert_eq!(server.request(0).path, "/proxy/intercom/admins/a%20b");
+    // An id that would change the path cannot be built at all.
+    assert!(intercom_api::Id::new("a b/c").is_err());
+}
+
+#[tokio::test]
+async fn a_ticket_without_a_usable_contact_is_not_sent() {
+    let server = scripted(|_, _| async move { ok(json!({"type": "ticket", "id": "1"})) }).await;
+    let c = client(&server.base);
+    let none = c
+        .create_ticket(&id("3"), &intercom_api::TicketCreate::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(none, Error::InvalidRequest(_)), "{none:?}");
+    let blank = c
+        .create_ticket(
+            &id("3"),
+            &intercom_api::TicketCreate {
+                contacts: vec![intercom_api::TicketContactInput {
+                    email: Some(" ".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        blank.to_string().contains("id, external_id or email"),
+        "{blank}"
+    );
+    assert_eq!(server.count(), 0, "nothing reached Intercom");
+}
+
+#[tokio::test]
+async fn a_tag_record_without_an_id_is_an_error_not_an_empty_id() {
+    let server = scripted(|_, _| async move { ok(json!({"type": "tag", "name": "vip"})) }).await;
+    let c = client(&server.base);
+    let tags = vec![intercom_api::Tag {
+        name: Some("vip".into()),
+        ..Default::default()
+    }];
+    let err = c.resolve_tag_in(&tags, "VIP", false).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidId(_)), "{err:?}");
+    assert!(err.to_string().contains("the tag `VIP` has no id"), "{err}");
+    // Created, but the answer names no id: applied, never an empty id used later.
+    let err = c.resolve_tag_in(&[], "new", true).await.unwrap_err();
+    assert!(err.is_applied_but_unreadable(), "{err:?}");
+    assert_eq!(server.count(), 1);
 }
 
 #[tokio::test]
@@ -263,7 +314,10 @@ async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
         axum::response::IntoResponse::into_response("<html>maintenance</html>")
     })
     .await;
-    let err = client(&server.base).get_contact("c1").await.unwrap_err();
+    let err = client(&server.base)
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("GET /contacts/c1"), "{msg}");
@@ -284,7 +338,7 @@ async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
 async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied() {
     let server = scripted(|_, _| async move { ok(json!(null)) }).await;
     let err = client(&server.base)
-        .update_ticket("t42", &intercom_api::TicketUpdate::default())
+        .update_ticket(&id("t42"), &intercom_api::TicketUpdate::default())
         .await
         .unwrap_err();
     assert!(err.is_applied_but_unreadable(), "{err:?}");
@@ -299,4 +353,58 @@ async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied() {
     assert!(!msg.contains("intercom_api::"), "{msg}");
     // Not repeated: the write landed once.
     assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn a_validation_problem_reaches_the_caller_in_full() {
+    // Prism's answer to a request that breaks the spec: a problem document whose messages,
+    // together, run far past any short excerpt.
+    let long = format!(
+        "Request body property from.id must match format \"uuid\"{}",
+        " and more".repeat(40)
+    );
+    let body = json!({
+        "type": "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": "Your request is not valid and no HTTP validation response was found in the spec, so Prism is generating this error for you.",
+        "validation": [
+            {"location": ["body", "from", "id"], "severity": "Error", "code": "format", "message": long},
+            {"location": ["body", "monthly_spend"], "severity": "Error", "code": "type", "message": "Request body property monthly_spend must be integer"}
+        ]
+    });
+    let server = scripted(move |_, _| {
+        let body = body.clone();
+        async move { reply(422, body, &[]) }
+    })
+    .await;
+    let err = client(&server.base)
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&long), "the whole first message: {msg}");
+    assert!(msg.contains("(field `body.from.id`)"), "{msg}");
+    assert!(msg.contains("monthly_spend must be integer"), "{msg}");
+    assert!(msg.contains("(field `body.monthly_spend`)"), "{msg}");
+    assert!(msg.contains("Invalid request"), "{msg}");
+    assert_eq!(err.status(), Some(422));
+}
+
+#[tokio::test]
+async fn a_long_plain_text_error_says_how_much_was_left_out() {
+    let page = "x".repeat(5_000);
+    let server = scripted(move |_, _| {
+        let page = page.clone();
+        async move {
+            axum::response::IntoResponse::into_response((axum::http::StatusCode::BAD_GATEWAY, page))
+        }
+    })
+    .await;
+    let err = client_with(&server.base, fast_retry(1), Duration::from_secs(5))
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("(3000 more characters)"), "{msg}");
 }

@@ -195,13 +195,13 @@ async fn pages_link_stream_follows_full_urls() {
     .await;
     *base_cell.lock().unwrap() = server.base.clone();
     let c = client(&server.base);
-    let first = c.list_contact_companies("c1").await.unwrap();
+    let first = c.list_contact_companies(&id("c1")).await.unwrap();
     assert_eq!(
         first.next_url,
         Some(format!("{}/contacts/c1/companies?page=2", server.base))
     );
     let all: Vec<Company> = c
-        .list_contact_companies_stream("c1", 10)
+        .list_contact_companies_stream(&id("c1"), 10)
         .try_collect()
         .await
         .unwrap();
@@ -220,7 +220,7 @@ async fn pages_link_to_another_host_is_refused() {
     })
     .await;
     let results: Vec<_> = client(&server.base)
-        .list_contact_companies_stream("c1", 10)
+        .list_contact_companies_stream(&id("c1"), 10)
         .collect()
         .await;
     assert_eq!(results.len(), 2);
@@ -329,7 +329,7 @@ async fn every_paging_style_stops_on_a_repeated_marker() {
     .await;
     *base_cell.lock().unwrap() = server.base.clone();
     let results: Vec<_> = client(&server.base)
-        .list_contact_companies_stream("c1", 100_000)
+        .list_contact_companies_stream(&id("c1"), 100_000)
         .collect()
         .await;
     assert_eq!(server.count(), 2);

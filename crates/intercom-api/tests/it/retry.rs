@@ -18,7 +18,7 @@ async fn get_is_retried_after_500_then_succeeds() {
         }
     })
     .await;
-    let contact = client(&server.base).get_contact("c1").await.unwrap();
+    let contact = client(&server.base).get_contact(&id("c1")).await.unwrap();
     assert_eq!(contact.email.as_deref(), Some("a@example.com"));
     assert_eq!(server.count(), 2);
 }
@@ -33,7 +33,7 @@ async fn get_that_times_out_is_retried() {
     })
     .await;
     let c = client_with(&server.base, fast_retry(3), Duration::from_millis(300));
-    let admin = c.get_admin("7").await.unwrap();
+    let admin = c.get_admin(&id("7")).await.unwrap();
     assert_eq!(admin.name.as_deref(), Some("Ann"));
     assert_eq!(server.count(), 2, "one timed-out attempt, one success");
 }
@@ -72,7 +72,7 @@ async fn create_post_reset_after_receipt_is_not_retried() {
 async fn idempotent_get_reset_after_receipt_is_retried() {
     let (base, hits) = resetting_server().await;
     let c = client_with(&base, fast_retry(3), Duration::from_secs(5));
-    let err = c.get_contact("c1").await.unwrap_err();
+    let err = c.get_contact(&id("c1")).await.unwrap_err();
     assert_eq!(
         *hits.lock().unwrap(),
         3,
@@ -101,7 +101,7 @@ async fn create_post_is_retried_after_429() {
     })
     .await;
     let note = client(&server.base)
-        .create_contact_note("c1", "<p>hello</p>", Some("7"))
+        .create_contact_note(&id("c1"), "<p>hello</p>", Some(&id("7")))
         .await
         .unwrap();
     assert_eq!(note.id.as_deref(), Some("n1"));
@@ -114,7 +114,7 @@ async fn create_post_is_not_retried_after_500() {
     let server =
         scripted(|_, _| async move { reply(500, error_body("server_error", "x"), &[]) }).await;
     let err = client(&server.base)
-        .create_contact_note("c1", "hi", None)
+        .create_contact_note(&id("c1"), "hi", None)
         .await
         .unwrap_err();
     assert_eq!(server.count(), 1, "a 500 may mean the note was created");
@@ -200,7 +200,10 @@ async fn client_errors_are_not_retried() {
     let server =
         scripted(|_, _| async move { reply(400, error_body("parameter_invalid", "bad"), &[]) })
             .await;
-    let err = client(&server.base).get_contact("c1").await.unwrap_err();
+    let err = client(&server.base)
+        .get_contact(&id("c1"))
+        .await
+        .unwrap_err();
     assert_eq!(server.count(), 1);
     assert!(!err.is_retryable());
 }

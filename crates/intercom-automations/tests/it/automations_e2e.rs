@@ -154,7 +154,7 @@ impl Harness {
         let contact_id = contact.id.clone().unwrap();
         let message = self
             .client
-            .create_conversation(&contact_id, body, None)
+            .create_conversation(&intercom_api::Id::new(&contact_id).unwrap(), body, None)
             .await
             .unwrap();
         (message.conversation_id.unwrap(), contact_id)
@@ -302,7 +302,11 @@ async fn rules_fire_once_per_event_and_never_twice() {
     );
     let notes = notes(&conversation);
     assert_eq!(notes.len(), 2, "one note per rule: {notes:?}");
-    let contact = h.client.get_contact(&contact_id).await.unwrap();
+    let contact = h
+        .client
+        .get_contact(&intercom_api::Id::new(&contact_id).unwrap())
+        .await
+        .unwrap();
     assert!(
         notes[0].contains(&format!("Billing question from contact {contact_id}")),
         "{notes:?}"

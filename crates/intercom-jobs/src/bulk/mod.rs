@@ -44,6 +44,12 @@ pub enum BulkError {
     Store(#[from] store::StoreError),
 }
 
+impl From<intercom_api::IdError> for BulkError {
+    fn from(err: intercom_api::IdError) -> Self {
+        BulkError::Invalid(err.to_string())
+    }
+}
+
 /// Store a job for `operation` over `targets`; returns its id.
 pub async fn start_job(
     store: &dyn JobStore,
@@ -62,53 +68,29 @@ pub async fn start_job(
         .await?)
 }
 
-/// The admin changes are made as: `explicit`, else the token's own admin (`GET /me`).
+/// The admin changes are made as: `explicit`, else the token's own admin (`GET /me`);
+/// [`intercom_api::Client::acting_admin_id`] is the one implementation.
 pub async fn acting_admin(
     client: &intercom_api::Client,
     explicit: Option<&str>,
 ) -> Result<String, BulkError> {
-    if let Some(id) = explicit.map(str::trim).filter(|s| !s.is_empty()) {
-        return Ok(id.to_string());
-    }
-    let me = client.me().await?;
-    me.admin.id.filter(|id| !id.is_empty()).ok_or_else(|| {
-        BulkError::Invalid("Intercom's /me answer has no admin id; pass admin_id".into())
-    })
+    Ok(client.acting_admin_id(explicit).await?.into_string())
 }
 
 /// A tag's id and name from its name or id; created when missing and `create` is set.
+/// [`intercom_api::Client::resolve_tag`] is the one implementation.
 pub async fn resolve_tag(
     client: &intercom_api::Client,
     name_or_id: &str,
     create: bool,
 ) -> Result<(String, String), BulkError> {
-    let needle = name_or_id.trim();
-    if needle.is_empty() {
-        return Err(BulkError::Invalid(
-            "the tag is empty; give a tag name or id".into(),
-        ));
+    match client.resolve_tag(name_or_id, create).await? {
+        Some((id, name)) => Ok((id.into_string(), name)),
+        None => Err(BulkError::Invalid(format!(
+            "there is no tag `{}`",
+            name_or_id.trim()
+        ))),
     }
-    let tags = client.list_tags().await?;
-    let found = tags.iter().find(|t| {
-        t.id.as_deref() == Some(needle)
-            || t.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(needle))
-    });
-    if let Some(tag) = found {
-        return Ok((
-            tag.id.clone().unwrap_or_default(),
-            tag.name.clone().unwrap_or_default(),
-        ));
-    }
-    if !create {
-        return Err(BulkError::Invalid(format!("there is no tag `{needle}`")));
-    }
-    let tag = client.create_tag(needle).await?;
-    Ok((
-        tag.id.unwrap_or_default(),
-        tag.name.unwrap_or_else(|| needle.to_string()),
-    ))
 }
 
 /// Parse a conversation action and its arguments.

@@ -359,7 +359,7 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<GetArticleArgs>,
     ) -> Result<Json<ArticleView>, ToolError> {
-        let article = ws.api().client().get_article(path_id(&args.id)?).await?;
+        let article = ws.api().client().get_article(&path_id(&args.id)?).await?;
         let detail = args.detail.unwrap_or(Detail::Summary);
         Ok(Json(article_view(&article, &ws, detail)))
     }
@@ -421,7 +421,7 @@ impl IntercomServer {
         let article = ws
             .api()
             .client()
-            .update_article(path_id(&args.id)?, &input)
+            .update_article(&path_id(&args.id)?, &input)
             .await?;
         Ok(Json(article_view(&article, &ws, Detail::Summary)))
     }

@@ -429,7 +429,7 @@ impl IntercomServer {
             }
             Err(err) => return Err(bulk_error(err)),
         };
-        let admin_id = ws.my_admin_id().await?;
+        let admin_id = ws.my_admin_id().await?.into_string();
         let (kind, id_kind) = match object {
             TagObject::Contacts => (TargetKind::Contact, IdKind::Contact),
             TagObject::Companies => (TargetKind::Company, IdKind::Company),
@@ -488,7 +488,7 @@ impl IntercomServer {
             .filter(|s| !s.is_empty())
         {
             Some(id) => id.to_string(),
-            None => ws.my_admin_id().await?,
+            None => ws.my_admin_id().await?.into_string(),
         };
         let spec = TargetSpec {
             ids: ids_of(IdKind::Conversation, args.conversation_ids)?,

@@ -190,12 +190,54 @@ pub struct UpsertCompanyArgs {
     /// Industry, e.g. `Software`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub industry: Option<String>,
-    /// Monthly revenue from this company.
-    #[serde(default)]
-    pub monthly_spend: Option<f64>,
+    /// Monthly revenue from this company, a whole number (Intercom stores integers only).
+    #[serde(default, deserialize_with = "whole_monthly_spend")]
+    #[schemars(with = "Option<i64>")]
+    pub monthly_spend: Option<i64>,
     /// Custom attributes to set, e.g. `{"tier": "gold"}`.
     #[serde(default, deserialize_with = "crate::args::opt_object")]
     pub custom_attributes: Option<Map<String, Value>>,
+}
+
+/// Intercom's largest `monthly_spend` (a signed 32-bit integer).
+const MAX_MONTHLY_SPEND: i64 = 2_147_483_647;
+
+/// `monthly_spend` as the spec types it: a whole number from 0 to 2^31-1. A fraction is refused
+/// rather than rounded, so the amount stored is the amount the caller meant.
+fn whole_monthly_spend<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    let value = Option::<Value>::deserialize(d)?;
+    let number = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| {
+            D::Error::custom(format!("monthly_spend must be a whole number, got `{s}`"))
+        })?,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => i as f64,
+            None => n.as_f64().unwrap_or(f64::NAN),
+        },
+        Some(other) => {
+            return Err(D::Error::custom(format!(
+                "monthly_spend must be a whole number, got {other}"
+            )));
+        }
+    };
+    if !number.is_finite() || number.fract() != 0.0 {
+        return Err(D::Error::custom(format!(
+            "monthly_spend must be a whole number: Intercom stores integers only and would cut \
+             {number} to {}; send {} or {} instead",
+            number.trunc(),
+            number.floor(),
+            number.ceil()
+        )));
+    }
+    if !(0.0..=MAX_MONTHLY_SPEND as f64).contains(&number) {
+        return Err(D::Error::custom(format!(
+            "monthly_spend must be between 0 and {MAX_MONTHLY_SPEND}, got {number}"
+        )));
+    }
+    Ok(Some(number as i64))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -390,7 +432,7 @@ impl IntercomServer {
         let page = ws
             .api()
             .client()
-            .list_company_contacts(path_id(&id)?, Some(page_no), Some(per_page(args.per_page)))
+            .list_company_contacts(&path_id(&id)?, Some(page_no), Some(per_page(args.per_page)))
             .await?;
         Ok(Json(CompanyContacts {
             company: format!("{} ({id})", company.name.unwrap_or_default()),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use intercom_api::{Company, Contact, ContactInput, SearchQuery, SearchRequest};
+use intercom_api::{Company, Contact, ContactInput, Id, SearchQuery, SearchRequest};
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -319,7 +319,7 @@ impl ContactFields {
             )));
         }
         let owner_id = match self.owner.as_deref() {
-            Some(owner) => Some(ws.resolve_admin(owner).await?.0),
+            Some(owner) => Some(ws.resolve_admin(owner).await?.0.into_string()),
             None => None,
         };
         Ok(ContactInput {
@@ -425,7 +425,7 @@ async fn contact_view(
     detail: Detail,
 ) -> Result<ContactView, ToolError> {
     let client = ws.api().client();
-    let id = contact.id.clone().unwrap_or_default();
+    let id = Id::required(contact.id.as_deref(), "the contact in Intercom's answer")?;
     let tz = ws.time_zone();
     let (names, tags, companies) = tokio::try_join!(ws.names(), tag_names(ws), async {
         let has_companies = contact
@@ -462,7 +462,7 @@ async fn contact_view(
         (!parts.is_empty()).then(|| parts.join(", "))
     });
     Ok(ContactView {
-        id,
+        id: id.into_string(),
         role: contact.role.clone().unwrap_or_else(|| "user".into()),
         name: non_empty(&contact.name),
         email: non_empty(&contact.email),
@@ -606,10 +606,13 @@ pub(crate) async fn find_company(ws: &Workspace, needle: &str) -> Result<Company
     let needle = needle.trim();
     let bare = crate::args::normalize_id(crate::args::IdKind::Company, needle)
         .unwrap_or_else(|_| needle.to_string());
-    match client.get_company(&bare).await {
-        Ok(company) => return Ok(company),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.into()),
+    // A name such as "Acme / EU" is not an id: skip the lookup by id for it.
+    if let Ok(bare) = Id::new(&bare) {
+        match client.get_company(&bare).await {
+            Ok(company) => return Ok(company),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     if let Some(company) = client.find_company_by_company_id(needle).await? {
         return Ok(company);
@@ -647,7 +650,7 @@ impl IntercomServer {
         let client = ws.api().client();
         let detail = args.detail.unwrap_or_default();
         let contact = if let Some(id) = &args.id {
-            Some(client.get_contact(id).await?)
+            Some(client.get_contact(&path_id(id)?).await?)
         } else if let Some(email) = &args.email {
             // People type addresses in any case; workspaces usually store them lower-cased.
             let email = email.trim();
@@ -730,7 +733,7 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<GetContactArgs>,
     ) -> Result<Json<ContactView>, ToolError> {
-        let contact = ws.api().client().get_contact(path_id(&args.id)?).await?;
+        let contact = ws.api().client().get_contact(&path_id(&args.id)?).await?;
         Ok(Json(
             contact_view(&ws, &contact, args.detail.unwrap_or_default()).await?,
         ))
@@ -792,7 +795,7 @@ impl IntercomServer {
         let contact = ws
             .api()
             .client()
-            .update_contact(path_id(&args.id)?, &input)
+            .update_contact(&path_id(&args.id)?, &input)
             .await?;
         Ok(Json(contact_view(&ws, &contact, Detail::Summary).await?))
     }
@@ -820,7 +823,8 @@ impl IntercomServer {
             ));
         }
         let client = ws.api().client();
-        let from = client.get_contact(&args.from).await?;
+        let (from_id, into_id) = (path_id(&args.from)?, path_id(&args.into)?);
+        let from = client.get_contact(&from_id).await?;
         if from.role.as_deref() != Some("lead") {
             return Err(ToolError::invalid(format!(
                 "contact {} is a {}, but Intercom merges only a lead into a user; nothing was changed",
@@ -828,7 +832,7 @@ impl IntercomServer {
                 from.role.as_deref().unwrap_or("contact")
             )));
         }
-        let merged = client.merge_contacts(&args.from, &args.into).await?;
+        let merged = client.merge_contacts(&from_id, &into_id).await?;
         Ok(Json(contact_view(&ws, &merged, Detail::Summary).await?))
     }
 
@@ -853,9 +857,9 @@ impl IntercomServer {
         let id = path_id(&args.id)?;
         let unarchive = args.unarchive.unwrap_or(false);
         if unarchive {
-            client.unarchive_contact(id).await?;
+            client.unarchive_contact(&id).await?;
         } else {
-            client.archive_contact(id).await?;
+            client.archive_contact(&id).await?;
         }
         Ok(Json(Done {
             message: format!(
@@ -889,7 +893,7 @@ impl IntercomServer {
         let note = ws
             .api()
             .client()
-            .create_contact_note(path_id(&args.id)?, &args.body, Some(&admin_id))
+            .create_contact_note(&path_id(&args.id)?, &args.body, Some(&admin_id))
             .await?;
         Ok(Json(NoteView {
             id: note.id.unwrap_or_default(),
@@ -943,12 +947,12 @@ impl IntercomServer {
                 Ok(tag_id) => tag_id,
                 Err(_) => ws.resolve_tag(tag, true).await?.0,
             };
-            client.tag_contact(id, &tag_id).await?;
+            client.tag_contact(&id, &tag_id).await?;
         }
         for tag_id in &to_remove {
-            client.untag_contact(id, tag_id).await?;
+            client.untag_contact(&id, tag_id).await?;
         }
-        let contact = client.get_contact(id).await?;
+        let contact = client.get_contact(&id).await?;
         Ok(Json(contact_view(&ws, &contact, Detail::Summary).await?))
     }
 
@@ -970,19 +974,25 @@ impl IntercomServer {
         Parameters(args): Parameters<AttachToCompanyArgs>,
     ) -> Result<Json<ContactView>, ToolError> {
         let company = find_company(&ws, &args.company).await?;
-        let company_id = company.id.clone().unwrap_or_default();
+        let company_id = Id::required(
+            company.id.as_deref(),
+            format!(
+                "the company `{}` (Intercom's answer gave it none)",
+                args.company.trim()
+            ),
+        )?;
         let client = ws.api().client();
         let contact_id = path_id(&args.contact_id)?;
         if args.detach.unwrap_or(false) {
             client
-                .detach_contact_from_company(contact_id, &company_id)
+                .detach_contact_from_company(&contact_id, &company_id)
                 .await?;
         } else {
             client
-                .attach_contact_to_company(contact_id, &company_id)
+                .attach_contact_to_company(&contact_id, &company_id)
                 .await?;
         }
-        let contact = client.get_contact(contact_id).await?;
+        let contact = client.get_contact(&contact_id).await?;
         Ok(Json(contact_view(&ws, &contact, Detail::Summary).await?))
     }
 }

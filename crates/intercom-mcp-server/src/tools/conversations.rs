@@ -16,7 +16,9 @@ use crate::output::{Json, PageArgs, Paging, Render, ToolError};
 use crate::query::{all_of, comparison, date_filter, filter, search_body};
 use crate::render::{Detail, Transcript, html_to_text, opt_detail, time_field, transcript};
 use crate::workspace_context::{Names, Workspace, id_string, items, path_id, str_field};
+use intercom_api::Id;
 use intercom_core::dates::{iso, resolve};
+use intercom_core::ids::{id_of, id_text};
 
 /// A person on the conversation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -1045,7 +1047,17 @@ impl IntercomServer {
         message: String,
     ) -> Result<Json<ConversationChange>, ToolError> {
         let path = format!("/conversations/{}", path_id(id)?);
-        let (body, names) = tokio::try_join!(ws.api().get(&path, &[]), ws.names())?;
+        // The change is made; reading the conversation back is only for the report.
+        let (body, names) =
+            tokio::try_join!(ws.api().get(&path, &[]), ws.names()).map_err(|e| {
+                e.after_write(
+                    format!(
+                        "conversation {id} was changed ({})",
+                        message.trim_end_matches('.')
+                    ),
+                    Some(id),
+                )
+            })?;
         Ok(Json(ConversationChange {
             message,
             conversation: conversation_summary(&body, &names, ws.time_zone()),
@@ -1270,7 +1282,7 @@ impl IntercomServer {
             && let Some((raw, age)) = realtime
                 .fresh_copy(
                     intercom_mirror::ObjectKind::Conversation,
-                    path_id(&args.id)?,
+                    &path_id(&args.id)?,
                 )
                 .await
         {
@@ -1346,9 +1358,19 @@ impl IntercomServer {
                 match items(&found, "data").first() {
                     Some(c) => c.clone(),
                     None if args.create_contact_if_missing.unwrap_or(false) => {
-                        ws.api()
+                        let lead = ws
+                            .api()
                             .post("/contacts", json!({ "role": "lead", "email": email }))
-                            .await?
+                            .await?;
+                        if id_of(lead.get("id").unwrap_or(&Value::Null)).is_none() {
+                            return Err(ToolError::applied(
+                                format!("a lead with the email {email} was created"),
+                                "the answer names no contact id, so no conversation was started; \
+                                 call create_conversation again with contact_email (it finds the lead)",
+                                None,
+                            ));
+                        }
+                        lead
                     }
                     None => {
                         return Err(ToolError::not_found(format!(
@@ -1363,7 +1385,11 @@ impl IntercomServer {
                 ));
             }
         };
-        let contact_id = id_string(contact.get("id"));
+        // `from.id` is required: a contact record without an id stops here, before any write.
+        let contact_id = Id::required(
+            contact.get("id").and_then(id_text),
+            "the contact in Intercom's answer",
+        )?;
         let role = match contact.get("role").and_then(Value::as_str) {
             Some("lead") => "lead",
             _ => "user",
@@ -1380,6 +1406,13 @@ impl IntercomServer {
         let created = ws.api().post("/conversations", req).await?;
         let conversation_id =
             id_string(created.get("conversation_id").or_else(|| created.get("id")));
+        if conversation_id.is_empty() {
+            return Err(ToolError::applied(
+                format!("a conversation from contact {contact_id} was created"),
+                "the answer names no conversation id; find it with search_conversations",
+                None,
+            ));
+        }
         if let Some(acting) = &acting {
             let mut done = Vec::new();
             for (kind, target) in [("team", &team), ("admin", &admin)] {
@@ -1387,25 +1420,34 @@ impl IntercomServer {
                     && let Err(e) =
                         Self::assign(&ws, &conversation_id, acting, kind, tid, None).await
                 {
-                    return Err(ToolError::invalid(format!(
-                        "conversation {conversation_id} was created{}, but assigning it to {tname} failed: {}. \
+                    return Err(ToolError::new(
+                        crate::output::ErrorKind::AppliedUnreadable,
+                        format!(
+                            "Applied: conversation {conversation_id} was created{}, but assigning it to {tname} failed: {}. \
                          Retry with manage_conversation (action=assign) instead of creating it again",
-                        if done.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" and assigned to {}", done.join(", "))
-                        },
-                        e.message
-                    )));
+                            if done.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" and assigned to {}", done.join(", "))
+                            },
+                            e.message
+                        ),
+                    ));
                 }
                 if let Some((_, tname)) = target {
                     done.push(tname.clone());
                 }
             }
         }
-        Ok(Json(
-            load_conversation(&ws, &conversation_id, Detail::Summary, 60).await?,
-        ))
+        let created = load_conversation(&ws, &conversation_id, Detail::Summary, 60)
+            .await
+            .map_err(|e| {
+                e.after_write(
+                    format!("conversation {conversation_id} was created"),
+                    Some(&conversation_id),
+                )
+            })?;
+        Ok(Json(created))
     }
 
     #[tool(
@@ -1624,33 +1666,39 @@ impl IntercomServer {
                 "nothing to do: pass tag names or ids in `add` and/or `remove`",
             ));
         }
-        let id = path_id(&args.id)?.to_string();
+        let id = path_id(&args.id)?;
         let (acting, _) = ws.acting_admin(args.admin.as_deref()).await?;
         let create = args.create_missing_tags.unwrap_or(false);
-        // Resolve every tag first, so an unknown name changes nothing.
-        let mut to_add = Vec::new();
+        // Resolve every tag before writing anything, so an unknown name changes nothing: the
+        // names to add are looked up without creating, the names to remove must exist, and only
+        // then are missing tags created (when asked) and applied.
+        let mut lookups = Vec::new();
         for t in &add {
-            to_add.push(ws.resolve_tag(t, create).await?);
+            lookups.push(ws.resolve_tag(t, false).await);
+        }
+        if !create && let Some(Err(e)) = lookups.iter().find(|r| r.is_err()) {
+            return Err(e.clone());
         }
         let mut to_remove = Vec::new();
         for t in &remove {
             to_remove.push(ws.resolve_tag(t, false).await?);
         }
+        let mut to_add = Vec::new();
+        for (t, found) in add.iter().zip(lookups) {
+            to_add.push(match found {
+                Ok(tag) => tag,
+                Err(e) if e.kind == crate::output::ErrorKind::NotFound => {
+                    ws.resolve_tag(t, true).await?
+                }
+                Err(e) => return Err(e),
+            });
+        }
+        let client = ws.api().client();
         for (tag_id, _) in &to_add {
-            ws.api()
-                .post(
-                    &format!("/conversations/{id}/tags"),
-                    json!({ "id": tag_id, "admin_id": acting }),
-                )
-                .await?;
+            client.tag_conversation(&id, tag_id, &acting).await?;
         }
         for (tag_id, _) in &to_remove {
-            ws.api()
-                .delete(
-                    &format!("/conversations/{id}/tags/{}", path_id(tag_id)?),
-                    Some(json!({ "admin_id": acting })),
-                )
-                .await?;
+            client.untag_conversation(&id, tag_id, &acting).await?;
         }
         let mut parts = Vec::new();
         if !to_add.is_empty() {
@@ -1723,8 +1771,16 @@ impl IntercomServer {
                 req,
             )
             .await?;
+        let ticket_id = id_string(ticket.get("id"));
+        if ticket_id.is_empty() {
+            return Err(ToolError::applied(
+                format!("conversation {} was converted to a ticket", args.id.trim()),
+                "the answer names no ticket id; find it with search_tickets",
+                None,
+            ));
+        }
         Ok(Json(TicketCreated {
-            ticket_id: id_string(ticket.get("id")),
+            ticket_id,
             ticket_type: str_field(&ticket_type, "name"),
             state: ticket
                 .pointer("/ticket_state/internal_label")

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use intercom_api::{
-    Conversation, Priority, Reply, SearchQuery, SearchRequest, Ticket, TicketAssignment,
+    Conversation, Id, Priority, Reply, SearchQuery, SearchRequest, Ticket, TicketAssignment,
     TicketContactInput, TicketCreate, TicketState, TicketType, TicketUpdate,
 };
 use rmcp::handler::server::tool::Extension;
@@ -1224,7 +1224,7 @@ impl IntercomServer {
         Parameters(args): Parameters<GetTicketArgs>,
     ) -> Result<Json<TicketView>, ToolError> {
         let (ticket, names) = tokio::try_join!(
-            async { Ok::<_, ToolError>(ws.api().client().get_ticket(path_id(&args.id)?).await?) },
+            async { Ok::<_, ToolError>(ws.api().client().get_ticket(&path_id(&args.id)?).await?) },
             ws.names()
         )?;
         let mut view = ticket_view(&ticket, &names, &ws, Some(args.detail.unwrap_or_default()));
@@ -1264,7 +1264,7 @@ impl IntercomServer {
             let id = crate::args::normalize_id(crate::args::IdKind::Contact, &args.contact)
                 .map_err(ToolError::invalid)?;
             TicketContactInput {
-                id: Some(id),
+                id: Some(path_id(&id)?),
                 ..Default::default()
             }
         };
@@ -1281,8 +1281,14 @@ impl IntercomServer {
         if let Some(d) = nonempty(args.description.as_deref()) {
             attributes.insert("_default_description_".into(), json!(d));
         }
+        let ticket_type_id = Id::required(
+            ticket_type.id.as_deref(),
+            format!(
+                "the ticket type `{}` (Intercom's list gave it none; call list_ticket_types)",
+                args.ticket_type.trim()
+            ),
+        )?;
         let create = TicketCreate {
-            ticket_type_id: ticket_type.id.clone(),
             contacts: vec![contact],
             ticket_attributes: Some(attributes),
             assignment: (admin.is_some() || team.is_some()).then(|| TicketAssignment {
@@ -1293,8 +1299,17 @@ impl IntercomServer {
             ..Default::default()
         };
         let client = ws.api().client();
-        let created = client.create_ticket(&create).await?;
-        let names = ws.names().await?;
+        let created = client.create_ticket(&ticket_type_id, &create).await?;
+        let created_id = created.id.clone();
+        let names = ws.names().await.map_err(|e| {
+            e.after_write(
+                format!(
+                    "ticket {} was created",
+                    created_id.as_deref().unwrap_or("(id not given)")
+                ),
+                created_id.as_deref(),
+            )
+        })?;
         Ok(Json(ticket_view(
             &created,
             &names,
@@ -1322,7 +1337,7 @@ impl IntercomServer {
         Parameters(args): Parameters<UpdateTicketArgs>,
     ) -> Result<Json<TicketView>, ToolError> {
         let client = ws.api().client();
-        let id = path_id(&args.id)?.to_string();
+        let id = path_id(&args.id)?;
         let mut update = TicketUpdate {
             ticket_attributes: args.attributes.clone(),
             open: args.open,
@@ -1333,7 +1348,10 @@ impl IntercomServer {
                 tokio::try_join!(client.get_ticket(&id), client.list_ticket_states())?;
             let type_id = ticket.ticket_type.as_ref().and_then(|t| t.id.clone());
             let chosen = resolve_state(&states, &state, type_id.as_deref())?;
-            update.ticket_state_id = chosen.id;
+            update.ticket_state_id = Some(Id::required(
+                chosen.id.as_deref(),
+                format!("the ticket state `{state}` (Intercom's list gave it none)"),
+            )?);
         }
         if let Some(assignee) = nonempty(args.assignee.as_deref()) {
             let (admin_id, _) = ws.acting_admin(args.admin.as_deref()).await?;
@@ -1342,7 +1360,7 @@ impl IntercomServer {
                 assignee.to_lowercase().as_str(),
                 "unassigned" | "none" | "nobody"
             ) {
-                Some("0".into())
+                Some(Id::from_number(0))
             } else {
                 Some(ws.resolve_admin(&assignee).await?.0)
             };
@@ -1356,7 +1374,10 @@ impl IntercomServer {
             ));
         }
         let updated = client.update_ticket(&id, &update).await?;
-        let names = ws.names().await?;
+        let names = ws
+            .names()
+            .await
+            .map_err(|e| e.after_write(format!("ticket {id} was updated"), Some(&id)))?;
         Ok(Json(ticket_view(
             &updated,
             &names,
@@ -1398,9 +1419,9 @@ impl IntercomServer {
         };
         let client = ws.api().client();
         let id = path_id(&args.id)?;
-        client.reply_to_ticket(id, &reply).await?;
+        client.reply_to_ticket(&id, &reply).await?;
         let (ticket, names) = tokio::try_join!(
-            async { Ok::<_, ToolError>(client.get_ticket(id).await?) },
+            async { Ok::<_, ToolError>(client.get_ticket(&id).await?) },
             ws.names()
         )?;
         Ok(Json(ticket_view(

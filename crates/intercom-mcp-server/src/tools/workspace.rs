@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use intercom_api::DataAttributeModel;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -182,6 +183,45 @@ pub struct DataAttributeList {
     pub total_count: u64,
 }
 impl Render for DataAttributeList {}
+
+fn nonblank(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+fn data_attribute_summary(a: intercom_api::DataAttribute) -> DataAttributeSummary {
+    DataAttributeSummary {
+        name: nonblank(a.full_name).or(a.name).unwrap_or_default(),
+        label: nonblank(a.label),
+        model: a.model.unwrap_or_default(),
+        data_type: a.data_type.unwrap_or_default(),
+        custom: a.custom.unwrap_or(false),
+        archived: a.archived.unwrap_or(false),
+        description: nonblank(a.description),
+        options: a.options,
+    }
+}
+
+/// Conversation attributes are all custom: they live under a conversation's
+/// `custom_attributes`, which is the name filters use.
+fn conversation_attribute_summary(a: intercom_api::ConversationAttribute) -> DataAttributeSummary {
+    let name = a.name.unwrap_or_default();
+    DataAttributeSummary {
+        name: format!("custom_attributes.{name}"),
+        label: Some(name).filter(|n| !n.is_empty()),
+        model: "conversation".into(),
+        data_type: a.data_type.unwrap_or_default(),
+        custom: true,
+        archived: a.archived.unwrap_or(false),
+        description: nonblank(a.description),
+        options: a
+            .options
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.archived != Some(true))
+            .filter_map(|o| o.label)
+            .collect(),
+    }
+}
 
 fn opt_str(v: &Value, key: &str) -> Option<String> {
     v.get(key)
@@ -424,40 +464,43 @@ impl IntercomServer {
                 "unknown model `{m}`; use contact, company or conversation"
             )));
         }
-        let archived = if args.include_archived.unwrap_or(false) {
-            "true"
-        } else {
-            "false"
+        let archived = args.include_archived.unwrap_or(false);
+        let client = ws.api().client();
+        // Contact and company attributes come from `GET /data_attributes`; conversation
+        // attributes only from `GET /conversations/attributes` (2.16 refuses model=conversation).
+        let from_data_attributes = |model| async move {
+            Ok::<_, ToolError>(
+                client
+                    .list_data_attributes(model, archived)
+                    .await?
+                    .into_iter()
+                    .map(data_attribute_summary)
+                    .collect::<Vec<_>>(),
+            )
         };
-        let mut query = vec![("include_archived", archived)];
-        if let Some(m) = &model {
-            query.push(("model", m.as_str()));
-        }
-        let body = ws.api().get("/data_attributes", &query).await?;
-        let data_attributes: Vec<DataAttributeSummary> = items(&body, "data")
-            .iter()
-            .map(|a| DataAttributeSummary {
-                name: opt_str(a, "full_name").unwrap_or_else(|| str_field(a, "name")),
-                label: opt_str(a, "label"),
-                model: str_field(a, "model"),
-                data_type: str_field(a, "data_type"),
-                custom: a.get("custom").and_then(Value::as_bool).unwrap_or(false),
-                archived: a.get("archived").and_then(Value::as_bool).unwrap_or(false),
-                description: opt_str(a, "description"),
-                options: a
-                    .get("options")
-                    .and_then(Value::as_array)
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|x| {
-                                x.as_str()
-                                    .or_else(|| x.get("value").and_then(Value::as_str))
-                            })
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
+        let conversation_attributes = || async move {
+            Ok::<_, ToolError>(
+                client
+                    .list_conversation_attributes(archived)
+                    .await?
+                    .into_iter()
+                    .map(conversation_attribute_summary)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let all = match model.as_deref() {
+            Some("contact") => from_data_attributes(Some(DataAttributeModel::Contact)).await?,
+            Some("company") => from_data_attributes(Some(DataAttributeModel::Company)).await?,
+            Some(_) => conversation_attributes().await?,
+            None => {
+                let (mut people, conversations) =
+                    tokio::try_join!(from_data_attributes(None), conversation_attributes())?;
+                people.extend(conversations);
+                people
+            }
+        };
+        let data_attributes: Vec<DataAttributeSummary> = all
+            .into_iter()
             .filter(|a| args.custom.is_none_or(|c| a.custom == c))
             .collect();
         Ok(Json(DataAttributeList {

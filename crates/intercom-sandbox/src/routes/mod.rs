@@ -35,6 +35,10 @@ pub fn router(app: SharedApp) -> Router {
         .route("/segments", get(ws::list_segments))
         .route("/segments/{segment_id}", get(ws::get_segment))
         .route("/data_attributes", get(ws::list_data_attributes))
+        .route(
+            "/conversations/attributes",
+            get(ws::list_conversation_attributes),
+        )
         .route("/ticket_types", get(ws::list_ticket_types))
         .route("/ticket_types/{ticket_type_id}", get(ws::get_ticket_type))
         .route("/ticket_states", get(ws::list_ticket_states))

@@ -353,6 +353,23 @@ pub async fn list_data_attributes(
     Ok(Json(json!({"type": "list", "data": data})))
 }
 
+/// `GET /conversations/attributes?include_archived=`: the workspace's conversation attributes
+/// (schema `conversation_attribute_list`), which `GET /data_attributes` no longer returns.
+pub async fn list_conversation_attributes(
+    State(app): AppState,
+    Query(query): Query<HashMap<String, String>>,
+) -> JsonResult {
+    let include_archived = query.get("include_archived").map(String::as_str) == Some("true");
+    let state = app.state.read();
+    let data: Vec<Value> = state
+        .conversation_attributes
+        .iter()
+        .filter(|a| include_archived || a["archived"].as_bool() != Some(true))
+        .cloned()
+        .collect();
+    Ok(Json(json!({"type": "list", "data": data})))
+}
+
 pub async fn list_ticket_types(State(app): AppState) -> JsonResult {
     let state = app.state.read();
     let data: Vec<Value> = state.ticket_types.values().cloned().collect();

@@ -1028,3 +1028,64 @@ pub fn generate(
         part_ids,
     }
 }
+
+/// Resolutions a closed conversation records in its `resolution` attribute.
+const RESOLUTIONS: [&str; 4] = ["solved", "workaround", "no_fix", "duplicate"];
+
+/// The conversation attributes the seeded conversations carry (`issue_type`, `resolution`), as
+/// `GET /conversations/attributes` lists them (schema `conversation_attribute`, list type).
+pub fn conversation_attributes(directory: &Directory, now: i64) -> Vec<Value> {
+    let creator = directory
+        .admins
+        .first()
+        .map(|admin| admin.id.clone())
+        .unwrap_or_default();
+    let mut issue_types: Vec<&str> = Vec::new();
+    for topic in TOPICS {
+        if !issue_types.contains(&topic.issue_type) {
+            issue_types.push(topic.issue_type);
+        }
+    }
+    let attribute = |id: i64, name: &str, description: &str, labels: &[&str]| {
+        let created_at = now - (300 - id * 11) * DAY;
+        let options: Vec<Value> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                json!({
+                    "id": format!("{:08x}-5e1d-4c0a-9b7e-{:012x}", id, i + 1),
+                    "label": label,
+                    "archived": false,
+                })
+            })
+            .collect();
+        json!({
+            "type": "conversation_attribute",
+            "id": id,
+            "name": name,
+            "description": description,
+            "data_type": "list",
+            "required": false,
+            "visible_to_team_ids": [],
+            "archived": false,
+            "created_at": created_at,
+            "updated_at": created_at + 2 * DAY,
+            "admin_id": creator,
+            "options": options,
+        })
+    };
+    vec![
+        attribute(
+            3,
+            "issue_type",
+            "What the customer needs help with",
+            &issue_types,
+        ),
+        attribute(
+            4,
+            "resolution",
+            "How a closed conversation ended",
+            &RESOLUTIONS,
+        ),
+    ]
+}

@@ -185,6 +185,12 @@ fn every_seeded_object_matches_the_spec() {
             &["type", "model", "name", "full_name", "data_type"],
         ),
         (
+            "conversation_attribute",
+            "conversation_attribute",
+            &data.conversation_attributes,
+            &["type", "id", "name", "data_type", "archived", "options"],
+        ),
+        (
             "company",
             "company",
             &data.companies,
