@@ -254,6 +254,27 @@ fn sql_value(v: &Value, numeric: bool) -> Sql {
     }
 }
 
+/// A list value's items, or the value itself.
+fn list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// One placeholder per id in `value` (a list or one id), the ids pushed as text.
+fn id_placeholders(value: &Value, params: &mut Vec<Sql>) -> Vec<String> {
+    list(value)
+        .iter()
+        .map(|v| {
+            push(
+                params,
+                Sql::Text(crate::columns::id_string(v).unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
 fn push(params: &mut Vec<Sql>, v: Sql) -> String {
     params.push(v);
     format!("?{}", params.len())
@@ -303,12 +324,6 @@ fn leaf(field: &str, op: &str, value: &Value, params: &mut Vec<Sql>) -> MirrorRe
         "!~" => "~",
         other => other,
     };
-    let list = |v: &Value| -> Vec<Value> {
-        match v {
-            Value::Array(a) => a.clone(),
-            other => vec![other.clone()],
-        }
-    };
     let positive = match column(field) {
         Column::Tags | Column::IdArray(_) | Column::SourceWords
             if !matches!(positive_op, "=" | "IN") =>
@@ -318,30 +333,14 @@ fn leaf(field: &str, op: &str, value: &Value, params: &mut Vec<Sql>) -> MirrorRe
             )));
         }
         Column::Tags => {
-            let ph: Vec<String> = list(value)
-                .iter()
-                .map(|v| {
-                    push(
-                        params,
-                        Sql::Text(crate::columns::id_string(v).unwrap_or_default()),
-                    )
-                })
-                .collect();
+            let ph = id_placeholders(value, params);
             format!(
                 "EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag_id IN ({}))",
                 ph.join(", ")
             )
         }
         Column::IdArray(col) => {
-            let ph: Vec<String> = list(value)
-                .iter()
-                .map(|v| {
-                    push(
-                        params,
-                        Sql::Text(crate::columns::id_string(v).unwrap_or_default()),
-                    )
-                })
-                .collect();
+            let ph = id_placeholders(value, params);
             format!(
                 "EXISTS (SELECT 1 FROM json_each(COALESCE({col}, '[]')) j WHERE CAST(j.value AS TEXT) IN ({}))",
                 ph.join(", ")

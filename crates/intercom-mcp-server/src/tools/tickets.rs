@@ -239,6 +239,14 @@ pub struct TicketTypeView {
     pub attributes: Vec<String>,
 }
 
+/// A list under `key`, then the note on items left out.
+fn render_listed(key: &str, items: &impl Serialize, skipped: &Skipped) -> String {
+    let listed = serde_json::to_value(items)
+        .map(|v| crate::output::render_value(&json!({ key: v })))
+        .unwrap_or_default();
+    format!("{listed}{}", skipped.note())
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TicketTypeList {
     pub ticket_types: Vec<TicketTypeView>,
@@ -247,10 +255,7 @@ pub struct TicketTypeList {
 }
 impl Render for TicketTypeList {
     fn render(&self) -> String {
-        let listed = serde_json::to_value(&self.ticket_types)
-            .map(|v| crate::output::render_value(&serde_json::json!({"ticket_types": v})))
-            .unwrap_or_default();
-        format!("{listed}{}", self.skipped.note())
+        render_listed("ticket_types", &self.ticket_types, &self.skipped)
     }
 }
 
@@ -274,10 +279,7 @@ pub struct TicketStateList {
 }
 impl Render for TicketStateList {
     fn render(&self) -> String {
-        let listed = serde_json::to_value(&self.ticket_states)
-            .map(|v| crate::output::render_value(&serde_json::json!({"ticket_states": v})))
-            .unwrap_or_default();
-        format!("{listed}{}", self.skipped.note())
+        render_listed("ticket_states", &self.ticket_states, &self.skipped)
     }
 }
 
