@@ -1,7 +1,6 @@
 //! Building Intercom search queries from tool arguments (shared by the
 //! conversation, ticket and contact search tools and by `search`).
 
-use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use std::collections::HashSet;
@@ -9,7 +8,7 @@ use std::collections::HashSet;
 use crate::output::ToolError;
 use crate::workspace_context::{Workspace, id_string};
 use intercom_api::{SearchQuery, SearchRequest};
-use intercom_core::dates::resolve;
+use intercom_core::dates::Dates;
 
 /// One `{field, operator, value}` filter.
 pub fn filter(field: &str, operator: &str, value: impl Into<Value>) -> Value {
@@ -36,13 +35,15 @@ pub fn date_filter(
     field: &str,
     operator: &str,
     words: Option<&str>,
-    tz: Tz,
+    dates: &Dates,
     arg_name: &str,
 ) -> Result<Option<Value>, ToolError> {
     let Some(words) = words.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(None);
     };
-    let period = resolve(words, tz).map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
+    let period = dates
+        .period(words)
+        .map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
     // Intercom's conversation search reads `>`/`<` as "or equal": `after today`
     // starts at midnight, `before today` ends one second before it.
     let value = if operator == ">" {
@@ -230,13 +231,17 @@ mod tests {
         assert!(all_of(vec![one; 16]).is_err());
     }
 
+    fn utc() -> Dates {
+        Dates::now(chrono_tz::Tz::UTC)
+    }
+
     #[test]
     fn dates_in_words() {
         let f = date_filter(
             "created_at",
             ">",
             Some("2024-05-01"),
-            Tz::UTC,
+            &utc(),
             "created_after",
         )
         .unwrap()
@@ -246,24 +251,15 @@ mod tests {
             "created_at",
             "<",
             Some("2024-05-01"),
-            Tz::UTC,
+            &utc(),
             "created_before",
         )
         .unwrap()
         .unwrap();
         assert_eq!(f["value"], 1_714_521_600 - 1);
+        assert!(date_filter("created_at", ">", Some("whenever"), &utc(), "created_after").is_err());
         assert!(
-            date_filter(
-                "created_at",
-                ">",
-                Some("whenever"),
-                Tz::UTC,
-                "created_after"
-            )
-            .is_err()
-        );
-        assert!(
-            date_filter("created_at", ">", None, Tz::UTC, "created_after")
+            date_filter("created_at", ">", None, &utc(), "created_after")
                 .unwrap()
                 .is_none()
         );

@@ -67,7 +67,7 @@ async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
             "id": a.id, "name": a.name, "email": a.email, "away": a.away,
             "teams": a.team_ids.iter().map(|t| names.describe_team(t)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "teams": names.teams.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "teams": names.teams.iter().map(|t| json!({"id": t.id, "name": t.name})).collect::<Vec<_>>(),
         "ticket_states": items(&states, "data").iter().map(|s| json!({
             "id": s.get("id"), "category": s.get("category"),
             "label": s.get("internal_label").or_else(|| s.get("external_label")),

@@ -141,6 +141,7 @@ impl ServerHandler for IntercomServer {
             Ok(ws) => ws,
             Err(err) => return Ok(error_result(err)),
         };
+        workspace.learn_time_zone().await;
         context.extensions.insert(workspace);
         let name = request.name.clone();
         let started = std::time::Instant::now();

@@ -19,7 +19,7 @@ use crate::tools::resolve_ticket_type;
 use crate::workspace_context::{Names, Workspace, id_string, path_id, str_field};
 use intercom_api::models::{Assignee, ContactInput, ConversationUpdate, ConvertToTicket, Reply};
 use intercom_api::{Id, SearchQuery, SearchRequest};
-use intercom_core::dates::{iso, resolve};
+use intercom_core::dates::iso;
 
 /// A person on the conversation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -636,8 +636,8 @@ pub async fn contact_ids_by_email(ws: &Workspace, email: &str) -> Result<Vec<Str
 }
 
 impl SearchConversationsArgs {
-    async fn filters(&self, ws: &Workspace) -> Result<Vec<Value>, ToolError> {
-        let tz = ws.time_zone();
+    pub(crate) async fn filters(&self, ws: &Workspace) -> Result<Vec<Value>, ToolError> {
+        let dates = ws.dates();
         let mut f = Vec::new();
         let text = |v: &Option<String>| {
             v.as_deref()
@@ -700,21 +700,21 @@ impl SearchConversationsArgs {
             "created_at",
             ">",
             self.created_after.as_deref(),
-            tz,
+            &dates,
             "created_after",
         )?);
         f.extend(date_filter(
             "created_at",
             "<",
             self.created_before.as_deref(),
-            tz,
+            &dates,
             "created_before",
         )?);
         f.extend(date_filter(
             "updated_at",
             ">",
             self.updated_after.as_deref(),
-            tz,
+            &dates,
             "updated_after",
         )?);
         if let Some(v) = text(&self.priority) {
@@ -1020,24 +1020,15 @@ fn nonempty_text(s: &str, what: &str) -> Result<String, ToolError> {
     }
 }
 
-/// Snooze target: spans count forward from now; other words resolve normally.
-pub(crate) fn snooze_until(words: &str, tz: chrono_tz::Tz) -> Result<i64, ToolError> {
-    let now = chrono::Utc::now().timestamp();
-    let period =
-        resolve(words, tz).map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))?;
-    // Relative spans (`2h`, `3d`) resolve to [now - span, now]: mirror them forward.
-    let until = if period.end == now && period.start < now {
-        now + (now - period.start)
-    } else {
-        period.start
-    };
-    if until <= now {
-        return Err(ToolError::invalid(format!(
-            "snoozed_until `{words}` is not in the future ({}); use e.g. `tomorrow`, `4h` or an ISO datetime",
-            iso(until, tz)
-        )));
-    }
-    Ok(until)
+/// Snooze target, from the one date grammar's future reading: weekdays are the next
+/// one, spans count forward, a date alone is the start of the working day.
+pub(crate) fn snooze_until(
+    words: &str,
+    dates: &intercom_core::dates::Dates,
+) -> Result<i64, ToolError> {
+    dates
+        .future(words)
+        .map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))
 }
 
 impl IntercomServer {
@@ -1542,7 +1533,7 @@ impl IntercomServer {
                         "snooze needs snoozed_until, e.g. `tomorrow`, `4h` or an ISO datetime",
                     )
                 })?;
-                let until = snooze_until(words, ws.time_zone())?;
+                let until = snooze_until(words, &ws.dates())?;
                 client
                     .snooze_conversation(&conversation_id, &acting, until)
                     .await?;

@@ -199,18 +199,13 @@ fn is_date_field(field: &str) -> bool {
 }
 
 fn build_filters(ws: &Workspace, parsed: &ParsedQuery) -> Result<Vec<Value>, ToolError> {
+    let dates = ws.dates();
     let mut filters = Vec::new();
     for (key, op, value) in &parsed.filters {
         let field = field_name(&parsed.object, key);
         if is_date_field(&field) && matches!(op.as_str(), "gt" | "lt") {
             let operator = if op == "gt" { ">" } else { "<" };
-            filters.extend(date_filter(
-                &field,
-                operator,
-                Some(value),
-                ws.time_zone(),
-                key,
-            )?);
+            filters.extend(date_filter(&field, operator, Some(value), &dates, key)?);
             continue;
         }
         let operator = match op.as_str() {

@@ -23,7 +23,7 @@ use crate::render::{Detail, html_to_text};
 use crate::tools::conversations::{contact_ids_by_email, snooze_until};
 use crate::tools::resolve_ticket_type;
 use crate::workspace_context::{Names, Workspace, path_id};
-use intercom_core::dates::{human_duration, iso, resolve};
+use intercom_core::dates::{human_duration, iso};
 
 /// Most items `ticket_queue` reads of each kind before ordering them.
 const QUEUE_SCAN_CAP: usize = 3_000;
@@ -835,14 +835,19 @@ fn resolve_state(
     })
 }
 
-fn period_start(words: &str, ws: &Workspace, arg: &str) -> Result<i64, ToolError> {
-    resolve(words, ws.time_zone())
-        .map(|p| p.start)
+fn period_start(
+    words: &str,
+    dates: &intercom_core::dates::Dates,
+    arg: &str,
+) -> Result<i64, ToolError> {
+    dates
+        .start(words)
         .map_err(|e| ToolError::invalid(format!("{arg}: {e}")))
 }
 
 impl SearchTicketsArgs {
     async fn query(&self, ws: &Workspace) -> Result<SearchQuery, ToolError> {
+        let dates = ws.dates();
         let mut f = Vec::new();
         if let Some(ids) = self.ids.as_ref().filter(|ids| !ids.is_empty()) {
             let ids = crate::args::normalize_ids(crate::args::IdKind::Ticket, ids)
@@ -873,13 +878,21 @@ impl SearchTicketsArgs {
             f.push(SearchQuery::field("title").contains(title));
         }
         if let Some(w) = nonempty(self.created_after.as_deref()) {
-            f.push(SearchQuery::field("created_at").gt(period_start(&w, ws, "created_after")? - 1));
+            f.push(
+                SearchQuery::field("created_at").gt(period_start(&w, &dates, "created_after")? - 1),
+            );
         }
         if let Some(w) = nonempty(self.created_before.as_deref()) {
-            f.push(SearchQuery::field("created_at").lt(period_start(&w, ws, "created_before")?));
+            f.push(SearchQuery::field("created_at").lt(period_start(
+                &w,
+                &dates,
+                "created_before",
+            )?));
         }
         if let Some(w) = nonempty(self.updated_after.as_deref()) {
-            f.push(SearchQuery::field("updated_at").gt(period_start(&w, ws, "updated_after")? - 1));
+            f.push(
+                SearchQuery::field("updated_at").gt(period_start(&w, &dates, "updated_after")? - 1),
+            );
         }
         if let Some(a) = nonempty(self.assignee.as_deref()) {
             if matches!(a.to_lowercase().as_str(), "unassigned" | "none" | "nobody") {
@@ -1338,7 +1351,7 @@ impl IntercomServer {
             };
         }
         if let Some(words) = nonempty(args.snoozed_until.as_deref()) {
-            update.snoozed_until = Some(snooze_until(&words, ws.time_zone())?);
+            update.snoozed_until = Some(snooze_until(&words, &ws.dates())?);
         }
         if update == TicketUpdate::default() {
             return Err(ToolError::invalid(
