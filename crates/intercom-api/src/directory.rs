@@ -46,6 +46,10 @@ pub struct Directory {
     pub tags: Vec<DirectoryTag>,
     /// Entries Intercom sent that could not be read (`null`, no id) and were left out.
     pub skipped: u64,
+    /// The tag list could not be read (a token without the tags scope, an outage): `tags`
+    /// is empty, and the directory is not kept so the next read tries again.
+    #[serde(skip)]
+    pub tags_unavailable: bool,
 }
 
 /// A name that did not pick out exactly one entry.
@@ -191,13 +195,23 @@ fn pick<'a, T>(
 }
 
 impl Directory {
-    /// `GET /admins`, `/teams` and `/tags`, at once.
+    /// `GET /admins`, `/teams` and `/tags`, at once. Admins and teams are needed; a tag
+    /// list that cannot be read leaves `tags` empty and sets `tags_unavailable`.
     pub async fn load(client: &Client) -> Result<Self> {
-        let (admins, teams, tags) = tokio::try_join!(
+        let (admins, teams, tags) = tokio::join!(
             client.list_admins(),
             client.list_teams(),
             client.list_tags()
-        )?;
+        );
+        let (admins, teams) = (admins?, teams?);
+        let tags_unavailable = tags.is_err();
+        let tags = match tags {
+            Ok(tags) => tags,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the workspace's tags");
+                crate::models::Page::default()
+            }
+        };
         let mut skipped = (admins.skipped + teams.skipped + tags.skipped) as u64;
         let mut keep = |id: Option<String>| {
             let id = id.filter(|id| !id.trim().is_empty());
@@ -243,12 +257,14 @@ impl Directory {
             teams,
             tags,
             skipped,
+            tags_unavailable,
         })
     }
 
-    /// An answer worth keeping: every workspace has at least one admin (the token's).
+    /// An answer worth keeping: every workspace has at least one admin (the token's),
+    /// and the tag list was read.
     pub fn is_usable(&self) -> bool {
-        !self.admins.is_empty()
+        !self.admins.is_empty() && !self.tags_unavailable
     }
 
     pub fn admin(&self, id: &str) -> Option<&DirectoryAdmin> {
@@ -385,7 +401,9 @@ impl DirectoryCache {
         if loaded.is_usable() {
             self.keep(Some((Instant::now(), loaded.clone())));
         } else {
-            tracing::warn!("Intercom's directory answer lists no admins; it is not kept");
+            tracing::warn!(
+                "the directory lists no admins, or its tags could not be read; it is not kept"
+            );
         }
         Ok(loaded)
     }
@@ -448,7 +466,7 @@ mod tests {
                 id: "90".into(),
                 name: "VIP".into(),
             }],
-            skipped: 0,
+            ..Directory::default()
         }
     }
 
