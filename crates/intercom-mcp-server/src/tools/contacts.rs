@@ -700,10 +700,7 @@ impl IntercomServer {
         let page = ws.api().client().search_contacts(&request).await?;
         Ok(Json(ContactList {
             contacts: page.items.iter().map(|c| contact_line(c, &ws)).collect(),
-            paging: Paging {
-                total_count: page.total_count,
-                next_cursor: page.next_cursor,
-            },
+            paging: Paging::of(&page),
             skipped: Skipped::of(page.skipped),
         }))
     }
