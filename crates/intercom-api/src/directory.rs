@@ -170,22 +170,27 @@ fn pick<'a, T>(
             _ => Err(miss(true, top)),
         };
     }
-    // Nothing fits: offer the closest spellings.
+    // Nothing fits: offer the closest spellings (typos and swapped letters).
+    let close = |a: &str, b: &str| {
+        strsim::jaro_winkler(a, b).max(strsim::normalized_damerau_levenshtein(a, b))
+    };
     let mut scored: Vec<(f64, &T)> = items
         .iter()
         .map(|item| {
             let (_, name, email) = keys(item);
             let name = normal(name);
-            let mut score = strsim::jaro_winkler(&wanted, &name);
+            let mut score = close(&wanted, &name);
             for word in name.split(' ') {
-                score = score.max(strsim::jaro_winkler(&wanted, word));
+                score = score.max(close(&wanted, word));
             }
             if let Some(email) = email {
-                score = score.max(strsim::jaro_winkler(&wanted, &email.to_lowercase()));
+                let email = email.to_lowercase();
+                let local = email.split('@').next().unwrap_or_default();
+                score = score.max(close(&wanted, &email)).max(close(&wanted, local));
             }
             (score, item)
         })
-        .filter(|(score, _)| *score >= 0.75)
+        .filter(|(score, _)| *score >= 0.65)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     Err(miss(
@@ -498,6 +503,8 @@ mod tests {
                 && text.contains("say which"),
             "{text}"
         );
+        let miss = d.find_admin("aan").unwrap_err();
+        assert!(miss.to_string().contains("did you mean Ann Lee"), "{miss}");
         let miss = d.find_admin("jhon").unwrap_err();
         assert!(!miss.ambiguous);
         assert!(

@@ -20,7 +20,6 @@ use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{
     GroupBy, MetricsError, MetricsReport, MetricsRequest, SourceChoice, chart, report,
 };
-use intercom_mirror::now_unix;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SupportMetricsArgs {
@@ -112,12 +111,14 @@ impl IntercomServer {
             }
             None => ws.time_zone(),
         };
+        // One reading of the clock for the whole call.
+        let now = chrono::Utc::now();
         let period = ReportPeriod::resolve(
             args.period.as_deref(),
             args.from.as_deref(),
             args.to.as_deref(),
             time_zone,
-            chrono::Utc::now(),
+            now,
         )
         .map_err(ToolError::invalid)?;
         let group_by = args
@@ -138,7 +139,7 @@ impl IntercomServer {
             period,
             group_by,
             source,
-            now: now_unix(),
+            now: now.timestamp(),
         };
         let progress = McpProgress::from_context(&context);
         let report_progress =

@@ -512,8 +512,8 @@ async fn target_spec(
 impl IntercomServer {
     #[tool(
         name = "bulk_update_contacts",
-        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails \
-                       or a contact search query. dry_run defaults to true and returns the exact targets; \
+        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails, \
+                       company or search filters. dry_run defaults to true and returns the exact targets; \
                        run with dry_run=false. Runs as a resumable job with a per-item report. For one \
                        contact use the single-contact update tool instead.",
         annotations(
@@ -545,8 +545,8 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_tag",
-        description = "Add or remove one tag on many contacts, companies or conversations (by ids, or a search \
-                       query for contacts/conversations). dry_run defaults to true and returns the exact \
+        description = "Add or remove one tag on many contacts, companies or conversations (by ids, emails, \
+                       company or search filters). dry_run defaults to true and returns the exact \
                        targets; run with dry_run=false. Runs as a resumable job with a per-item report.",
         annotations(
             title = "Bulk tag",
@@ -564,6 +564,13 @@ impl IntercomServer {
     ) -> Result<Json<BulkOutcome>, ToolError> {
         let object = TagObject::parse(args.object.as_deref().unwrap_or_default())
             .map_err(ToolError::invalid)?;
+        let kind = match object {
+            TagObject::Contacts => TargetKind::Contact,
+            TagObject::Companies => TargetKind::Company,
+            TagObject::Conversations => TargetKind::Conversation,
+        };
+        // The targets are read (and bad ids refused) before a tag is created.
+        let spec = target_spec(&ws, kind, args.targets).await?;
         let tag = args.tag.unwrap_or_default();
         let remove = args.remove.unwrap_or(false);
         let client = ws.api().client();
@@ -578,12 +585,6 @@ impl IntercomServer {
             Err(err) => return Err(bulk_error(err)),
         };
         let admin_id = ws.my_admin_id().await?.into_string();
-        let kind = match object {
-            TagObject::Contacts => TargetKind::Contact,
-            TagObject::Companies => TargetKind::Company,
-            TagObject::Conversations => TargetKind::Conversation,
-        };
-        let spec = target_spec(&ws, kind, args.targets).await?;
         let op = Operation::Tag {
             object,
             tag_id,
@@ -598,8 +599,8 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations, chosen by ids or a conversation \
-                       search query. dry_run defaults to true and returns the exact targets; run with \
+        description = "Close, assign, unassign or snooze many conversations, chosen by ids or \
+                       search_conversations filters. dry_run defaults to true and returns the exact targets; run with \
                        dry_run=false. Runs as a resumable job; a failure is checked against the \
                        conversation's state before anything is sent again.",
         annotations(
