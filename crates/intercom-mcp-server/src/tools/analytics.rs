@@ -23,7 +23,7 @@ use intercom_jobs::analytics::{
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SupportMetricsArgs {
-    /// `today`, `yesterday`, `this_week`, `last_week`, `last_7d` (default) or `last_30d`.
+    /// A period: `today`, `monday`, `last_week`, `last_month`, `last_7d` (default), a date.
     /// Leave empty when giving `from`/`to`.
     #[serde(default)]
     pub period: Option<String>,

@@ -386,7 +386,7 @@ pub struct SearchConversationsArgs {
     /// Seconds until first closed, with a comparison: ">86400".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_first_close: Option<Value>,
-    /// Created after: ISO date/datetime or words such as today, yesterday, this_week, last_week, 7d, 30d.
+    /// Created after: ISO date/datetime or words such as today, monday, last friday, this_week, last_month, 7d.
     #[serde(default)]
     pub created_after: Option<String>,
     /// Created before: ISO date/datetime or words (yesterday = before the start of yesterday).
@@ -878,7 +878,7 @@ pub struct ManageArgs {
     pub id: String,
     /// `close`, `open`, `snooze`, `assign` or `unassign`.
     pub action: String,
-    /// For snooze: until when — an ISO datetime, `tomorrow`, or a span from now such as `2h`, `3d`, `1w`.
+    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: 09:00 local).
     #[serde(default)]
     pub snoozed_until: Option<String>,
     /// For assign: the admin (id, email, name or `me`).
