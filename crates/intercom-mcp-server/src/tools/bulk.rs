@@ -452,6 +452,48 @@ fn check_filter_keys(
     Ok(())
 }
 
+/// One search query from the friendly filters (read as search_conversations /
+/// search_contacts read them) ANDed with a raw query; `None` when neither is given. The
+/// `bulk` command of the binary uses it too.
+pub async fn filters_query(
+    ws: &Workspace,
+    kind: TargetKind,
+    filters: Option<Map<String, Value>>,
+    query: Option<Value>,
+) -> Result<Option<Value>, ToolError> {
+    let filters = filters.filter(|f| !f.is_empty());
+    Ok(match (kind, filters) {
+        (_, None) => query,
+        (TargetKind::Company, Some(_)) => {
+            return Err(ToolError::invalid(
+                "companies cannot be selected by filters (Intercom has no company search); give company ids",
+            ));
+        }
+        (TargetKind::Conversation, Some(filters)) => {
+            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
+            let args: super::conversations::SearchConversationsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            let mut parts = args.filters(ws).await?;
+            if let Some(raw) = query {
+                parts.push(raw);
+            }
+            Some(crate::query::all_of(parts)?)
+        }
+        (TargetKind::Contact, Some(filters)) => {
+            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
+            let mut filters = filters;
+            if let Some(raw) = query {
+                filters.insert("query".into(), raw);
+            }
+            let args: super::contacts::SearchContactsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            Some(super::contacts::contact_query(ws, &args).await?.to_json())
+        }
+    })
+}
+
 /// The targets named by `targets` for `kind`: ids, emails, company, and one search
 /// query made of the friendly filters (read like the search tools read them) ANDed
 /// with the raw query.
@@ -465,37 +507,7 @@ async fn target_spec(
         TargetKind::Company => IdKind::Company,
         TargetKind::Conversation => IdKind::Conversation,
     };
-    let filters = targets.filters.filter(|f| !f.is_empty());
-    let query = match (kind, filters) {
-        (_, None) => targets.query,
-        (TargetKind::Company, Some(_)) => {
-            return Err(ToolError::invalid(
-                "companies cannot be selected by filters (Intercom has no company search); give company ids",
-            ));
-        }
-        (TargetKind::Conversation, Some(filters)) => {
-            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
-            let args: super::conversations::SearchConversationsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            let mut parts = args.filters(ws).await?;
-            if let Some(raw) = targets.query {
-                parts.push(raw);
-            }
-            Some(crate::query::all_of(parts)?)
-        }
-        (TargetKind::Contact, Some(filters)) => {
-            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
-            let mut filters = filters;
-            if let Some(raw) = targets.query {
-                filters.insert("query".into(), raw);
-            }
-            let args: super::contacts::SearchContactsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            Some(super::contacts::contact_query(ws, &args).await?.to_json())
-        }
-    };
+    let query = filters_query(ws, kind, targets.filters, targets.query).await?;
     Ok(TargetSpec {
         ids: ids_of(id_kind, targets.ids)?,
         emails: targets.emails.unwrap_or_default(),

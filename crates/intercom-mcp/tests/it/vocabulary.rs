@@ -608,3 +608,140 @@ async fn bulk_manage_takes_search_filters_and_names_the_assignee() {
         "{message}"
     );
 }
+
+/// `intercom-mcp ARGS...` against the harness's sandbox; returns (success, stdout, stderr).
+async fn run_cli(h: &Harness, store: &Path, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_intercom-mcp"));
+    for var in [
+        "INTERCOM_ACCESS_TOKEN",
+        "INTERCOM_API_BASE",
+        "INTERCOM_MCP_TIME_ZONE",
+        "INTERCOM_MCP_SANDBOX",
+        "INTERCOM_MCP_ADMIN_ID",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("INTERCOM_MCP_LOG", "warn")
+        .args(args)
+        .args(["--api-base", &h.sandbox.base_url()])
+        .args(["--access-token", h.sandbox.token()])
+        .arg("--store")
+        .arg(store)
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulk_command_takes_filters_names_and_date_words_too() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite3");
+    let tz = workspace_zone(&h).await;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let month_start = local(tz, today.with_day(1).unwrap(), 0);
+    let expected = rest_total(
+        &h,
+        json!({"operator": "AND", "value": [
+            {"field": "state", "operator": "=", "value": "open"},
+            {"field": "created_at", "operator": ">", "value": month_start},
+        ]}),
+    )
+    .await;
+    assert!(expected > 0, "open conversations this month in the sandbox");
+    let filters = r#"{"state": "open", "created_after": "this_month"}"#;
+    let (ok_run, out, errs) = run_cli(
+        &h,
+        &store,
+        &[
+            "bulk",
+            "manage-conversations",
+            "--action",
+            "snooze",
+            "--until",
+            "next monday",
+            "--filters",
+            filters,
+            "--dry-run",
+        ],
+    )
+    .await;
+    assert!(ok_run, "{out}\n{errs}");
+    assert!(
+        out.contains(&format!("{expected} target(s)")),
+        "expected {expected} targets: {out}"
+    );
+    assert!(out.contains("snooze conversations until"), "{out}");
+
+    // A real run assigning them to an admin named by first name, read back.
+    let admins = h.get("/admins").await["admins"].as_array().unwrap().clone();
+    let name = |a: &Value| a["name"].as_str().unwrap_or_default().to_lowercase();
+    let unique = admins
+        .iter()
+        .find(|a| {
+            let first = name(a).split(' ').next().unwrap_or_default().to_string();
+            admins
+                .iter()
+                .filter(|b| name(b).split(' ').any(|w| w.starts_with(&first)))
+                .count()
+                == 1
+        })
+        .expect("an admin with a first name of their own");
+    let first = name(unique).split(' ').next().unwrap().to_string();
+    let (ok_run, out, errs) = run_cli(
+        &h,
+        &store,
+        &[
+            "bulk",
+            "manage-conversations",
+            "--action",
+            "assign",
+            "--assignee",
+            &first,
+            "--filters",
+            filters,
+            "--json",
+        ],
+    )
+    .await;
+    assert!(ok_run, "{out}\n{errs}");
+    let assigned = rest_total(
+        &h,
+        json!({"operator": "AND", "value": [
+            {"field": "state", "operator": "=", "value": "open"},
+            {"field": "created_at", "operator": ">", "value": month_start},
+            {"field": "admin_assignee_id", "operator": "=", "value": id_of(&unique["id"])},
+        ]}),
+    )
+    .await;
+    assert_eq!(assigned, expected, "{out}");
+
+    // A snooze in the past is refused with the future forms, before any job.
+    let (ok_run, _, errs) = run_cli(
+        &h,
+        &store,
+        &[
+            "bulk",
+            "manage-conversations",
+            "--action",
+            "snooze",
+            "--until",
+            "last friday",
+            "--ids",
+            "1",
+            "--dry-run",
+        ],
+    )
+    .await;
+    assert!(!ok_run);
+    assert!(
+        errs.contains("not in the future") && errs.contains("in 2h"),
+        "{errs}"
+    );
+}
