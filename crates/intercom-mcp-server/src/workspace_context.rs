@@ -273,6 +273,11 @@ impl Workspace {
         }
     }
 
+    /// The cache behind [`names`](Self::names), for engines that take one.
+    pub fn directory_cache(&self) -> &intercom_api::DirectoryCache {
+        &self.directory
+    }
+
     /// The workspace directory (admins, teams, tags), cached for a short time.
     pub async fn names(&self) -> Result<Arc<Names>, ToolError> {
         Ok(self.directory.get().await?)

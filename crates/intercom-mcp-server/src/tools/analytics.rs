@@ -145,10 +145,11 @@ impl IntercomServer {
         let report_progress =
             |done: u64, total: Option<u64>, message: String| progress.report(done, total, message);
         let mirror = self.realtime().map(|r| r.mirror().clone());
-        let report = intercom_jobs::analytics::run(
+        let report = intercom_jobs::analytics::run_with_directory(
             &request,
             Some(ws.api().client()),
             mirror.as_ref(),
+            Some(ws.directory_cache()),
             &report_progress,
         )
         .await
