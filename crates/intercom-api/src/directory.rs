@@ -38,6 +38,20 @@ pub struct DirectoryTag {
     pub name: String,
 }
 
+impl DirectoryAdmin {
+    /// Whether `needle` is this admin's id, email or full name (case and spacing aside).
+    pub fn is_exactly(&self, needle: &str) -> bool {
+        fit(&normal(needle), &self.id, &self.name, self.email.as_deref()) == Some(Fit::Exact)
+    }
+}
+
+impl DirectoryTeam {
+    /// Whether `needle` is this team's id or full name (case and spacing aside).
+    pub fn is_exactly(&self, needle: &str) -> bool {
+        fit(&normal(needle), &self.id, &self.name, None) == Some(Fit::Exact)
+    }
+}
+
 /// Admins, teams and tags of one workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Directory {
@@ -489,6 +503,9 @@ mod tests {
         assert_eq!(d.find_team("billing").unwrap().id, "10");
         assert_eq!(d.find_team("escal").unwrap().id, "11");
         assert_eq!(d.find_tag("vip").unwrap().id, "90");
+        assert!(d.teams[0].is_exactly(" BILLING "));
+        assert!(!d.teams[1].is_exactly("billing"));
+        assert!(d.admins[0].is_exactly("ann@example.com") && !d.admins[0].is_exactly("ann"));
     }
 
     #[test]

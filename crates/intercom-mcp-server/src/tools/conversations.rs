@@ -404,7 +404,7 @@ pub struct SearchConversationsArgs {
     /// Email of a contact taking part in the conversation.
     #[serde(default)]
     pub contact_email: Option<String>,
-    /// Assigned admin: id, email, name, `me`, or `unassigned`.
+    /// Assignee: an admin or team by name, first name, email or id; `me`; `unassigned`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub assignee: Option<String>,
     /// Assigned team: id or name.
@@ -744,8 +744,15 @@ impl SearchConversationsArgs {
             if matches!(lower.as_str(), "unassigned" | "none" | "nobody") {
                 f.push(filter("admin_assignee_id", "=", 0));
             } else {
-                let (id, _) = ws.resolve_admin(&v).await?;
-                f.push(filter("admin_assignee_id", "=", id));
+                // An admin, or a team when the name is a team's ("assigned to billing").
+                match ws.resolve_assignee(&v).await? {
+                    crate::workspace_context::Assignee::Admin { id, .. } => {
+                        f.push(filter("admin_assignee_id", "=", id));
+                    }
+                    crate::workspace_context::Assignee::Team { id, .. } => {
+                        f.push(filter("team_assignee_id", "=", id));
+                    }
+                }
             }
         }
         if let Some(v) = text(&self.team) {

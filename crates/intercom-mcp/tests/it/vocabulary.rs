@@ -385,6 +385,22 @@ async fn admins_and_teams_resolve_by_first_name_part_or_email_or_list_near_match
     .await;
     let c = h.get(&format!("/conversations/{id}")).await;
     assert_eq!(id_of(&c["team_assignee_id"]), id_of(&team["id"]));
+
+    // "Assigned to <team>" in a search: the team's conversations, as the API counts them.
+    let expected = rest_total(
+        &h,
+        json!({"field": "team_assignee_id", "operator": "=", "value": id_of(&team["id"])}),
+    )
+    .await;
+    let out = ok(
+        &h,
+        &store,
+        "search_conversations",
+        json!({"assignee": team["name"], "limit": 1}),
+    )
+    .await;
+    assert_eq!(out["total_count"].as_u64(), Some(expected), "{out}");
+    assert!(expected > 0);
 }
 
 /// A company with at least two contacts, and those contacts.
