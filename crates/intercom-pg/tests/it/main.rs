@@ -6,5 +6,7 @@ mod cluster;
 mod claims;
 mod connect;
 mod events;
+mod jobs;
 mod leader;
 mod rate_budget;
+mod runlog;
