@@ -19,6 +19,7 @@ mod jobs;
 mod leader;
 mod locks;
 mod migrate;
+mod mirror;
 mod rate;
 mod runlog;
 
@@ -31,5 +32,6 @@ pub use events::{
 pub use jobs::{BULK_JOB_SCOPE, DEFAULT_JOB_LEASE, PgJobStore};
 pub use leader::Leadership;
 pub use migrate::{MIGRATIONS, Migration};
+pub use mirror::{FleetMirrorStore, fleet_mirror, follow as follow_fleet_events};
 pub use rate::PgRateBudget;
 pub use runlog::{AUTOMATION_RUN_SCOPE, DEFAULT_RUN_LEASE, PgRunLog};

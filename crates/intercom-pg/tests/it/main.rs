@@ -6,6 +6,7 @@ mod cluster;
 mod claims;
 mod connect;
 mod events;
+mod fleet_mirror;
 mod jobs;
 mod leader;
 mod rate_budget;
