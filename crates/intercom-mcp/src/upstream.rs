@@ -103,6 +103,7 @@ pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow:
             region,
             base_url: conn.api_base.clone().filter(|s| !s.trim().is_empty()),
             time_zone,
+            rate_budgets: None,
         },
         token: conn
             .access_token
@@ -133,6 +134,7 @@ async fn start_sandbox(choice: &SandboxChoice, time_zone: Tz) -> anyhow::Result<
             region: Region::Us,
             base_url: Some(sb.base_url()),
             time_zone,
+            rate_budgets: None,
         },
         token: Some(Secret::new(sb.token())),
         sandbox: Some(sb),
