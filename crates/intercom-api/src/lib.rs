@@ -11,6 +11,7 @@
 //! - one [`Error`] type worded so a person can act on it.
 
 pub mod config;
+pub mod directory;
 mod endpoints;
 pub use endpoints::find_tag;
 pub mod error;
@@ -21,6 +22,9 @@ pub mod ratelimit;
 pub mod search;
 
 pub use config::{API_VERSION, ClientConfig, ClientConfigBuilder, Region, RetryPolicy, Secret};
+pub use directory::{
+    Directory, DirectoryAdmin, DirectoryCache, DirectoryTag, DirectoryTeam, NameMiss,
+};
 pub use error::{ApiError, ApiErrorItem, Error, Result, TransportKind};
 pub use http::{Client, Method};
 pub use intercom_core::ids::{Id, IdError};

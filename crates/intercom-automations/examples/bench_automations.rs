@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use intercom_api::{Client, ClientConfig, Method};
 use intercom_automations::template::Escape;
 use intercom_automations::{
-    Directory, Engine, Event, EventContext, SqliteRunLog, evaluate, parse_rules,
+    Engine, Event, EventContext, RuleDirectory, SqliteRunLog, evaluate, parse_rules,
 };
 use intercom_mirror::Mirror;
 use intercom_mirror::webhooks::{WEBHOOK_PATH, WebhookSecret, WebhookState, sign};
@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
     let rules =
         parse_rules(&hundred_rules(true), &|_| None).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let events = synthetic_events(20_000);
-    let dir = Directory::default();
+    let dir = RuleDirectory::default();
     let started = Instant::now();
     let (mut matched, mut rendered) = (0usize, 0usize);
     for event in &events {

@@ -9,7 +9,7 @@ use intercom_api::{Assignee, Client, ConvertToTicket, Id, Reply, TicketUpdate, T
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::context::{Directory, EventContext};
+use super::context::{EventContext, RuleDirectory as Directory};
 use super::outbound;
 use super::rules::{Action, ActionKind, ObjectType, Rule, Settings};
 use super::runlog::RunLog;
@@ -266,7 +266,7 @@ impl Actor<'_> {
         let target = format!("{ty} {id}");
         let fields = ctx.fields(&rule.name);
         Ok(match &action.kind {
-            ActionKind::AddTag(name) => match self.dir.tag(name) {
+            ActionKind::AddTag(name) => match self.dir.find_tag(name).ok() {
                 Some(tag) => (
                     Step::Tag {
                         id: tag.id.clone(),
@@ -279,7 +279,7 @@ impl Actor<'_> {
                     format!("create tag {name:?} and add it to {target}"),
                 ),
             },
-            ActionKind::RemoveTag(name) => match self.dir.tag(name) {
+            ActionKind::RemoveTag(name) => match self.dir.find_tag(name).ok() {
                 Some(tag) => (
                     Step::Tag {
                         id: tag.id.clone(),
@@ -295,9 +295,7 @@ impl Actor<'_> {
                 ),
             },
             ActionKind::AssignAdmin(key) => {
-                let admin = self.dir.admin(key).ok_or_else(|| {
-                    format!("no admin named {key:?} (by id, email or name) in the workspace")
-                })?;
+                let admin = self.dir.find_admin(key).map_err(|miss| miss.to_string())?;
                 (
                     Step::Assign {
                         team: None,
@@ -307,10 +305,7 @@ impl Actor<'_> {
                 )
             }
             ActionKind::AssignTeam { team, round_robin } => {
-                let team = self
-                    .dir
-                    .team(team)
-                    .ok_or_else(|| format!("no team named {team:?} in the workspace"))?;
+                let team = self.dir.find_team(team).map_err(|miss| miss.to_string())?;
                 let mut admin = None;
                 let mut summary = format!("assign {target} to team {} ({})", team.name, team.id);
                 if *round_robin {

@@ -5,7 +5,7 @@ use chrono::{Datelike, TimeZone, Timelike};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::context::{Directory, EventContext};
+use super::context::{EventContext, RuleDirectory as Directory};
 use super::rules::{BusinessHours, CompareOp, Condition, ConditionTest, Rule};
 use intercom_mirror::columns::id_string;
 
@@ -71,7 +71,7 @@ fn test(t: &ConditionTest, ctx: &EventContext, dir: &Directory) -> (bool, String
         ConditionTest::Tag(wanted) => {
             let tags = object_tags(obj, dir);
             let hit = wanted.iter().any(|w| {
-                let want_id = dir.tag(w).map(|t| t.id.as_str());
+                let want_id = dir.find_tag(w).ok().map(|t| t.id.as_str());
                 tags.iter().any(|(id, name)| {
                     id == w || Some(id.as_str()) == want_id || name.eq_ignore_ascii_case(w)
                 })
@@ -123,7 +123,10 @@ fn test(t: &ConditionTest, ctx: &EventContext, dir: &Directory) -> (bool, String
                 (Some(id), a) => {
                     w == id
                         || a.is_some_and(|a| {
-                            a.name.eq_ignore_ascii_case(w) || a.email.eq_ignore_ascii_case(w)
+                            a.name.eq_ignore_ascii_case(w)
+                                || a.email
+                                    .as_deref()
+                                    .is_some_and(|e| e.eq_ignore_ascii_case(w))
                         })
                 }
             });
@@ -196,7 +199,7 @@ fn object_tags(obj: &Value, dir: &Directory) -> Vec<(String, String)> {
                     .get("name")
                     .and_then(Value::as_str)
                     .map(str::to_string)
-                    .or_else(|| dir.tag(&id).map(|d| d.name.clone()))
+                    .or_else(|| dir.tag_name(&id).map(str::to_string))
                     .unwrap_or_default();
                 Some((id, name))
             })
@@ -277,7 +280,7 @@ pub fn within_hours(hours: &BusinessHours, at: i64) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{Event, NamedEntry, TeamEntry};
+    use crate::context::Event;
     use crate::parse::parse_rules;
     use serde_json::json;
 
@@ -300,22 +303,26 @@ mod tests {
 
     fn dir() -> Directory {
         Directory {
-            admins: vec![crate::context::AdminEntry {
-                id: "11".into(),
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                away: false,
-            }],
-            teams: vec![TeamEntry {
-                id: "5".into(),
-                name: "Billing".into(),
-                admin_ids: vec!["11".into()],
-            }],
-            tags: vec![NamedEntry {
-                id: "90".into(),
-                name: "VIP".into(),
-            }],
-            ticket_types: vec![],
+            workspace: std::sync::Arc::new(intercom_api::Directory {
+                admins: vec![crate::context::AdminEntry {
+                    id: "11".into(),
+                    name: "Ada".into(),
+                    email: Some("ada@example.com".into()),
+                    away: false,
+                    team_ids: vec!["5".into()],
+                }],
+                teams: vec![intercom_api::DirectoryTeam {
+                    id: "5".into(),
+                    name: "Billing".into(),
+                    admin_ids: vec!["11".into()],
+                }],
+                tags: vec![intercom_api::DirectoryTag {
+                    id: "90".into(),
+                    name: "VIP".into(),
+                }],
+                skipped: 0,
+            }),
+            ticket_types: Default::default(),
         }
     }
 

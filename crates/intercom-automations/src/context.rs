@@ -1,6 +1,8 @@
 //! What a rule sees of one event: the event, its object, looked-up context
 //! (contact, company, admins, teams, tags) and the message text.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -46,28 +48,23 @@ impl Event {
     }
 }
 
-/// Admins, teams and tags by id, for conditions and actions that name them.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Directory {
-    pub admins: Vec<AdminEntry>,
-    pub teams: Vec<TeamEntry>,
-    pub tags: Vec<NamedEntry>,
-    pub ticket_types: Vec<NamedEntry>,
+/// An admin of the shared workspace directory.
+pub type AdminEntry = intercom_api::DirectoryAdmin;
+
+/// What conditions and actions look names up in: the shared workspace directory
+/// (admins, teams, tags; [`intercom_api::Directory`]) and the ticket types.
+#[derive(Debug, Clone, Default)]
+pub struct RuleDirectory {
+    pub workspace: Arc<intercom_api::Directory>,
+    pub ticket_types: Arc<Vec<NamedEntry>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AdminEntry {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub away: bool,
-}
+impl std::ops::Deref for RuleDirectory {
+    type Target = intercom_api::Directory;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct TeamEntry {
-    pub id: String,
-    pub name: String,
-    pub admin_ids: Vec<String>,
+    fn deref(&self) -> &Self::Target {
+        &self.workspace
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,44 +73,11 @@ pub struct NamedEntry {
     pub name: String,
 }
 
-impl Directory {
-    /// An admin by id, email or name (case-insensitive).
-    pub fn admin(&self, key: &str) -> Option<&AdminEntry> {
-        self.admins.iter().find(|a| {
-            a.id == key || a.email.eq_ignore_ascii_case(key) || a.name.eq_ignore_ascii_case(key)
-        })
-    }
-
-    pub fn team(&self, key: &str) -> Option<&TeamEntry> {
-        self.teams
-            .iter()
-            .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
-    }
-
-    pub fn tag(&self, key: &str) -> Option<&NamedEntry> {
-        self.tags
-            .iter()
-            .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
-    }
-
+impl RuleDirectory {
     pub fn ticket_type(&self, key: &str) -> Option<&NamedEntry> {
         self.ticket_types
             .iter()
             .find(|t| t.id == key || t.name.eq_ignore_ascii_case(key))
-    }
-
-    pub fn admin_name(&self, id: &str) -> Option<&str> {
-        self.admins
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| a.name.as_str())
-    }
-
-    pub fn team_name(&self, id: &str) -> Option<&str> {
-        self.teams
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.name.as_str())
     }
 }
 

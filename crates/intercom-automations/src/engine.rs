@@ -7,16 +7,15 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use intercom_api::{Client, Method};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::sync::RwLock;
 
 use super::actions::{ActionOutcome, ActionStatus, Actor};
 use super::condition::{ConditionOutcome, evaluate};
-use super::context::{AdminEntry, Directory, Event, EventContext, NamedEntry, TeamEntry};
+use super::context::{AdminEntry, Event, EventContext, NamedEntry, RuleDirectory};
 use super::outbound;
 use super::rules::{ObjectType, Rule, RuleSet};
 use super::runlog::{RunEnding, RunLog, RunLogError, RunStatus};
@@ -24,7 +23,6 @@ use futures::future::BoxFuture;
 use intercom_mirror::{EventRecord, Mirror, now_unix};
 
 /// Admins' away status changes during the day; names rarely. Refresh this often.
-const DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
 /// How often the event log is polled when no change notification wakes the engine.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const CURSOR_KEY: &str = "event_cursor";
@@ -81,7 +79,10 @@ pub struct Engine {
     client: Client,
     http: reqwest::Client,
     admin: AdminEntry,
-    directory: RwLock<(Arc<Directory>, Instant)>,
+    /// Admins, teams and tags: the shared directory, cached with a short TTL.
+    directory: intercom_api::DirectoryCache,
+    /// Ticket types, read at start.
+    ticket_types: Arc<Vec<NamedEntry>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -101,25 +102,39 @@ impl Engine {
         log: Arc<dyn RunLog>,
         client: Client,
     ) -> Result<Self, EngineError> {
-        let directory = load_directory(&client).await?;
+        let cache = intercom_api::DirectoryCache::new(client.clone());
+        let directory = cache.get().await.map_err(|source| EngineError::Api {
+            what: "GET /admins, /teams and /tags".into(),
+            source,
+        })?;
+        let ticket_types = Arc::new(load_ticket_types(&client).await);
         let admin = match &rules.settings.admin {
-            Some(key) => directory.admin(key).cloned().ok_or_else(|| {
-                EngineError::Invalid(format!(
-                    "settings.admin {key:?} is not an admin of this workspace (give an id, email or name)"
-                ))
-            })?,
+            Some(key) => directory
+                .find_admin(key)
+                .cloned()
+                .map_err(|miss| EngineError::Invalid(format!("settings.admin: {miss}")))?,
             None => {
-                let me = client.me().await.map_err(|source| EngineError::Api { what: "GET /me".into(), source })?;
-                let id = me.admin.id.clone().filter(|id| !id.trim().is_empty()).ok_or_else(|| {
-                    EngineError::Invalid(
-                        "Intercom's /me answer names no admin; set settings.admin or try again".into(),
-                    )
+                let me = client.me().await.map_err(|source| EngineError::Api {
+                    what: "GET /me".into(),
+                    source,
                 })?;
+                let id = me
+                    .admin
+                    .id
+                    .clone()
+                    .filter(|id| !id.trim().is_empty())
+                    .ok_or_else(|| {
+                        EngineError::Invalid(
+                            "Intercom's /me answer names no admin; set settings.admin or try again"
+                                .into(),
+                        )
+                    })?;
                 directory.admin(&id).cloned().unwrap_or(AdminEntry {
                     id,
                     name: me.admin.name.clone().unwrap_or_default(),
-                    email: me.admin.email.clone().unwrap_or_default(),
+                    email: me.admin.email.clone(),
                     away: false,
+                    team_ids: Vec::new(),
                 })
             }
         };
@@ -129,7 +144,8 @@ impl Engine {
             client,
             http: outbound::http_client(),
             admin,
-            directory: RwLock::new((Arc::new(directory), Instant::now())),
+            directory: cache,
+            ticket_types,
         })
     }
 
@@ -146,25 +162,20 @@ impl Engine {
         &self.admin.id
     }
 
-    async fn directory(&self) -> Arc<Directory> {
-        {
-            let guard = self.directory.read().await;
-            if guard.1.elapsed() < DIRECTORY_MAX_AGE {
-                return guard.0.clone();
+    /// The directory rules look names up in: the cached workspace directory (an older
+    /// copy when a refresh fails, so rules keep acting) and the ticket types.
+    async fn directory(&self) -> Arc<RuleDirectory> {
+        let workspace = match self.directory.get_or_stale().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "automations could not read admins, teams and tags");
+                Arc::default()
             }
-        }
-        let mut guard = self.directory.write().await;
-        if guard.1.elapsed() >= DIRECTORY_MAX_AGE {
-            match load_directory(&self.client).await {
-                Ok(fresh) => *guard = (Arc::new(fresh), Instant::now()),
-                // Keep acting on the old copy; try again next time.
-                Err(e) => {
-                    tracing::warn!(error = %e, "automations could not refresh admins, teams and tags");
-                    guard.1 = Instant::now();
-                }
-            }
-        }
-        guard.0.clone()
+        };
+        Arc::new(RuleDirectory {
+            workspace,
+            ticket_types: self.ticket_types.clone(),
+        })
     }
 
     /// Run every rule listening to the event's topic, at most once each.
@@ -627,48 +638,22 @@ fn engine_event(record: EventRecord, payload: Option<Value>) -> Event {
         })
 }
 
-/// Admins (with away status), teams (with members), tags and ticket types.
-pub async fn load_directory(client: &Client) -> Result<Directory, EngineError> {
-    let api = |what: &str| {
-        let what = what.to_string();
-        move |source| EngineError::Api { what, source }
-    };
-    let admins = client.list_admins().await.map_err(api("GET /admins"))?;
-    let teams = client.list_teams().await.map_err(api("GET /teams"))?;
-    let tags = client.list_tags().await.map_err(api("GET /tags"))?;
-    // Some workspaces have no tickets; rules that need a ticket type then fail when they run.
-    let ticket_types = client.list_ticket_types().await.unwrap_or_default();
-    Ok(Directory {
-        admins: admins
-            .into_iter()
-            .map(|a| AdminEntry {
-                id: a.id.unwrap_or_default(),
-                name: a.name.unwrap_or_default(),
-                email: a.email.unwrap_or_default(),
-                away: a.away_mode_enabled.unwrap_or(false),
-            })
-            .collect(),
-        teams: teams
-            .into_iter()
-            .map(|t| TeamEntry {
-                id: t.id.unwrap_or_default(),
-                name: t.name.unwrap_or_default(),
-                admin_ids: t.admin_ids.iter().map(i64::to_string).collect(),
-            })
-            .collect(),
-        tags: tags
-            .into_iter()
-            .map(|t| NamedEntry {
-                id: t.id.unwrap_or_default(),
-                name: t.name.unwrap_or_default(),
-            })
-            .collect(),
-        ticket_types: ticket_types
-            .into_iter()
-            .map(|t| NamedEntry {
-                id: t.id.unwrap_or_default(),
-                name: t.name.unwrap_or_default(),
-            })
-            .collect(),
-    })
+/// The workspace's ticket types; none when it has no tickets (rules that need a ticket
+/// type then fail when they run, saying so).
+pub async fn load_ticket_types(client: &Client) -> Vec<NamedEntry> {
+    client
+        .list_ticket_types()
+        .await
+        .map(|types| {
+            types
+                .into_iter()
+                .filter_map(|t| {
+                    Some(NamedEntry {
+                        id: t.id.filter(|id| !id.trim().is_empty())?,
+                        name: t.name.unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -20,7 +20,7 @@ pub mod runlog;
 pub mod template;
 
 pub use condition::{ConditionOutcome, evaluate};
-pub use context::{Directory, Event, EventContext};
+pub use context::{Event, EventContext, RuleDirectory};
 pub use engine::{Engine, EngineError, RunReport, TestReport};
 pub use parse::{RuleError, RuleErrors, load_rules, parse_rules};
 pub use rules::{ObjectType, Rule, RuleSet, Settings};

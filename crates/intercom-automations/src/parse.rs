@@ -930,22 +930,10 @@ fn to_json(node: &Node<'_>) -> Value {
     }
 }
 
-/// `"90s"`, `"10m"`, `"2h"`, `"1d"` (or a bare number of seconds) in seconds.
+/// `"90s"`, `"10m"`, `"2h"`, `"1d"`, `"10 minutes"` (or a bare number of seconds) in
+/// seconds: the units of the one date grammar ([`intercom_core::dates::parse_duration`]).
 pub fn parse_duration(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: i64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "" | "s" | "sec" | "secs" | "seconds" => 1,
-        "m" | "min" | "mins" | "minutes" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(factor)
+    intercom_core::dates::parse_duration(text)
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

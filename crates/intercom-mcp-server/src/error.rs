@@ -275,20 +275,84 @@ impl From<intercom_core::ids::IdError> for ToolError {
     }
 }
 
-/// A tool's error branch: text, `_meta` with the kind, logged once at the kind's level.
-/// rmcp marks the result `isError: true`. A write that landed keeps that flag only because
-/// a success must carry structured content matching the tool's output schema, which an
-/// unreadable answer cannot give; its text starts with `Applied:` and `_meta` says
-/// `applied: true`, so neither a model nor a program takes it for a failure.
+/// A tool's error branch: text, `_meta` with the kind, logged once at the kind's level,
+/// marked `isError: true` by rmcp. A write that landed is not an error: the server's
+/// `call_tool` clears that flag ([`is_applied_outcome`]), so it is a success whose
+/// structured content is the [`applied_outcome_schema`] branch of the tool's output schema
+/// (`applied: true`, the id when known, the message), its text starts with `Applied:`, and
+/// `_meta` says `applied: true` as well.
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
         self.log("tool call");
-        let mut result = CallToolResult::error(vec![ContentBlock::text(self.text())]);
+        let mut result = if self.is_applied() {
+            let mut outcome = json!({ "applied": true, "message": self.message });
+            if let Some(id) = &self.id {
+                outcome["id"] = json!(id);
+            }
+            let mut result = CallToolResult::structured(outcome);
+            result.content = vec![ContentBlock::text(self.text())];
+            result
+        } else {
+            CallToolResult::error(vec![ContentBlock::text(self.text())])
+        };
         if let Value::Object(meta) = self.meta() {
             result.meta = Some(MetaObject(meta));
         }
         Ok(result.into())
     }
+}
+
+/// True for the result of a write that landed (see [`ToolError::into_call_tool_result`]).
+pub fn is_applied_outcome(result: &CallToolResult) -> bool {
+    result
+        .meta
+        .as_ref()
+        .and_then(|m| m.0.get("intercom-mcp/error"))
+        .and_then(|e| e.get("applied"))
+        == Some(&Value::Bool(true))
+        && result.structured_content.is_some()
+}
+
+/// The shape of an applied-but-unreadable outcome, the second branch of every write tool's
+/// output schema.
+pub fn applied_outcome_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "applied": { "const": true },
+            "id": { "type": "string" },
+            "message": { "type": "string" }
+        },
+        "required": ["applied", "message"]
+    })
+}
+
+/// Lets a write tool's structured content be either its own result or the applied outcome:
+/// `{"type": "object", "anyOf": [result, applied]}`, with the result's `$defs` kept at the
+/// root so its references still resolve. Read-only tools and tools without an output
+/// schema are left as they are.
+pub fn admit_applied_outcome(tool: &mut rmcp::model::Tool) {
+    let read_only = tool
+        .annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        .unwrap_or(false);
+    let Some(schema) = tool.output_schema.as_ref().filter(|_| !read_only) else {
+        return;
+    };
+    let mut result = (**schema).clone();
+    let mut wrapped = serde_json::Map::new();
+    wrapped.insert("type".into(), json!("object"));
+    for key in ["$schema", "$defs"] {
+        if let Some(v) = result.remove(key) {
+            wrapped.insert(key.into(), v);
+        }
+    }
+    wrapped.insert(
+        "anyOf".into(),
+        json!([Value::Object(result), applied_outcome_schema()]),
+    );
+    tool.output_schema = Some(Arc::new(wrapped));
 }
 
 #[cfg(test)]

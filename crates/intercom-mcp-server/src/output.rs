@@ -44,6 +44,13 @@ impl<T: Serialize + JsonSchema + Render + 'static> IntoCallToolResult for Json<T
 
 pub use crate::error::{ErrorKind, ToolError};
 
+/// Intercom's JSON of a typed object, which the generic renderers read: the same shape
+/// serves answers from the client and objects stored by the mirror. Typed models keep
+/// unknown fields, so nothing is lost on the way.
+pub fn intercom_json<T: Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).unwrap_or(Value::Null)
+}
+
 /// Paging arguments shared by list tools (`#[serde(flatten)]` them in).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct PageArgs {
@@ -86,14 +93,11 @@ pub struct Paging {
 }
 
 impl Paging {
-    /// Read Intercom's `total_count` and `pages.next.starting_after`.
-    pub fn from_intercom(body: &Value) -> Self {
+    /// The total and next cursor of a page the client read.
+    pub fn of<T>(page: &intercom_api::Page<T>) -> Self {
         Self {
-            total_count: body.get("total_count").and_then(Value::as_u64),
-            next_cursor: body
-                .pointer("/pages/next/starting_after")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            total_count: page.total_count,
+            next_cursor: page.next_cursor.clone(),
         }
     }
 }
@@ -238,14 +242,5 @@ mod tests {
         assert_eq!(p.limit(), 150);
         assert_eq!(p.cursor(), None);
         assert_eq!(PageArgs::default().limit(), 20);
-    }
-
-    #[test]
-    fn paging_reads_intercom_cursor() {
-        let p = Paging::from_intercom(
-            &json!({"total_count": 42, "pages": {"next": {"starting_after": "abc"}}}),
-        );
-        assert_eq!(p.total_count, Some(42));
-        assert_eq!(p.next_cursor.as_deref(), Some("abc"));
     }
 }

@@ -67,7 +67,7 @@ pub async fn complete(
             Some(ws) => ws
                 .names()
                 .await
-                .map(|n| n.teams.into_iter().map(|(_, name)| name).collect())
+                .map(|n| n.teams.iter().map(|t| t.name.clone()).collect())
                 .unwrap_or_default(),
             None => Vec::new(),
         },

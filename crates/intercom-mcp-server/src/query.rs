@@ -1,14 +1,14 @@
 //! Building Intercom search queries from tool arguments (shared by the
 //! conversation, ticket and contact search tools and by `search`).
 
-use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use std::collections::HashSet;
 
-use crate::output::{PageArgs, ToolError};
+use crate::output::ToolError;
 use crate::workspace_context::{Workspace, id_string};
-use intercom_core::dates::resolve;
+use intercom_api::{SearchQuery, SearchRequest};
+use intercom_core::dates::Dates;
 
 /// One `{field, operator, value}` filter.
 pub fn filter(field: &str, operator: &str, value: impl Into<Value>) -> Value {
@@ -35,13 +35,15 @@ pub fn date_filter(
     field: &str,
     operator: &str,
     words: Option<&str>,
-    tz: Tz,
+    dates: &Dates,
     arg_name: &str,
 ) -> Result<Option<Value>, ToolError> {
     let Some(words) = words.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(None);
     };
-    let period = resolve(words, tz).map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
+    let period = dates
+        .period(words)
+        .map_err(|e| ToolError::invalid(format!("{arg_name}: {e}")))?;
     // Intercom's conversation search reads `>`/`<` as "or equal": `after today`
     // starts at midnight, `before today` ends one second before it.
     let value = if operator == ">" {
@@ -98,15 +100,6 @@ pub fn comparison(field: &str, raw: &Value, arg_name: &str) -> Result<Value, Too
     Ok(filter(field, op, number))
 }
 
-/// The body of a search POST.
-pub fn search_body(query: Value, page: &PageArgs) -> Value {
-    let mut pagination = json!({ "per_page": page.limit() });
-    if let Some(cursor) = page.cursor() {
-        pagination["starting_after"] = json!(cursor);
-    }
-    json!({ "query": query, "pagination": pagination })
-}
-
 /// Every item of a search, read page by page up to `cap` items.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -114,7 +107,7 @@ pub struct Scan {
     pub items: Vec<Value>,
     /// Intercom's `total_count` from the first page.
     pub total_count: Option<u64>,
-    /// `null` entries found in pages and left out.
+    /// Unreadable entries (`null`, malformed) found in pages and left out.
     pub nulls: usize,
     /// Items that came again on a later page (the data moved between pages) and were left out.
     pub duplicates: usize,
@@ -122,48 +115,71 @@ pub struct Scan {
     pub complete: bool,
 }
 
-/// Page through `POST path` (a search endpoint) for `query`, 150 items a page, keeping at most
-/// `cap` items. Pages are bounded (`cap / 150 + 2`) and a cursor seen twice ends the scan.
+/// What [`scan_search`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Searched {
+    Conversations,
+    Tickets,
+}
+
+/// One page of a typed search, as Intercom's JSON for the renderers.
+struct ScanPage {
+    items: Vec<Value>,
+    total_count: Option<u64>,
+    next_cursor: Option<String>,
+    skipped: usize,
+}
+
+async fn search_page(
+    ws: &Workspace,
+    what: Searched,
+    request: &SearchRequest,
+) -> Result<ScanPage, ToolError> {
+    fn page_of<T: serde::Serialize>(page: intercom_api::Page<T>) -> ScanPage {
+        ScanPage {
+            items: page
+                .items
+                .iter()
+                .filter_map(|item| serde_json::to_value(item).ok())
+                .collect(),
+            total_count: page.total_count,
+            next_cursor: page.next_cursor,
+            skipped: page.skipped,
+        }
+    }
+    let client = ws.api().client();
+    Ok(match what {
+        Searched::Conversations => page_of(client.search_conversations(request).await?),
+        Searched::Tickets => page_of(client.search_tickets(request).await?),
+    })
+}
+
+/// Page through a search for `query`, 150 items a page, keeping at most `cap` items.
+/// Pages are bounded (`cap / 150 + 2`) and a cursor seen twice ends the scan.
 pub async fn scan_search(
     ws: &Workspace,
-    path: &str,
-    key: &str,
+    what: Searched,
     query: Value,
     cap: usize,
 ) -> Result<Scan, ToolError> {
     const PER_PAGE: u32 = 150;
+    let query = SearchQuery::from_json(&query)?;
     let max_pages = cap / PER_PAGE as usize + 2;
     let mut scan = Scan::default();
     let mut seen_ids = HashSet::new();
     let mut seen_cursors = HashSet::new();
     let mut cursor: Option<String> = None;
     for page in 0..max_pages {
-        let body = ws
-            .api()
-            .post(
-                path,
-                search_body(
-                    query.clone(),
-                    &PageArgs {
-                        limit: Some(PER_PAGE),
-                        cursor: cursor.clone(),
-                    },
-                ),
-            )
-            .await?;
-        if page == 0 {
-            scan.total_count = body.get("total_count").and_then(Value::as_u64);
+        let mut request = SearchRequest::new(query.clone()).per_page(PER_PAGE);
+        if let Some(c) = &cursor {
+            request = request.starting_after(c.clone());
         }
-        for item in body
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if item.is_null() {
-                scan.nulls += 1;
-                continue;
-            }
+        let found = search_page(ws, what, &request).await?;
+        if page == 0 {
+            scan.total_count = found.total_count;
+        }
+        scan.nulls += found.skipped;
+        for item in found.items {
             let id = id_string(item.get("id"));
             if !seen_ids.insert(id) {
                 scan.duplicates += 1;
@@ -172,12 +188,9 @@ pub async fn scan_search(
             if scan.items.len() == cap {
                 return Ok(scan);
             }
-            scan.items.push(item.clone());
+            scan.items.push(item);
         }
-        cursor = body
-            .pointer("/pages/next/starting_after")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        cursor = found.next_cursor;
         match &cursor {
             None => {
                 scan.complete = true;
@@ -218,13 +231,17 @@ mod tests {
         assert!(all_of(vec![one; 16]).is_err());
     }
 
+    fn utc() -> Dates {
+        Dates::now(chrono_tz::Tz::UTC)
+    }
+
     #[test]
     fn dates_in_words() {
         let f = date_filter(
             "created_at",
             ">",
             Some("2024-05-01"),
-            Tz::UTC,
+            &utc(),
             "created_after",
         )
         .unwrap()
@@ -234,24 +251,15 @@ mod tests {
             "created_at",
             "<",
             Some("2024-05-01"),
-            Tz::UTC,
+            &utc(),
             "created_before",
         )
         .unwrap()
         .unwrap();
         assert_eq!(f["value"], 1_714_521_600 - 1);
+        assert!(date_filter("created_at", ">", Some("whenever"), &utc(), "created_after").is_err());
         assert!(
-            date_filter(
-                "created_at",
-                ">",
-                Some("whenever"),
-                Tz::UTC,
-                "created_after"
-            )
-            .is_err()
-        );
-        assert!(
-            date_filter("created_at", ">", None, Tz::UTC, "created_after")
+            date_filter("created_at", ">", None, &utc(), "created_after")
                 .unwrap()
                 .is_none()
         );

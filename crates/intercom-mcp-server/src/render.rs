@@ -367,7 +367,12 @@ mod tests {
                 away: false,
                 team_ids: vec![],
             }],
-            teams: vec![("3".into(), "Billing".into())],
+            teams: vec![intercom_api::DirectoryTeam {
+                id: "3".into(),
+                name: "Billing".into(),
+                admin_ids: vec![],
+            }],
+            ..Names::default()
         }
     }
 

@@ -7,7 +7,7 @@ use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTempla
 use serde_json::{Value, json};
 
 use crate::args::{IdKind, normalize_id};
-use crate::output::{Render, ToolError, render_value};
+use crate::output::{Render, ToolError, intercom_json, render_value};
 use crate::render::Detail;
 use crate::tools::conversations::load_conversation;
 use crate::workspace_context::{Workspace, items, path_id};
@@ -67,7 +67,7 @@ async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
             "id": a.id, "name": a.name, "email": a.email, "away": a.away,
             "teams": a.team_ids.iter().map(|t| names.describe_team(t)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "teams": names.teams.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "teams": names.teams.iter().map(|t| json!({"id": t.id, "name": t.name})).collect::<Vec<_>>(),
         "ticket_states": items(&states, "data").iter().map(|s| json!({
             "id": s.get("id"), "category": s.get("category"),
             "label": s.get("internal_label").or_else(|| s.get("external_label")),
@@ -78,11 +78,7 @@ async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
 /// What a resource URI names.
 pub enum Target {
     Workspace,
-    Object {
-        kind: IdKind,
-        collection: String,
-        id: String,
-    },
+    Object { kind: IdKind, id: String },
 }
 
 /// Parse a resource URI; unknown ones are "not found", naming the URI.
@@ -120,11 +116,7 @@ pub fn parse(uri: &str) -> Result<Target, ErrorData> {
     let id = path_id(&id)
         .map_err(|e| not_found(uri, e.message))?
         .to_string();
-    Ok(Target::Object {
-        kind,
-        collection: collection.to_string(),
-        id,
-    })
+    Ok(Target::Object { kind, id })
 }
 
 /// Read a parsed resource for `ws`.
@@ -133,7 +125,7 @@ pub async fn read(
     uri: &str,
     target: Target,
 ) -> Result<ReadResourceResult, ErrorData> {
-    let (kind, collection, id) = match target {
+    let (kind, id) = match target {
         Target::Workspace => {
             let body = workspace_json(ws).await.map_err(|e| to_error(uri, e))?;
             let text = serde_json::to_string_pretty(&body).unwrap_or_default();
@@ -141,11 +133,7 @@ pub async fn read(
                 ResourceContents::text(text, uri).with_mime_type("application/json"),
             ]));
         }
-        Target::Object {
-            kind,
-            collection,
-            id,
-        } => (kind, collection, id),
+        Target::Object { kind, id } => (kind, id),
     };
     let text = match kind {
         IdKind::Conversation => load_conversation(ws, &id, Detail::Summary, 100)
@@ -153,11 +141,14 @@ pub async fn read(
             .map(|c| c.render())
             .map_err(|e| to_error(uri, e))?,
         IdKind::Ticket | IdKind::Contact | IdKind::Company => {
-            let body = ws
-                .api()
-                .get(&format!("/{collection}/{id}"), &[])
-                .await
-                .map_err(|e| to_error(uri, e))?;
+            let id = path_id(&id).map_err(|e| to_error(uri, e))?;
+            let client = ws.api().client();
+            let body = match kind {
+                IdKind::Ticket => client.get_ticket(&id).await.map(|t| intercom_json(&t)),
+                IdKind::Contact => client.get_contact(&id).await.map(|c| intercom_json(&c)),
+                _ => client.get_company(&id).await.map(|c| intercom_json(&c)),
+            }
+            .map_err(|e| to_error(uri, e.into()))?;
             render_value(&body)
         }
     };

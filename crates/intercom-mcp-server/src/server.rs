@@ -60,10 +60,9 @@ impl IntercomServer {
         for (toolset, domain) in registry {
             for route in domain {
                 if options.selection.admits(toolset, &route.attr, &toolsets) {
-                    catalogue.push(CatalogueEntry {
-                        toolset,
-                        tool: route.attr.clone(),
-                    });
+                    let mut tool = route.attr.clone();
+                    crate::error::admit_applied_outcome(&mut tool);
+                    catalogue.push(CatalogueEntry { toolset, tool });
                     router.add_route(route);
                 }
             }
@@ -142,6 +141,7 @@ impl ServerHandler for IntercomServer {
             Ok(ws) => ws,
             Err(err) => return Ok(error_result(err)),
         };
+        workspace.learn_time_zone().await;
         context.extensions.insert(workspace);
         let name = request.name.clone();
         let started = std::time::Instant::now();
@@ -175,8 +175,14 @@ impl ServerHandler for IntercomServer {
         };
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
         match result {
-            Ok(CallToolResponse::Complete(mut done)) if self.redacts_pii() => {
-                crate::redact::redact_result(&mut done);
+            Ok(CallToolResponse::Complete(mut done)) => {
+                // rmcp marks every error branch `isError`; a write that landed is a success.
+                if crate::error::is_applied_outcome(&done) {
+                    done.is_error = Some(false);
+                }
+                if self.redacts_pii() {
+                    crate::redact::redact_result(&mut done);
+                }
                 Ok(CallToolResponse::Complete(done))
             }
             other => other,

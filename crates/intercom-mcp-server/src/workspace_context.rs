@@ -26,8 +26,9 @@ pub struct ApiSettings {
     pub region: Region,
     /// Overrides the region's URL (sandbox, proxy).
     pub base_url: Option<String>,
-    /// Workspace time zone for people's-words dates and rendered times.
-    pub time_zone: Tz,
+    /// Workspace time zone for people's-words dates and rendered times; `None`: the
+    /// workspace's own (`/me`'s `app.timezone`).
+    pub time_zone: Option<Tz>,
     /// Where clients draw their rate budget when several processes share one (a fleet of
     /// replicas); `None`: each client paces on its own.
     pub rate_budgets: Option<RateBudgets>,
@@ -65,7 +66,7 @@ impl Default for ApiSettings {
         Self {
             region: Region::Us,
             base_url: None,
-            time_zone: Tz::UTC,
+            time_zone: None,
             rate_budgets: None,
         }
     }
@@ -135,77 +136,26 @@ impl Api {
     }
 }
 
-/// An admin as the directory knows it.
-#[derive(Debug, Clone)]
-pub struct AdminEntry {
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub away: bool,
-    pub team_ids: Vec<String>,
-}
+/// An admin as the directory knows it (the shared directory's type).
+pub type AdminEntry = intercom_api::DirectoryAdmin;
 
-/// Names for ids, a snapshot of the workspace directory.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub admins: Vec<AdminEntry>,
-    pub teams: Vec<(String, String)>,
-}
+/// Names for ids, a snapshot of the workspace directory (the one directory type every
+/// engine shares: [`intercom_api::Directory`]).
+pub type Names = intercom_api::Directory;
 
-impl Names {
-    pub fn admin(&self, id: &str) -> Option<&AdminEntry> {
-        self.admins.iter().find(|a| a.id == id)
-    }
-
-    pub fn admin_name(&self, id: &str) -> Option<&str> {
-        self.admin(id).map(|a| a.name.as_str())
-    }
-
-    pub fn team_name(&self, id: &str) -> Option<&str> {
-        self.teams
-            .iter()
-            .find(|(tid, _)| tid == id)
-            .map(|(_, n)| n.as_str())
-    }
-
-    /// `Ann Lee (admin 12)` or `admin 12` when the id is unknown.
-    pub fn describe_admin(&self, id: &str) -> String {
-        match self.admin_name(id) {
-            Some(name) => name.to_string(),
-            None => format!("admin {id}"),
-        }
-    }
-
-    pub fn describe_team(&self, id: &str) -> String {
-        match self.team_name(id) {
-            Some(name) => name.to_string(),
-            None => format!("team {id}"),
-        }
-    }
-
-    /// Find an admin by id, email or name (case-insensitive).
-    pub fn find_admin(&self, needle: &str) -> Option<&AdminEntry> {
-        let n = needle.trim();
-        let lower = n.to_lowercase();
-        self.admins
-            .iter()
-            .find(|a| a.id == n)
-            .or_else(|| {
-                self.admins
-                    .iter()
-                    .find(|a| a.email.as_deref().map(str::to_lowercase) == Some(lower.clone()))
-            })
-            .or_else(|| self.admins.iter().find(|a| a.name.to_lowercase() == lower))
-    }
-
-    /// Find a team by id or name (case-insensitive).
-    pub fn find_team(&self, needle: &str) -> Option<(&str, &str)> {
-        let n = needle.trim();
-        let lower = n.to_lowercase();
-        self.teams
-            .iter()
-            .find(|(id, name)| id == n || name.to_lowercase() == lower)
-            .map(|(id, name)| (id.as_str(), name.as_str()))
+/// A name that picked out no entry, or several, as a tool error that lists the near
+/// matches and where to see them all.
+pub fn name_miss(miss: intercom_api::NameMiss) -> ToolError {
+    let list = match miss.what {
+        "admin" => "list_admins",
+        "team" => "list_teams",
+        _ => "list_tags",
+    };
+    let text = format!("{miss}. {list} shows them all");
+    if miss.ambiguous {
+        ToolError::invalid(text)
+    } else {
+        ToolError::not_found(text)
     }
 }
 
@@ -217,9 +167,9 @@ struct Cached {
     value: Option<(Instant, Arc<Value>)>,
 }
 
-/// Cached workspace lists, keyed by endpoint.
+/// Cached raw list bodies, keyed by endpoint (what the list tools render).
 #[derive(Default)]
-struct Directory {
+struct Lists {
     lists: Mutex<HashMap<&'static str, Cached>>,
 }
 
@@ -227,8 +177,12 @@ struct Directory {
 pub struct Workspace {
     api: Api,
     time_zone: Tz,
-    directory: Directory,
+    lists: Lists,
+    directory: intercom_api::DirectoryCache,
     me: OnceCell<Value>,
+    /// The workspace's own zone (from `/me`), used when none is configured.
+    learned_zone: std::sync::OnceLock<Tz>,
+    configured_zone: Option<Tz>,
 }
 
 /// The admin id in a `/me` answer, when it has a non-empty one (string or number).
@@ -251,21 +205,51 @@ impl std::fmt::Debug for Workspace {
 }
 
 impl Workspace {
-    pub fn new(client: Client, time_zone: Tz) -> Self {
+    /// `time_zone`: the configured zone; `None` means the workspace's own, read from
+    /// `/me` (UTC until it is known).
+    pub fn new(client: Client, time_zone: Option<Tz>) -> Self {
         Self {
+            directory: intercom_api::DirectoryCache::new(client.clone()),
             api: Api::new(client),
-            time_zone,
-            directory: Directory::default(),
+            time_zone: time_zone.unwrap_or(Tz::UTC),
+            lists: Lists::default(),
             me: OnceCell::new(),
+            learned_zone: std::sync::OnceLock::new(),
+            configured_zone: time_zone,
         }
+    }
+
+    /// With no zone configured, learn the workspace's own from `/me` (`app.timezone`).
+    /// Best effort: when `/me` cannot be read, UTC stays and the next call tries again.
+    pub async fn learn_time_zone(&self) {
+        if self.configured_zone.is_some() || self.learned_zone.get().is_some() {
+            return;
+        }
+        let Ok(me) = self.me().await else { return };
+        let zone = me
+            .pointer("/app/timezone")
+            .and_then(Value::as_str)
+            .and_then(|name| name.parse::<Tz>().ok());
+        if let Some(zone) = zone {
+            let _ = self.learned_zone.set(zone);
+        }
+    }
+
+    /// The date grammar at this zone and one reading of the clock: make one per call.
+    pub fn dates(&self) -> intercom_core::dates::Dates {
+        intercom_core::dates::Dates::now(self.time_zone())
     }
 
     pub fn api(&self) -> &Api {
         &self.api
     }
 
+    /// The configured zone, else the workspace's own once learned, else UTC.
     pub fn time_zone(&self) -> Tz {
-        self.time_zone
+        match self.configured_zone {
+            Some(zone) => zone,
+            None => self.learned_zone.get().copied().unwrap_or(self.time_zone),
+        }
     }
 
     /// `GET /me`, kept once it names an admin. `/me` is nullable in the spec: a
@@ -296,7 +280,7 @@ impl Workspace {
     /// A cached list endpoint (`/admins`, `/teams`, `/tags`, `/ticket_states`).
     pub async fn cached_list(&self, path: &'static str) -> Result<Arc<Value>, ToolError> {
         if let Some((at, value)) = self
-            .directory
+            .lists
             .lists
             .lock()
             .get(path)
@@ -306,7 +290,7 @@ impl Workspace {
             return Ok(value);
         }
         let value = Arc::new(self.api.get(path, &[]).await?);
-        self.directory.lists.lock().insert(
+        self.lists.lists.lock().insert(
             path,
             Cached {
                 value: Some((Instant::now(), value.clone())),
@@ -317,23 +301,19 @@ impl Workspace {
 
     /// Forget a cached list after a write changed it (a new tag).
     pub fn invalidate(&self, path: &'static str) {
-        self.directory.lists.lock().remove(path);
+        self.lists.lists.lock().remove(path);
+        if matches!(path, "/admins" | "/teams" | "/tags") {
+            self.directory.invalidate();
+        }
     }
 
-    /// Admin and team names, from the cached lists.
-    pub async fn names(&self) -> Result<Names, ToolError> {
-        let (admins, teams) =
-            tokio::try_join!(self.cached_list("/admins"), self.cached_list("/teams"))?;
-        Ok(Names {
-            admins: items(&admins, "admins").iter().map(admin_entry).collect(),
-            teams: items(&teams, "teams")
-                .iter()
-                .map(|t| (id_string(t.get("id")), str_field(t, "name")))
-                .collect(),
-        })
+    /// The workspace directory (admins, teams, tags), cached for a short time.
+    pub async fn names(&self) -> Result<Arc<Names>, ToolError> {
+        Ok(self.directory.get().await?)
     }
 
-    /// Resolve an admin given as id, email, name or `me` to `(id, name)`.
+    /// Resolve an admin given as id, email, name (full, first or part) or `me` to
+    /// `(id, name)`. Several or no matches: the error lists the near ones.
     pub async fn resolve_admin(&self, needle: &str) -> Result<(Id, String), ToolError> {
         let needle = needle.trim();
         if needle.is_empty() {
@@ -347,26 +327,67 @@ impl Workspace {
             let name = names.describe_admin(&id);
             return Ok((id, name));
         }
-        let admin = names.find_admin(needle).ok_or_else(|| {
-            ToolError::not_found(format!(
-                "no admin matches `{needle}` (by id, email or name); call list_admins to see them"
-            ))
-        })?;
+        let admin = names.find_admin(needle).map_err(name_miss)?;
         let id = Id::named(&admin.id, format!("the admin `{needle}`"))?;
         Ok((id, admin.name.clone()))
     }
 
-    /// Resolve a team given as id or name to `(id, name)`.
+    /// Resolve a team given as id, name or part of a name to `(id, name)`.
     pub async fn resolve_team(&self, needle: &str) -> Result<(Id, String), ToolError> {
         let names = self.names().await?;
-        let (id, name) = names.find_team(needle).ok_or_else(|| {
-            ToolError::not_found(format!(
-                "no team matches `{}` (by id or name); call list_teams to see them",
-                needle.trim()
-            ))
-        })?;
-        let id = Id::named(id, format!("the team `{}`", needle.trim()))?;
-        Ok((id, name.to_string()))
+        let team = names.find_team(needle).map_err(name_miss)?;
+        let id = Id::named(&team.id, format!("the team `{}`", needle.trim()))?;
+        Ok((id, team.name.clone()))
+    }
+
+    /// An assignee given as an admin or a team (`Billing`, `ann`, an email, `me`): admins
+    /// are tried first, then teams; a name that fits both is refused with both listed.
+    pub async fn resolve_assignee(&self, needle: &str) -> Result<Assignee, ToolError> {
+        let trimmed = needle.trim();
+        if trimmed.eq_ignore_ascii_case("me") {
+            let (id, name) = self.resolve_admin("me").await?;
+            return Ok(Assignee::Admin { id, name });
+        }
+        let names = self.names().await?;
+        match (names.find_admin(trimmed), names.find_team(trimmed)) {
+            (Ok(a), Err(_)) => Ok(Assignee::Admin {
+                id: Id::named(&a.id, format!("the admin `{trimmed}`"))?,
+                name: a.name.clone(),
+            }),
+            (Err(_), Ok(t)) => Ok(Assignee::Team {
+                id: Id::named(&t.id, format!("the team `{trimmed}`"))?,
+                name: t.name.clone(),
+            }),
+            (Ok(a), Ok(t)) => Err(ToolError::invalid(format!(
+                "`{trimmed}` names both the admin {} (id {}) and the team {} (id {}); say which \
+                 (an email or id, or pass it as team)",
+                a.name, a.id, t.name, t.id
+            ))),
+            (Err(admin), Err(team)) => {
+                let mut near: Vec<String> = admin.near.clone();
+                near.extend(team.near.iter().map(|t| format!("team {t}")));
+                let text = if admin.ambiguous || team.ambiguous {
+                    format!(
+                        "`{trimmed}` matches several: {}; say which one (full name, email or id)",
+                        near.join("; ")
+                    )
+                } else if near.is_empty() {
+                    format!(
+                        "no admin or team matches `{trimmed}`; list_admins and list_teams show them"
+                    )
+                } else {
+                    format!(
+                        "no admin or team matches `{trimmed}`; did you mean {}?",
+                        near.join(" or ")
+                    )
+                };
+                Err(if admin.ambiguous || team.ambiguous {
+                    ToolError::invalid(text)
+                } else {
+                    ToolError::not_found(text)
+                })
+            }
+        }
     }
 
     /// The acting admin: the one named, or the token's own admin.
@@ -413,6 +434,13 @@ impl Workspace {
     }
 }
 
+/// An assignee resolved from a name: an admin or a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Admin { id: Id, name: String },
+    Team { id: Id, name: String },
+}
+
 /// The `data`/named array of an Intercom list body (`{"type":"admin.list","admins":[...]}`).
 pub fn items<'a>(body: &'a Value, key: &str) -> &'a [Value] {
     body.get(key)
@@ -433,23 +461,6 @@ pub fn str_field(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-fn admin_entry(a: &Value) -> AdminEntry {
-    AdminEntry {
-        id: id_string(a.get("id")),
-        name: str_field(a, "name"),
-        email: a.get("email").and_then(Value::as_str).map(str::to_string),
-        away: a
-            .get("away_mode_enabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        team_ids: a
-            .get("team_ids")
-            .and_then(Value::as_array)
-            .map(|ids| ids.iter().map(|i| id_string(Some(i))).collect())
-            .unwrap_or_default(),
-    }
 }
 
 /// Where workspaces come from: the configured token, or each request's bearer.
@@ -609,24 +620,6 @@ mod tests {
             &oldest,
             &workspaces.for_token("client-0").unwrap()
         ));
-    }
-
-    #[test]
-    fn names_lookup() {
-        let names = Names {
-            admins: vec![AdminEntry {
-                id: "7".into(),
-                name: "Ann Lee".into(),
-                email: Some("ann@example.com".into()),
-                away: false,
-                team_ids: vec![],
-            }],
-            teams: vec![("3".into(), "Billing".into())],
-        };
-        assert_eq!(names.find_admin("ANN@example.com").unwrap().id, "7");
-        assert_eq!(names.find_admin("ann lee").unwrap().id, "7");
-        assert_eq!(names.find_team("billing"), Some(("3", "Billing")));
-        assert_eq!(names.describe_admin("9"), "admin 9");
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct CommonArgs {
     /// An Intercom search query (JSON) selecting the targets.
     #[arg(long)]
     pub query: Option<String>,
+    /// Contacts only: the contacts of this company (name, company_id or id).
+    #[arg(long)]
+    pub company: Option<String>,
     /// Only list the targets; change nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -181,23 +184,38 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
             .await
         }
         BulkCommand::ManageConversations(a) => {
-            let tz = intercom_core::dates::parse_time_zone(&a.common.connection.time_zone)
-                .map_err(anyhow::Error::msg)?;
-            let action = intercom_jobs::bulk::conversation_action(
-                &a.action,
-                a.assignee.as_deref(),
+            let configured = crate::upstream::configured_time_zone(&a.common.connection)?;
+            let (action, assignee, team, until, message) = (
+                a.action.clone(),
+                a.assignee.clone(),
                 a.team,
-                a.until.as_deref(),
+                a.until.clone(),
                 a.message.clone(),
-                tz,
-            )
-            .map_err(anyhow::Error::msg)?;
+            );
             let admin = a.common.admin_id.clone();
             execute(
                 &a.common,
                 TargetKind::Conversation,
                 Vec::new(),
                 |client: Client| async move {
+                    let zone = match configured {
+                        Some(zone) => zone,
+                        None => intercom_jobs::bulk::workspace_time_zone(&client).await,
+                    };
+                    let directory = match &assignee {
+                        Some(_) => Some(intercom_api::Directory::load(&client).await?),
+                        None => None,
+                    };
+                    let action = intercom_jobs::bulk::conversation_action(
+                        &action,
+                        assignee.as_deref(),
+                        team,
+                        until.as_deref(),
+                        message,
+                        &intercom_core::dates::Dates::now(zone),
+                        directory.as_ref(),
+                    )
+                    .map_err(intercom_jobs::bulk::BulkError::Invalid)?;
                     let admin_id =
                         intercom_jobs::bulk::acting_admin(&client, admin.as_deref()).await?;
                     Ok(Operation::ManageConversations { action, admin_id })
@@ -266,6 +284,7 @@ where
             let mut spec = TargetSpec {
                 ids: common.ids.clone(),
                 emails,
+                company: common.company.clone(),
                 ..TargetSpec::default()
             };
             if let Some(path) = &common.file {
@@ -279,14 +298,31 @@ where
             let operation = operation(client.clone()).await?;
             let targets = targets::resolve(&client, kind, &spec, cap).await?;
             if common.dry_run {
+                let already = |item: &intercom_jobs::bulk::NewItem| {
+                    targets
+                        .objects
+                        .get(&item.id)
+                        .and_then(|o| operation.shows_change(o, item.payload.as_ref()))
+                        .unwrap_or(false)
+                };
+                let done = targets
+                    .items
+                    .iter()
+                    .filter(|i| i.failed.is_none() && already(i))
+                    .count();
                 println!(
-                    "Dry run: {} — {} target(s):",
+                    "Dry run: {} — {} target(s), {done} already show the change:",
                     operation.describe(),
                     targets.runnable()
                 );
                 for item in &targets.items {
+                    let mark = if already(item) {
+                        " — already done"
+                    } else {
+                        ""
+                    };
                     match &item.failed {
-                        None => println!("  {} ({})", item.id, item.label),
+                        None => println!("  {} (id {}){mark}", item.label, item.id),
                         Some(reason) => println!("  skipped {}: {reason}", item.label),
                     }
                 }

@@ -215,7 +215,15 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         }
         _ => println!("Rate limit:  not reported by the server"),
     }
-    println!("Time zone:   {}", upstream.settings.time_zone);
+    match upstream.settings.time_zone {
+        Some(zone) => println!("Time zone:   {zone} (configured)"),
+        None => println!(
+            "Time zone:   {} (the workspace's own; set INTERCOM_MCP_TIME_ZONE to override)",
+            app.get("timezone")
+                .and_then(Value::as_str)
+                .unwrap_or("UTC (the workspace did not say)")
+        ),
+    }
     println!("OK");
     Ok(())
 }

@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use intercom_core::dates::parse_time_zone;
 use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{GroupBy, MetricsRequest, SourceChoice, chart, report};
 use intercom_mirror::{Mirror, now_unix};
@@ -62,15 +61,6 @@ fn parse_source(s: &str) -> Result<SourceChoice, String> {
 }
 
 pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
-    let time_zone = parse_time_zone(&args.connection.time_zone).map_err(anyhow::Error::msg)?;
-    let period = ReportPeriod::resolve(
-        args.period.as_deref(),
-        args.from.as_deref(),
-        args.to.as_deref(),
-        time_zone,
-        chrono::Utc::now(),
-    )
-    .map_err(anyhow::Error::msg)?;
     let upstream = crate::upstream::upstream(&args.connection, &args.sandbox).await?;
     let client = match &upstream.token {
         Some(token) => Some(
@@ -81,6 +71,15 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let time_zone = crate::upstream::time_zone(&args.connection, client.as_ref()).await?;
+    let period = ReportPeriod::resolve(
+        args.period.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+        time_zone,
+        chrono::Utc::now(),
+    )
+    .map_err(anyhow::Error::msg)?;
     // Only an existing mirror is read: asking for metrics never creates one.
     let store_path = args.store.sqlite_path()?;
     let mirror =

@@ -10,12 +10,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use intercom_mcp_server::live::Realtime;
-use intercom_mirror::export::{EXPORTABLE, ExportFormat, export, parse_since};
+use intercom_mirror::export::{EXPORTABLE, ExportFormat, export};
 use intercom_mirror::sync::{ApiSource, SYNC_ORDER, SyncOptions, Syncer};
 use intercom_mirror::webhooks::{
     DEFAULT_MAX_NOTIFICATION_BYTES, SECRET_ENV, WEBHOOK_PATH, WebhookSecret, WebhookState,
 };
-use intercom_mirror::{Mirror, ObjectKind, STORE_ENV, default_store_path, now_unix};
+use intercom_mirror::{Mirror, ObjectKind, STORE_ENV, default_store_path};
 
 use crate::upstream::{ConnectionArgs, SandboxChoice, Upstream, upstream};
 
@@ -133,9 +133,18 @@ pub struct ExportArgs {
     /// jsonl (one JSON object per line) or csv (indexed columns plus the raw JSON).
     #[arg(long, default_value = "jsonl")]
     pub format: ExportFormat,
-    /// Only objects updated at or after: Unix seconds, RFC 3339, a date (2026-01-31) or an age (7d, 12h).
+    /// Only objects updated at or after this moment, in the date words every tool takes:
+    /// a date (2026-01-31), a date-time, Unix seconds, an age (7d, 12h ago), `yesterday`,
+    /// `monday`, `last_week`...
     #[arg(long)]
     pub since: Option<String>,
+    /// Time zone for `--since` words (IANA name; default UTC: export reads only the mirror).
+    #[arg(
+        long = "time-zone",
+        env = "INTERCOM_MCP_TIME_ZONE",
+        default_value = "UTC"
+    )]
+    pub time_zone: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -239,7 +248,12 @@ pub fn export_command(args: ExportArgs) -> anyhow::Result<()> {
     let since = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, now_unix()))
+        .map(|s| {
+            let zone = intercom_core::dates::parse_time_zone(&args.time_zone)?;
+            intercom_core::dates::Dates::now(zone)
+                .start(s)
+                .map_err(|e| format!("--since: {e}"))
+        })
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let mirror = args.store.open()?;

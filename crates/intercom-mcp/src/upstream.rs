@@ -45,13 +45,10 @@ pub struct ConnectionArgs {
     /// Base URL overriding the region (a proxy or a sandbox).
     #[arg(long = "api-base", env = "INTERCOM_API_BASE")]
     pub api_base: Option<String>,
-    /// Workspace time zone for dates such as `today` and for rendered times (IANA name).
-    #[arg(
-        long = "time-zone",
-        env = "INTERCOM_MCP_TIME_ZONE",
-        default_value = "UTC"
-    )]
-    pub time_zone: String,
+    /// Time zone for dates such as `today` and for rendered times (IANA name); default:
+    /// the workspace's own (Intercom's `/me` answer), UTC when that cannot be read.
+    #[arg(long = "time-zone", env = "INTERCOM_MCP_TIME_ZONE")]
+    pub time_zone: Option<String>,
 }
 
 /// Run against the embedded sandbox instead of a real workspace.
@@ -75,6 +72,37 @@ fn parse_scale(s: &str) -> Result<Scale, String> {
     Ok(s.to_string())
 }
 
+/// The zone given with `--time-zone` / `INTERCOM_MCP_TIME_ZONE`, if any.
+pub fn configured_time_zone(conn: &ConnectionArgs) -> anyhow::Result<Option<Tz>> {
+    conn.time_zone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_time_zone)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+}
+
+/// The configured zone, else the workspace's own (`/me`'s `app.timezone`), else UTC.
+pub async fn time_zone(
+    conn: &ConnectionArgs,
+    client: Option<&intercom_api::Client>,
+) -> anyhow::Result<Tz> {
+    if let Some(zone) = configured_time_zone(conn)? {
+        return Ok(zone);
+    }
+    let Some(client) = client else {
+        return Ok(Tz::UTC);
+    };
+    match client.workspace_time_zone().await {
+        Ok(zone) => Ok(zone.and_then(|name| name.parse().ok()).unwrap_or(Tz::UTC)),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the workspace's time zone from /me; using UTC");
+            Ok(Tz::UTC)
+        }
+    }
+}
+
 /// Where the server's Intercom is: the configured one, or a sandbox we started
 /// (kept alive as long as this value lives).
 pub struct Upstream {
@@ -84,7 +112,7 @@ pub struct Upstream {
 }
 
 pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow::Result<Upstream> {
-    let time_zone = parse_time_zone(&conn.time_zone).map_err(anyhow::Error::msg)?;
+    let time_zone = configured_time_zone(conn)?;
     if sandbox.sandbox {
         return start_sandbox(sandbox, time_zone).await;
     }
@@ -115,7 +143,7 @@ pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow:
 }
 
 #[cfg(feature = "sandbox")]
-async fn start_sandbox(choice: &SandboxChoice, time_zone: Tz) -> anyhow::Result<Upstream> {
+async fn start_sandbox(choice: &SandboxChoice, time_zone: Option<Tz>) -> anyhow::Result<Upstream> {
     let started = std::time::Instant::now();
     let sb = Sandbox::start(SandboxConfig {
         scale: choice.sandbox_scale,
@@ -142,7 +170,10 @@ async fn start_sandbox(choice: &SandboxChoice, time_zone: Tz) -> anyhow::Result<
 }
 
 #[cfg(not(feature = "sandbox"))]
-async fn start_sandbox(_choice: &SandboxChoice, _time_zone: Tz) -> anyhow::Result<Upstream> {
+async fn start_sandbox(
+    _choice: &SandboxChoice,
+    _time_zone: Option<Tz>,
+) -> anyhow::Result<Upstream> {
     anyhow::bail!(
         "this intercom-mcp was built without the embedded sandbox (cargo feature `sandbox`): \
          connect to a workspace with INTERCOM_ACCESS_TOKEN, or use a build with default features"

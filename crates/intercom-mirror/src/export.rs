@@ -89,62 +89,10 @@ fn sql_to_cell(value: rusqlite::types::Value) -> String {
     }
 }
 
-/// Parse `--since`: Unix seconds, an RFC 3339 time, a date (`2026-01-31`) or an age (`7d`, `12h`, `30m`).
-pub fn parse_since(text: &str, now: i64) -> Result<i64, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
-    }
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(time.timestamp());
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc().timestamp())
-            .unwrap_or(0));
-    }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let unit_seconds = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => 0,
-    };
-    match number.parse::<i64>() {
-        Ok(n) if unit_seconds > 0 && n >= 0 => Ok(now - n * unit_seconds),
-        _ => Err(format!(
-            "--since {text:?} is not a time: give Unix seconds, an RFC 3339 time, \
-             a date like 2026-01-31, or an age like 7d, 12h or 30m"
-        )),
-    }
-}
-
 /// Object JSON as written by JSONL export, for readers of this module's tests.
 pub fn parse_jsonl(text: &str) -> serde_json::Result<Vec<Value>> {
     text.lines()
         .filter(|l| !l.is_empty())
         .map(serde_json::from_str)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_accepts_every_documented_form() {
-        let now = 1_000_000;
-        assert_eq!(parse_since("12345", now), Ok(12345));
-        assert_eq!(parse_since("7d", now), Ok(now - 7 * 86_400));
-        assert_eq!(parse_since("30m", now), Ok(now - 1800));
-        assert_eq!(parse_since("1970-01-02", now), Ok(86_400));
-        assert_eq!(parse_since("1970-01-01T00:01:00Z", now), Ok(60));
-        assert!(
-            parse_since("yesterday", now)
-                .unwrap_err()
-                .contains("--since")
-        );
-    }
 }

@@ -12,6 +12,15 @@ impl Client {
         self.call(Call::get(&["me"])).await
     }
 
+    /// The workspace's own time zone (`/me`'s `app.timezone`, an IANA name), when it says.
+    pub async fn workspace_time_zone(&self) -> Result<Option<String>> {
+        let me = self.me().await?;
+        Ok(me
+            .app
+            .and_then(|app| app.timezone)
+            .filter(|zone| !zone.trim().is_empty()))
+    }
+
     /// `GET /admins`: all teammates.
     pub async fn list_admins(&self) -> Result<Page<Admin>> {
         self.fetch_list(Call::get(&["admins"]), "admins").await

@@ -83,6 +83,35 @@ impl Client {
         crate::pagination::parse_page(value, "data")
     }
 
+    /// The company named by its Intercom id, your `company_id`, or its exact name, tried
+    /// in that order; `None` when none matches.
+    pub async fn find_company(&self, needle: &str) -> Result<Option<Company>> {
+        let needle = needle.trim();
+        if needle.is_empty() {
+            return Ok(None);
+        }
+        // A name such as "Acme / EU" is not an id: skip the lookup by id for it.
+        if let Ok(id) = Id::new(needle) {
+            match self.get_company(&id).await {
+                Ok(company) => return Ok(Some(company)),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(company) = self.find_company_by_company_id(needle).await? {
+            return Ok(Some(company));
+        }
+        let by_name = CompanyLookup {
+            name: Some(needle.to_owned()),
+            ..CompanyLookup::default()
+        };
+        match self.find_companies(&by_name, None, Some(1)).await {
+            Ok(page) => Ok(page.items.into_iter().next()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The company with your `company_id`, or `None` when Intercom has none.
     pub async fn find_company_by_company_id(&self, company_id: &str) -> Result<Option<Company>> {
         self.find_one_company(CompanyLookup {

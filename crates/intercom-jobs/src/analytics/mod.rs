@@ -22,10 +22,11 @@ use compute::{
     ConversationSummary, TicketSummary, Window, summarise_conversations, summarise_tickets,
 };
 use facts::{ConversationFact, FactSet, Sym};
+use intercom_api::Directory;
 use intercom_core::dates;
 use intercom_mirror::Mirror;
 use period::ReportPeriod;
-use source::{Directory, ProgressFn};
+use source::ProgressFn;
 
 /// How to break the figures down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +251,7 @@ pub async fn run(
             request.group_by,
             Some(GroupBy::Team | GroupBy::Admin | GroupBy::Tag)
         ) {
-            source::directory_from_api(client).await?
+            Directory::load(client).await?
         } else {
             Directory::default()
         };
@@ -346,14 +347,12 @@ fn daily_points(days: &[period::Bucket], conversations: &[ConversationFact]) -> 
         .collect()
 }
 
-fn label_for(names: &HashMap<String, String>, key: &str, kind: &str) -> String {
+fn label_for(name: Option<&str>, key: &str, kind: &str) -> String {
     if key == "0" {
         return "Unassigned".into();
     }
-    names
-        .get(key)
-        .filter(|n| !n.is_empty())
-        .cloned()
+    name.filter(|n| !n.is_empty())
+        .map(str::to_string)
         .unwrap_or_else(|| format!("{kind} {key}"))
 }
 
@@ -439,9 +438,11 @@ fn group_rows(
                         _ => None,
                     };
                     let label = match group_by {
-                        GroupBy::Team => label_for(&directory.teams, &key, "team"),
-                        GroupBy::Admin => label_for(&directory.admins, &key, "admin"),
-                        GroupBy::Tag if key != "(none)" => label_for(&directory.tags, &key, "tag"),
+                        GroupBy::Team => label_for(directory.team_name(&key), &key, "team"),
+                        GroupBy::Admin => label_for(directory.admin_name(&key), &key, "admin"),
+                        GroupBy::Tag if key != "(none)" => {
+                            label_for(directory.tag_name(&key), &key, "tag")
+                        }
                         _ => key.clone(),
                     };
                     GroupRow {

@@ -7,16 +7,6 @@ use serde::Serialize;
 
 use intercom_core::dates;
 
-/// Named periods a metrics request accepts (besides `from`/`to` dates).
-pub const PERIOD_WORDS: &[&str] = &[
-    "today",
-    "yesterday",
-    "this_week",
-    "last_week",
-    "last_7d",
-    "last_30d",
-];
-
 /// A reporting window `[start, end)` in Unix seconds, with how it was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportPeriod {
@@ -36,7 +26,8 @@ pub struct Bucket {
 }
 
 impl ReportPeriod {
-    /// Resolve `period` (a word) or `from`/`to` (dates or datetimes, `to` inclusive of its day).
+    /// Resolve `period` (any period of [`dates::Dates`]: `today`, `monday`, `last_month`,
+    /// `last_7d`, a date) or `from`/`to` (dates or datetimes, `to` inclusive of its day).
     pub fn resolve(
         period: Option<&str>,
         from: Option<&str>,
@@ -80,13 +71,15 @@ impl ReportPeriod {
         }
         let word = word.unwrap_or("last_7d");
         let normal = word.to_ascii_lowercase().replace([' ', '-'], "_");
-        if !PERIOD_WORDS.contains(&normal.as_str()) {
+        // Any period of the one date grammar: a day, a week, a month, a span back.
+        let resolved = dates::Dates::at(time_zone, now).period(word)?;
+        if resolved.end <= resolved.start {
             return Err(format!(
-                "unknown period `{word}`; use one of {} or from/to dates (YYYY-MM-DD)",
-                PERIOD_WORDS.join(", ")
+                "`{word}` is a moment, not a period; use a period such as today, yesterday, \
+                 monday, this_week, last_week, this_month, last_month, last_7d, a date \
+                 (2024-05-01), or from/to"
             ));
         }
-        let resolved = dates::resolve_at(&normal, time_zone, now)?;
         Ok(Self {
             label: normal,
             start: resolved.start,
@@ -187,7 +180,17 @@ mod tests {
         assert!(
             ReportPeriod::resolve(Some("fortnight"), None, None, Tz::UTC, now())
                 .unwrap_err()
-                .contains("last_30d")
+                .contains("last_month")
+        );
+        // Every period of the shared grammar works: months, weekdays, a single date.
+        let p = ReportPeriod::resolve(Some("last_month"), None, None, Tz::UTC, now()).unwrap();
+        assert_eq!((p.start, p.end), (ts(2024, 4, 1, 0), ts(2024, 5, 1, 0)));
+        let p = ReportPeriod::resolve(Some("last friday"), None, None, Tz::UTC, now()).unwrap();
+        assert_eq!(p.end - p.start, 86_400);
+        assert!(
+            ReportPeriod::resolve(Some("now"), None, None, Tz::UTC, now())
+                .unwrap_err()
+                .contains("moment")
         );
         assert!(
             ReportPeriod::resolve(None, Some("2024-05-03"), Some("2024-05-01"), Tz::UTC, now())

@@ -1,24 +1,16 @@
 //! Where the facts come from: the mirror (one indexed SQL pass) when it holds a
 //! finished sync, otherwise Intercom's search API, paged within the rate budget.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use intercom_api::{Client, Method, PageGuard, SearchQuery};
+use intercom_api::{
+    Client, Directory, DirectoryAdmin, DirectoryTag, DirectoryTeam, Method, PageGuard, SearchQuery,
+};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::facts::{ConversationState, FactSet, SlaStatus};
 use intercom_mirror::{Mirror, MirrorError, ObjectKind, SqliteStore, columns::id_string, now_unix};
-
-/// Ids to names for group labels.
-#[derive(Debug, Clone, Default)]
-pub struct Directory {
-    pub admins: HashMap<String, String>,
-    pub teams: HashMap<String, String>,
-    pub tags: HashMap<String, String>,
-    /// Entries the source sent that could not be read (`null`, no id) and were left out.
-    pub skipped: u64,
-}
 
 /// What the API loader reports as it pages.
 pub type ProgressFn<'a> = &'a (dyn Fn(u64, Option<u64>, String) + Send + Sync);
@@ -155,52 +147,39 @@ pub fn load_from_mirror(
     })
 }
 
-/// Names of admins, teams and tags held in the mirror.
+/// Names of admins, teams and tags held in the mirror, as the shared directory type.
 pub fn directory_from_mirror(store: &SqliteStore) -> Result<Directory, MirrorError> {
     store.read(|conn| {
-        let read = |table: &str| -> rusqlite::Result<HashMap<String, String>> {
+        let read = |table: &str| -> rusqlite::Result<Vec<(String, String)>> {
             let mut stmt = conn.prepare(&format!("SELECT id, coalesce(name, id) FROM {table}"))?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect()
         };
         Ok(Directory {
-            admins: read("admins")?,
-            teams: read("teams")?,
-            tags: read("tags")?,
+            admins: read("admins")?
+                .into_iter()
+                .map(|(id, name)| DirectoryAdmin {
+                    id,
+                    name,
+                    email: None,
+                    away: false,
+                    team_ids: Vec::new(),
+                })
+                .collect(),
+            teams: read("teams")?
+                .into_iter()
+                .map(|(id, name)| DirectoryTeam {
+                    id,
+                    name,
+                    admin_ids: Vec::new(),
+                })
+                .collect(),
+            tags: read("tags")?
+                .into_iter()
+                .map(|(id, name)| DirectoryTag { id, name })
+                .collect(),
             skipped: 0,
         })
-    })
-}
-
-/// Names of admins, teams and tags from the API.
-pub async fn directory_from_api(client: &Client) -> intercom_api::Result<Directory> {
-    let (admins, teams, tags) = tokio::try_join!(
-        client.list_admins(),
-        client.list_teams(),
-        client.list_tags()
-    )?;
-    // Entries without an id (or that could not be read at all) are left out and counted.
-    let mut skipped = (admins.skipped + teams.skipped + tags.skipped) as u64;
-    let mut pairs = |items: Vec<(Option<String>, Option<String>)>| {
-        items
-            .into_iter()
-            .filter_map(|(id, name)| {
-                let id = id.filter(|id| !id.trim().is_empty());
-                if id.is_none() {
-                    skipped += 1;
-                }
-                Some((id?, name.unwrap_or_default()))
-            })
-            .collect::<HashMap<_, _>>()
-    };
-    let admins = pairs(admins.into_iter().map(|a| (a.id, a.name)).collect());
-    let teams = pairs(teams.into_iter().map(|t| (t.id, t.name)).collect());
-    let tags = pairs(tags.into_iter().map(|t| (t.id, t.name)).collect());
-    Ok(Directory {
-        admins,
-        teams,
-        tags,
-        skipped,
     })
 }
 

@@ -93,27 +93,73 @@ pub async fn resolve_tag(
     }
 }
 
-/// Parse a conversation action and its arguments.
+/// The workspace's own time zone (`/me`'s `app.timezone`); UTC when it cannot be read.
+pub async fn workspace_time_zone(client: &intercom_api::Client) -> chrono_tz::Tz {
+    match client.workspace_time_zone().await {
+        Ok(zone) => zone
+            .and_then(|name| name.parse().ok())
+            .unwrap_or(chrono_tz::Tz::UTC),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the workspace's time zone; using UTC");
+            chrono_tz::Tz::UTC
+        }
+    }
+}
+
+/// An assignee named by id, email or name (`team`: a team by id or name), as
+/// `(id, is_team, name)`. With no directory the value is taken as an id. Admins are
+/// tried first, then teams.
+pub fn resolve_assignee(
+    needle: &str,
+    team: bool,
+    directory: Option<&intercom_api::Directory>,
+) -> Result<(String, bool, Option<String>), String> {
+    let needle = needle.trim();
+    let Some(dir) = directory else {
+        return Ok((needle.to_string(), team, None));
+    };
+    if team {
+        return dir
+            .find_team(needle)
+            .map(|t| (t.id.clone(), true, Some(t.name.clone())))
+            .map_err(|m| m.to_string());
+    }
+    match (dir.find_admin(needle), dir.find_team(needle)) {
+        (Ok(a), Err(_)) => Ok((a.id.clone(), false, Some(a.name.clone()))),
+        (Err(_), Ok(t)) => Ok((t.id.clone(), true, Some(t.name.clone()))),
+        (Ok(a), Ok(t)) => Err(format!(
+            "`{needle}` names both the admin {} (id {}) and the team {} (id {}); say which",
+            a.name, a.id, t.name, t.id
+        )),
+        (Err(admin), Err(_)) => Err(admin.to_string()),
+    }
+}
+
+/// Parse a conversation action and its arguments. `dates` is the call's one reading of
+/// the clock; `directory` resolves an assignee named by name or email.
 pub fn conversation_action(
     action: &str,
     assignee: Option<&str>,
     team: bool,
     until: Option<&str>,
     message: Option<String>,
-    time_zone: chrono_tz::Tz,
+    dates: &intercom_core::dates::Dates,
+    directory: Option<&intercom_api::Directory>,
 ) -> Result<ConversationAction, String> {
     match action.trim().to_ascii_lowercase().as_str() {
         "close" => Ok(ConversationAction::Close {
             body: message.filter(|m| !m.trim().is_empty()),
         }),
         "assign" => {
-            let assignee_id = assignee
+            let assignee = assignee
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .ok_or("assign needs an assignee (admin id, or team id with team=true)")?;
+                .ok_or("assign needs an assignee (an admin or team by name, email or id)")?;
+            let (assignee_id, team, assignee_name) = resolve_assignee(assignee, team, directory)?;
             Ok(ConversationAction::Assign {
-                assignee_id: assignee_id.to_string(),
+                assignee_id,
                 team,
+                assignee_name,
             })
         }
         "unassign" => Ok(ConversationAction::Unassign),
@@ -121,14 +167,14 @@ pub fn conversation_action(
             let until = until
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .ok_or("snooze needs `until` (ISO date/time, or words such as tomorrow)")?;
-            let period = intercom_core::dates::resolve(until, time_zone)?;
-            if period.start <= intercom_mirror::now_unix() {
-                return Err(format!("snooze until {until:?} is not in the future"));
-            }
-            Ok(ConversationAction::Snooze {
-                until: period.start,
-            })
+                .ok_or_else(|| {
+                    format!(
+                        "snooze needs `until`: {}",
+                        intercom_core::dates::FUTURE_FORMS
+                    )
+                })?;
+            let until = dates.future(until).map_err(|e| format!("until: {e}"))?;
+            Ok(ConversationAction::Snooze { until })
         }
         other => Err(format!(
             "unknown action `{other}`; use close, assign, unassign or snooze"

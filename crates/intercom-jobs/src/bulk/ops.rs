@@ -49,6 +49,9 @@ pub enum ConversationAction {
     Assign {
         assignee_id: String,
         team: bool,
+        /// The assignee's name, for reports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee_name: Option<String>,
     },
     Unassign,
     Snooze {
@@ -122,10 +125,19 @@ impl Operation {
             ),
             Operation::ManageConversations { action, .. } => match action {
                 ConversationAction::Close { .. } => "close conversations".into(),
-                ConversationAction::Assign { assignee_id, team } => format!(
-                    "assign conversations to {} {assignee_id}",
-                    if *team { "team" } else { "admin" }
-                ),
+                ConversationAction::Assign {
+                    assignee_id,
+                    team,
+                    assignee_name,
+                } => {
+                    let what = if *team { "team" } else { "admin" };
+                    match assignee_name {
+                        Some(name) => {
+                            format!("assign conversations to {name} ({what} {assignee_id})")
+                        }
+                        None => format!("assign conversations to {what} {assignee_id}"),
+                    }
+                }
                 ConversationAction::Unassign => "unassign conversations".into(),
                 ConversationAction::Snooze { until } => format!(
                     "snooze conversations until {}",
@@ -230,7 +242,9 @@ impl Operation {
                         }
                         b
                     }
-                    ConversationAction::Assign { assignee_id, team } => json!({
+                    ConversationAction::Assign {
+                        assignee_id, team, ..
+                    } => json!({
                         "message_type": "assignment",
                         "type": if *team { "team" } else { "admin" },
                         "admin_id": admin_id,
@@ -261,53 +275,64 @@ impl Operation {
         payload: Option<&Value>,
     ) -> intercom_api::Result<bool> {
         let id = path_segment(id);
+        let path = match self {
+            Operation::UpdateContacts { .. } => format!("/contacts/{id}"),
+            Operation::Tag { object, .. } => match object {
+                TagObject::Contacts => format!("/contacts/{id}/tags"),
+                TagObject::Companies => format!("/companies/{id}"),
+                TagObject::Conversations => format!("/conversations/{id}"),
+            },
+            Operation::ManageConversations { .. } => format!("/conversations/{id}"),
+        };
+        let object = client.send_json(Method::GET, &path, &[], None).await?;
+        Ok(self.shows_change(&object, payload).unwrap_or(false))
+    }
+
+    /// Whether `object` (as Intercom returns it) already shows the change; `None` when it
+    /// does not say (no tag list in it, for instance). Dry runs count these.
+    pub fn shows_change(&self, object: &Value, payload: Option<&Value>) -> Option<bool> {
         match self {
             Operation::UpdateContacts { .. } => {
-                let contact = client
-                    .send_json(Method::GET, &format!("/contacts/{id}"), &[], None)
-                    .await?;
-                Ok(contact_matches(&contact, &self.contact_update(payload)))
+                Some(contact_matches(object, &self.contact_update(payload)))
             }
-            Operation::Tag {
-                object,
-                tag_id,
-                remove,
-                ..
-            } => {
-                let path = match object {
-                    TagObject::Contacts => format!("/contacts/{id}/tags"),
-                    TagObject::Companies => format!("/companies/{id}"),
-                    TagObject::Conversations => format!("/conversations/{id}"),
-                };
-                let body = client.send_json(Method::GET, &path, &[], None).await?;
-                let tags = body
+            Operation::Tag { tag_id, remove, .. } => {
+                let tags = object
                     .pointer("/tags/tags")
-                    .or_else(|| body.get("data"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                    .or_else(|| object.pointer("/tags/data"))
+                    .or_else(|| object.get("data"))
+                    .and_then(Value::as_array)?;
                 let has = tags
                     .iter()
                     .any(|t| t.get("id").and_then(id_string).as_deref() == Some(tag_id.as_str()));
-                Ok(has != *remove)
+                // A contact's embedded list may be cut (`has_more`): absence then proves nothing.
+                let cut = object
+                    .pointer("/tags/has_more")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if !has && cut {
+                    return None;
+                }
+                Some(has != *remove)
             }
             Operation::ManageConversations { action, .. } => {
-                let c = client
-                    .send_json(Method::GET, &format!("/conversations/{id}"), &[], None)
-                    .await?;
-                let state = c.get("state").and_then(Value::as_str).unwrap_or_default();
-                let admin = c.get("admin_assignee_id").and_then(id_string);
-                let team = c.get("team_assignee_id").and_then(id_string);
-                Ok(match action {
+                let state = object.get("state").and_then(Value::as_str)?;
+                let admin = object.get("admin_assignee_id").and_then(id_string);
+                let team = object.get("team_assignee_id").and_then(id_string);
+                Some(match action {
                     ConversationAction::Close { .. } => state == "closed",
-                    ConversationAction::Snooze { .. } => state == "snoozed",
+                    ConversationAction::Snooze { until } => {
+                        state == "snoozed"
+                            && object.get("snoozed_until").and_then(Value::as_i64) == Some(*until)
+                    }
                     ConversationAction::Assign {
                         assignee_id,
                         team: false,
+                        ..
                     } => admin.as_deref() == Some(assignee_id.as_str()),
                     ConversationAction::Assign {
                         assignee_id,
                         team: true,
+                        ..
                     } => team.as_deref() == Some(assignee_id.as_str()),
                     ConversationAction::Unassign => matches!(admin.as_deref(), None | Some("0")),
                 })
@@ -350,6 +375,7 @@ mod tests {
             action: ConversationAction::Assign {
                 assignee_id: "7".into(),
                 team: true,
+                assignee_name: Some("Billing".into()),
             },
             admin_id: "1".into(),
         };

@@ -17,10 +17,10 @@ use crate::args::{IdKind, normalize_ids};
 use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
 use crate::progress::McpProgress;
-use crate::workspace_context::Workspace;
+use crate::workspace_context::{Assignee, Workspace};
 use intercom_jobs::bulk::{
-    BulkError, ItemRecord, JobRecord, Operation, RunOptions, TagObject, TargetKind, TargetSpec,
-    configured_max_items, run_job, start_job, targets,
+    BulkError, ConversationAction, ItemRecord, JobRecord, Operation, RunOptions, TagObject,
+    TargetKind, TargetSpec, configured_max_items, run_job, start_job, targets,
 };
 
 /// Arguments every bulk operation takes.
@@ -39,18 +39,37 @@ pub struct BulkControl {
     pub resume_job: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct BulkUpdateContactsArgs {
-    /// Contact ids (raw, prefixed or URLs).
-    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
-    pub contact_ids: Option<Vec<String>>,
-    /// Contact emails.
+/// What a bulk tool acts on: the same arguments in every bulk tool, combined (AND for
+/// filters and query; ids, emails and company add up).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct BulkTargets {
+    /// Ids (raw, prefixed or URLs). For contacts, emails also work here.
+    #[serde(
+        default,
+        alias = "contact_ids",
+        alias = "conversation_ids",
+        deserialize_with = "crate::args::opt_string_list"
+    )]
+    pub ids: Option<Vec<String>>,
+    /// Contact emails (contacts only).
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub emails: Option<Vec<String>>,
-    /// A contact search query (Intercom search syntax), e.g.
-    /// `{"field": "custom_attributes.plan", "operator": "=", "value": "trial"}`.
+    /// The contacts of a company, by name, company_id or id (contacts only).
+    #[serde(default)]
+    pub company: Option<String>,
+    /// Filters as search_conversations / search_contacts take them, e.g.
+    /// `{"state": "open", "created_after": "monday", "assignee": "ann", "tag": "refund"}`.
+    #[serde(default, deserialize_with = "crate::args::opt_object")]
+    pub filters: Option<Map<String, Value>>,
+    /// A raw Intercom search query, ANDed with the filters.
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub query: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BulkUpdateContactsArgs {
+    #[serde(flatten)]
+    pub targets: BulkTargets,
     /// Attributes to set: standard ones (`name`, `phone`, `owner_id`, ...) and
     /// `custom_attributes: {..}`.
     #[serde(default, deserialize_with = "crate::args::opt_object")]
@@ -70,12 +89,8 @@ pub struct BulkTagArgs {
     /// Remove the tag instead of adding it.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub remove: Option<bool>,
-    /// Ids of the objects.
-    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
-    pub ids: Option<Vec<String>>,
-    /// A search query selecting contacts or conversations (not companies).
-    #[serde(default, deserialize_with = "crate::args::opt_json")]
-    pub query: Option<Value>,
+    #[serde(flatten)]
+    pub targets: BulkTargets,
     #[serde(flatten)]
     pub control: BulkControl,
 }
@@ -85,27 +100,23 @@ pub struct BulkManageArgs {
     /// `close`, `assign`, `unassign` or `snooze`.
     #[serde(default)]
     pub action: Option<String>,
-    /// Conversation ids (raw, prefixed or URLs).
-    #[serde(default, deserialize_with = "crate::args::opt_string_list")]
-    pub conversation_ids: Option<Vec<String>>,
-    /// A conversation search query, e.g. `{"field": "state", "operator": "=", "value": "open"}`.
-    #[serde(default, deserialize_with = "crate::args::opt_json")]
-    pub query: Option<Value>,
-    /// For assign: the admin id (or team id with `team: true`).
-    #[serde(default)]
-    pub assignee_id: Option<String>,
-    /// For assign: `assignee_id` is a team.
+    /// For assign: an admin or team by name, first name, email or id (`me` too).
+    #[serde(default, alias = "assignee_id")]
+    pub assignee: Option<String>,
+    /// For assign: `assignee` is a team.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub team: Option<bool>,
-    /// For snooze: until when (ISO date/time or words such as tomorrow).
-    #[serde(default)]
+    /// For snooze: until when (`monday`, `tomorrow 9am`, `in 4h`, an ISO date/time).
+    #[serde(default, alias = "until")]
     pub snoozed_until: Option<String>,
     /// For close: a message posted with the close.
     #[serde(default)]
     pub message: Option<String>,
-    /// Admin the changes are made as (default: the token's admin).
-    #[serde(default)]
-    pub admin_id: Option<String>,
+    /// Admin the changes are made as (name, email or id; default: the token's admin).
+    #[serde(default, alias = "admin_id")]
+    pub admin: Option<String>,
+    #[serde(flatten)]
+    pub targets: BulkTargets,
     #[serde(flatten)]
     pub control: BulkControl,
 }
@@ -121,8 +132,11 @@ pub struct BulkJobStatusArgs {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TargetView {
     pub id: String,
-    /// How it was named (email, id).
+    /// Who or what it is: name and email, a conversation's subject and customer.
     pub label: String,
+    /// True when it already shows the change (a run leaves it as it is).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already: bool,
 }
 
 /// A target that cannot be acted on, and why.
@@ -140,6 +154,9 @@ pub struct BulkOutcome {
     pub operation: String,
     /// Targets that would be (dry run) or were acted on.
     pub count: u64,
+    /// Dry run: how many of them already show the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_done: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetView>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -164,14 +181,21 @@ impl Render for BulkOutcome {
         let mut out = String::new();
         if self.dry_run {
             out.push_str(&format!(
-                "Dry run: {} — {} target(s), nothing changed.\n",
+                "Dry run: {} — {} target(s), nothing changed.",
                 self.operation, self.count
             ));
+            match self.already_done {
+                Some(n) if n > 0 => out.push_str(&format!(
+                    " {n} of them already show the change (marked below).\n"
+                )),
+                _ => out.push('\n'),
+            }
             for t in &self.targets {
-                if t.label == t.id {
-                    out.push_str(&format!("- {}\n", t.id));
+                let mark = if t.already { " — already done" } else { "" };
+                if t.label == t.id || t.label.starts_with('#') {
+                    out.push_str(&format!("- {}{mark}\n", t.label));
                 } else {
-                    out.push_str(&format!("- {} ({})\n", t.id, t.label));
+                    out.push_str(&format!("- {} (id {}){mark}\n", t.label, t.id));
                 }
             }
         } else if let Some(job) = &self.job {
@@ -254,6 +278,7 @@ impl IntercomServer {
                         dry_run: true,
                         operation: record.description.clone(),
                         count: record.pending,
+                        already_done: None,
                         targets: Vec::new(),
                         skipped: Vec::new(),
                         job: Some(record),
@@ -273,17 +298,25 @@ impl IntercomServer {
                 if dry_run {
                     let (ready, skipped): (Vec<_>, Vec<_>) =
                         targets.items.iter().partition(|i| i.failed.is_none());
+                    let views: Vec<TargetView> = ready
+                        .iter()
+                        .map(|i| TargetView {
+                            id: i.id.clone(),
+                            label: i.label.clone(),
+                            already: targets
+                                .objects
+                                .get(&i.id)
+                                .and_then(|o| operation.shows_change(o, i.payload.as_ref()))
+                                .unwrap_or(false),
+                        })
+                        .collect();
+                    let already = views.iter().filter(|v| v.already).count() as u64;
                     return Ok(BulkOutcome {
                         dry_run: true,
                         operation: operation.describe(),
                         count: ready.len() as u64,
-                        targets: ready
-                            .iter()
-                            .map(|i| TargetView {
-                                id: i.id.clone(),
-                                label: i.label.clone(),
-                            })
-                            .collect(),
+                        already_done: Some(already),
+                        targets: views,
                         skipped: skipped
                             .iter()
                             .map(|i| SkippedView {
@@ -339,6 +372,7 @@ impl IntercomServer {
             dry_run: false,
             operation: report.job.description.clone(),
             count: report.job.total,
+            already_done: None,
             targets: Vec::new(),
             skipped: Vec::new(),
             job: Some(report.job),
@@ -352,7 +386,126 @@ impl IntercomServer {
 }
 
 fn ids_of(kind: IdKind, ids: Option<Vec<String>>) -> Result<Vec<String>, ToolError> {
-    normalize_ids(kind, &ids.unwrap_or_default()).map_err(ToolError::invalid)
+    let ids = ids.unwrap_or_default();
+    // Emails are not ids: contacts look them up, other objects refuse them up front.
+    let (emails, plain): (Vec<String>, Vec<String>) =
+        ids.into_iter().partition(|id| id.contains('@'));
+    if let (Some(email), false) = (emails.first(), kind == IdKind::Contact) {
+        return Err(ToolError::invalid(format!(
+            "`{}` is an email, not an id of what this call acts on: nothing was sent. Give ids, \
+             or select by filters (contact_email for conversations)",
+            email.trim()
+        )));
+    }
+    let mut out = normalize_ids(kind, &plain).map_err(ToolError::invalid)?;
+    out.extend(emails);
+    Ok(out)
+}
+
+/// Conversation filters a bulk tool takes (the search_conversations arguments that select).
+const CONVERSATION_FILTERS: &[&str] = &[
+    "state",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "assignee",
+    "team",
+    "tag",
+    "priority",
+    "contact_email",
+    "open",
+    "read",
+    "source_type",
+    "source_author_email",
+    "source_author_name",
+    "admin_assignee_id",
+    "team_assignee_id",
+    "statistics_time_to_assignment",
+    "statistics_time_to_admin_reply",
+    "statistics_time_to_first_close",
+];
+
+/// Contact filters a bulk tool takes (the search_contacts arguments that select).
+const CONTACT_FILTERS: &[&str] = &[
+    "name",
+    "email",
+    "phone",
+    "email_domain",
+    "role",
+    "tag",
+    "custom_attributes",
+    "created_after",
+    "last_seen_after",
+];
+
+fn check_filter_keys(
+    filters: &Map<String, Value>,
+    allowed: &[&str],
+    what: &str,
+) -> Result<(), ToolError> {
+    if let Some(bad) = filters.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ToolError::invalid(format!(
+            "filters: `{bad}` does not select {what}; use {}",
+            allowed.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The targets named by `targets` for `kind`: ids, emails, company, and one search
+/// query made of the friendly filters (read like the search tools read them) ANDed
+/// with the raw query.
+async fn target_spec(
+    ws: &Workspace,
+    kind: TargetKind,
+    targets: BulkTargets,
+) -> Result<TargetSpec, ToolError> {
+    let id_kind = match kind {
+        TargetKind::Contact => IdKind::Contact,
+        TargetKind::Company => IdKind::Company,
+        TargetKind::Conversation => IdKind::Conversation,
+    };
+    let filters = targets.filters.filter(|f| !f.is_empty());
+    let query = match (kind, filters) {
+        (_, None) => targets.query,
+        (TargetKind::Company, Some(_)) => {
+            return Err(ToolError::invalid(
+                "companies cannot be selected by filters (Intercom has no company search); give company ids",
+            ));
+        }
+        (TargetKind::Conversation, Some(filters)) => {
+            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
+            let args: super::conversations::SearchConversationsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            let mut parts = args.filters(ws).await?;
+            if let Some(raw) = targets.query {
+                parts.push(raw);
+            }
+            Some(crate::query::all_of(parts)?)
+        }
+        (TargetKind::Contact, Some(filters)) => {
+            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
+            let mut filters = filters;
+            if let Some(raw) = targets.query {
+                filters.insert("query".into(), raw);
+            }
+            let args: super::contacts::SearchContactsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            Some(super::contacts::contact_query(ws, &args).await?.to_json())
+        }
+    };
+    Ok(TargetSpec {
+        ids: ids_of(id_kind, targets.ids)?,
+        emails: targets.emails.unwrap_or_default(),
+        company: targets
+            .company
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+        query,
+        rows: Vec::new(),
+    })
 }
 
 #[tool_router(router = bulk_tools, vis = "pub")]
@@ -383,12 +536,7 @@ impl IntercomServer {
                 "no attributes to set: pass attributes, e.g. {\"custom_attributes\": {\"plan\": \"pro\"}}",
             ));
         }
-        let spec = TargetSpec {
-            ids: ids_of(IdKind::Contact, args.contact_ids)?,
-            emails: args.emails.unwrap_or_default(),
-            query: args.query,
-            rows: Vec::new(),
-        };
+        let spec = target_spec(&ws, TargetKind::Contact, args.targets).await?;
         let op = Operation::UpdateContacts { attributes };
         self.bulk_execute(&ws, &context, TargetKind::Contact, spec, op, &args.control)
             .await
@@ -430,16 +578,12 @@ impl IntercomServer {
             Err(err) => return Err(bulk_error(err)),
         };
         let admin_id = ws.my_admin_id().await?.into_string();
-        let (kind, id_kind) = match object {
-            TagObject::Contacts => (TargetKind::Contact, IdKind::Contact),
-            TagObject::Companies => (TargetKind::Company, IdKind::Company),
-            TagObject::Conversations => (TargetKind::Conversation, IdKind::Conversation),
+        let kind = match object {
+            TagObject::Contacts => TargetKind::Contact,
+            TagObject::Companies => TargetKind::Company,
+            TagObject::Conversations => TargetKind::Conversation,
         };
-        let spec = TargetSpec {
-            ids: ids_of(id_kind, args.ids)?,
-            query: args.query,
-            ..TargetSpec::default()
-        };
+        let spec = target_spec(&ws, kind, args.targets).await?;
         let op = Operation::Tag {
             object,
             tag_id,
@@ -472,29 +616,48 @@ impl IntercomServer {
         Parameters(args): Parameters<BulkManageArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<BulkOutcome>, ToolError> {
-        let action = intercom_jobs::bulk::conversation_action(
-            args.action.as_deref().unwrap_or_default(),
-            args.assignee_id.as_deref(),
-            args.team.unwrap_or(false),
-            args.snoozed_until.as_deref(),
-            args.message.clone(),
-            ws.time_zone(),
-        )
-        .map_err(ToolError::invalid)?;
-        let admin_id = match args
-            .admin_id
+        let action_word = args.action.as_deref().unwrap_or_default();
+        // An assignee by name: resolved here, so the error lists near matches.
+        let assignee = match args
+            .assignee
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(id) => id.to_string(),
-            None => ws.my_admin_id().await?.into_string(),
+            Some(needle) if action_word.trim().eq_ignore_ascii_case("assign") => {
+                Some(if args.team == Some(true) {
+                    let (id, name) = ws.resolve_team(needle).await?;
+                    (id.into_string(), true, name)
+                } else {
+                    match ws.resolve_assignee(needle).await? {
+                        Assignee::Admin { id, name } => (id.into_string(), false, name),
+                        Assignee::Team { id, name } => (id.into_string(), true, name),
+                    }
+                })
+            }
+            _ => None,
         };
-        let spec = TargetSpec {
-            ids: ids_of(IdKind::Conversation, args.conversation_ids)?,
-            query: args.query,
-            ..TargetSpec::default()
-        };
+        let mut action = intercom_jobs::bulk::conversation_action(
+            action_word,
+            assignee.as_ref().map(|(id, ..)| id.as_str()),
+            assignee.as_ref().is_some_and(|(_, team, _)| *team),
+            args.snoozed_until.as_deref(),
+            args.message.clone(),
+            &ws.dates(),
+            None,
+        )
+        .map_err(ToolError::invalid)?;
+        if let (ConversationAction::Assign { assignee_name, .. }, Some((_, _, name))) =
+            (&mut action, &assignee)
+        {
+            *assignee_name = Some(name.clone());
+        }
+        let admin_id = ws
+            .acting_admin(args.admin.as_deref())
+            .await?
+            .0
+            .into_string();
+        let spec = target_spec(&ws, TargetKind::Conversation, args.targets).await?;
         let op = Operation::ManageConversations { action, admin_id };
         self.bulk_execute(
             &ws,

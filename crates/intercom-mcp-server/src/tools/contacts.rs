@@ -16,7 +16,7 @@ use crate::context::IntercomServer;
 use crate::output::{Done, Json, PageArgs, Paging, Render, Skipped, ToolError};
 use crate::render::{Detail, html_to_text};
 use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
-use intercom_core::dates::{iso, resolve};
+use intercom_core::dates::iso;
 
 /// Notes shown by `get_contact` with `detail: full`.
 const NOTES_SHOWN: u32 = 5;
@@ -524,21 +524,23 @@ pub(crate) fn contact_line(c: &Contact, ws: &Workspace) -> ContactLine {
 fn day_filter(
     field: &str,
     words: Option<&str>,
-    ws: &Workspace,
+    dates: &intercom_core::dates::Dates,
     arg: &str,
 ) -> Result<Option<SearchQuery>, ToolError> {
     let Some(words) = words.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(None);
     };
-    let period =
-        resolve(words, ws.time_zone()).map_err(|e| ToolError::invalid(format!("{arg}: {e}")))?;
-    Ok(Some(SearchQuery::field(field).gt(period.start - 1)))
+    let start = dates
+        .start(words)
+        .map_err(|e| ToolError::invalid(format!("{arg}: {e}")))?;
+    Ok(Some(SearchQuery::field(field).gt(start - 1)))
 }
 
-async fn contact_query(
+pub(crate) async fn contact_query(
     ws: &Workspace,
     args: &SearchContactsArgs,
 ) -> Result<SearchQuery, ToolError> {
+    let dates = ws.dates();
     let mut filters = Vec::new();
     if let Some(ids) = &args.ids {
         let ids = crate::args::normalize_ids(crate::args::IdKind::Contact, ids)
@@ -579,13 +581,13 @@ async fn contact_query(
     filters.extend(day_filter(
         "created_at",
         args.created_after.as_deref(),
-        ws,
+        &dates,
         "created_after",
     )?);
     filters.extend(day_filter(
         "last_seen_at",
         args.last_seen_after.as_deref(),
-        ws,
+        &dates,
         "last_seen_after",
     )?);
     if let Some(raw) = &args.query {
@@ -602,35 +604,20 @@ async fn contact_query(
 
 /// Find a company by Intercom id, your `company_id`, or exact name.
 pub(crate) async fn find_company(ws: &Workspace, needle: &str) -> Result<Company, ToolError> {
-    let client = ws.api().client();
     let needle = needle.trim();
     let bare = crate::args::normalize_id(crate::args::IdKind::Company, needle)
         .unwrap_or_else(|_| needle.to_string());
-    // A name such as "Acme / EU" is not an id: skip the lookup by id for it.
-    if let Ok(bare) = Id::new(&bare) {
-        match client.get_company(&bare).await {
-            Ok(company) => return Ok(company),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if let Some(company) = client.find_company_by_company_id(needle).await? {
-        return Ok(company);
-    }
-    let by_name = intercom_api::CompanyLookup {
-        name: Some(needle.to_string()),
-        ..Default::default()
+    let client = ws.api().client();
+    let found = match client.find_company(&bare).await? {
+        Some(company) => Some(company),
+        None if bare != needle => client.find_company(needle).await?,
+        None => None,
     };
-    match client.find_companies(&by_name, None, Some(1)).await {
-        Ok(page) if !page.items.is_empty() => Ok(page.items.into_iter().next().unwrap_or_default()),
-        Ok(_) => Err(ToolError::not_found(format!(
+    found.ok_or_else(|| {
+        ToolError::not_found(format!(
             "no company matches `{needle}` by id, company_id or name; call list_companies to find it"
-        ))),
-        Err(e) if e.is_not_found() => Err(ToolError::not_found(format!(
-            "no company matches `{needle}` by id, company_id or name; call list_companies to find it"
-        ))),
-        Err(e) => Err(e.into()),
-    }
+        ))
+    })
 }
 
 #[tool_router(router = contact_tools, vis = "pub")]
@@ -713,10 +700,7 @@ impl IntercomServer {
         let page = ws.api().client().search_contacts(&request).await?;
         Ok(Json(ContactList {
             contacts: page.items.iter().map(|c| contact_line(c, &ws)).collect(),
-            paging: Paging {
-                total_count: page.total_count,
-                next_cursor: page.next_cursor,
-            },
+            paging: Paging::of(&page),
             skipped: Skipped::of(page.skipped),
         }))
     }

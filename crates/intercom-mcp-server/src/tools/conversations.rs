@@ -8,17 +8,18 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::args::{IdKind, normalize_ids};
 use crate::context::IntercomServer;
-use crate::output::{Json, PageArgs, Paging, Render, ToolError};
-use crate::query::{all_of, comparison, date_filter, filter, search_body};
+use crate::output::{Json, PageArgs, Paging, Render, Skipped, ToolError, intercom_json};
+use crate::query::{all_of, comparison, date_filter, filter};
 use crate::render::{Detail, Transcript, html_to_text, opt_detail, time_field, transcript};
-use crate::workspace_context::{Names, Workspace, id_string, items, path_id, str_field};
-use intercom_api::Id;
-use intercom_core::dates::{iso, resolve};
-use intercom_core::ids::{id_of, id_text};
+use crate::tools::resolve_ticket_type;
+use crate::workspace_context::{Names, Workspace, id_string, path_id, str_field};
+use intercom_api::models::{Assignee, ContactInput, ConversationUpdate, ConvertToTicket, Reply};
+use intercom_api::{Id, SearchQuery, SearchRequest};
+use intercom_core::dates::iso;
 
 /// A person on the conversation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -337,12 +338,17 @@ pub async fn load_conversation(
     max_messages: usize,
 ) -> Result<ConversationView, ToolError> {
     let id = path_id(id)?;
-    let path = format!("/conversations/{id}");
-    let (body, names) = tokio::try_join!(
-        ws.api().get(&path, &[("display_as", "plaintext")]),
+    let (conversation, names) = tokio::try_join!(
+        async { Ok::<_, ToolError>(ws.api().client().get_conversation_plaintext(&id).await?) },
         ws.names()
     )?;
-    Ok(conversation_view(&body, &names, ws, detail, max_messages))
+    Ok(conversation_view(
+        &intercom_json(&conversation),
+        &names,
+        ws,
+        detail,
+        max_messages,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -480,6 +486,8 @@ pub struct ConversationList {
     pub conversations: Vec<ConversationSummary>,
     #[serde(flatten)]
     pub paging: Paging,
+    #[serde(flatten)]
+    pub skipped: Skipped,
     /// The Intercom query that was run (to refine with `query`).
     pub intercom_query: Value,
     /// Where the answer came from: `api`, or `mirror` (full-text search) with `mirror_age_seconds`.
@@ -545,6 +553,7 @@ impl Render for ConversationList {
                 "More results: call again with cursor=\"{next}\"\n"
             ));
         }
+        out.push_str(&self.skipped.note());
         out.trim_end().to_string()
     }
 }
@@ -621,28 +630,14 @@ pub fn conversation_summary(c: &Value, names: &Names, tz: chrono_tz::Tz) -> Conv
 
 /// Contact ids with this email (contacts search).
 pub async fn contact_ids_by_email(ws: &Workspace, email: &str) -> Result<Vec<String>, ToolError> {
-    let body = ws
-        .api()
-        .post(
-            "/contacts/search",
-            search_body(
-                filter("email", "=", email.trim()),
-                &PageArgs {
-                    limit: Some(15),
-                    cursor: None,
-                },
-            ),
-        )
-        .await?;
-    Ok(items(&body, "data")
-        .iter()
-        .map(|c| id_string(c.get("id")))
-        .collect())
+    let request = SearchRequest::new(SearchQuery::field("email").eq(email.trim())).per_page(15);
+    let page = ws.api().client().search_contacts(&request).await?;
+    Ok(page.items.into_iter().filter_map(|c| c.id).collect())
 }
 
 impl SearchConversationsArgs {
-    async fn filters(&self, ws: &Workspace) -> Result<Vec<Value>, ToolError> {
-        let tz = ws.time_zone();
+    pub(crate) async fn filters(&self, ws: &Workspace) -> Result<Vec<Value>, ToolError> {
+        let dates = ws.dates();
         let mut f = Vec::new();
         let text = |v: &Option<String>| {
             v.as_deref()
@@ -705,21 +700,21 @@ impl SearchConversationsArgs {
             "created_at",
             ">",
             self.created_after.as_deref(),
-            tz,
+            &dates,
             "created_after",
         )?);
         f.extend(date_filter(
             "created_at",
             "<",
             self.created_before.as_deref(),
-            tz,
+            &dates,
             "created_before",
         )?);
         f.extend(date_filter(
             "updated_at",
             ">",
             self.updated_after.as_deref(),
-            tz,
+            &dates,
             "updated_after",
         )?);
         if let Some(v) = text(&self.priority) {
@@ -798,18 +793,23 @@ pub async fn run_conversation_search(
     query: Value,
     page: &PageArgs,
 ) -> Result<ConversationList, ToolError> {
-    let (body, names) = tokio::try_join!(
-        ws.api()
-            .post("/conversations/search", search_body(query.clone(), page)),
+    let mut request = SearchRequest::new(SearchQuery::from_json(&query)?).per_page(page.limit());
+    if let Some(cursor) = page.cursor() {
+        request = request.starting_after(cursor);
+    }
+    let (found, names) = tokio::try_join!(
+        async { Ok::<_, ToolError>(ws.api().client().search_conversations(&request).await?) },
         ws.names()
     )?;
     let tz = ws.time_zone();
     Ok(ConversationList {
-        conversations: items(&body, "conversations")
+        conversations: found
+            .items
             .iter()
-            .map(|c| conversation_summary(c, &names, tz))
+            .map(|c| conversation_summary(&intercom_json(c), &names, tz))
             .collect(),
-        paging: Paging::from_intercom(&body),
+        paging: Paging::of(&found),
+        skipped: Skipped::of(found.skipped),
         intercom_query: query,
         source: None,
         note: None,
@@ -1020,24 +1020,15 @@ fn nonempty_text(s: &str, what: &str) -> Result<String, ToolError> {
     }
 }
 
-/// Snooze target: spans count forward from now; other words resolve normally.
-pub(crate) fn snooze_until(words: &str, tz: chrono_tz::Tz) -> Result<i64, ToolError> {
-    let now = chrono::Utc::now().timestamp();
-    let period =
-        resolve(words, tz).map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))?;
-    // Relative spans (`2h`, `3d`) resolve to [now - span, now]: mirror them forward.
-    let until = if period.end == now && period.start < now {
-        now + (now - period.start)
-    } else {
-        period.start
-    };
-    if until <= now {
-        return Err(ToolError::invalid(format!(
-            "snoozed_until `{words}` is not in the future ({}); use e.g. `tomorrow`, `4h` or an ISO datetime",
-            iso(until, tz)
-        )));
-    }
-    Ok(until)
+/// Snooze target, from the one date grammar's future reading: weekdays are the next
+/// one, spans count forward, a date alone is the start of the working day.
+pub(crate) fn snooze_until(
+    words: &str,
+    dates: &intercom_core::dates::Dates,
+) -> Result<i64, ToolError> {
+    dates
+        .future(words)
+        .map_err(|e| ToolError::invalid(format!("snoozed_until: {e}")))
 }
 
 impl IntercomServer {
@@ -1046,40 +1037,44 @@ impl IntercomServer {
         id: &str,
         message: String,
     ) -> Result<Json<ConversationChange>, ToolError> {
-        let path = format!("/conversations/{}", path_id(id)?);
+        let conversation_id = path_id(id)?;
         // The change is made; reading the conversation back is only for the report.
-        let (body, names) =
-            tokio::try_join!(ws.api().get(&path, &[]), ws.names()).map_err(|e| {
-                e.after_write(
-                    format!(
-                        "conversation {id} was changed ({})",
-                        message.trim_end_matches('.')
-                    ),
-                    Some(id),
-                )
-            })?;
+        let (conversation, names) = tokio::try_join!(
+            async {
+                Ok::<_, ToolError>(ws.api().client().get_conversation(&conversation_id).await?)
+            },
+            ws.names()
+        )
+        .map_err(|e| {
+            e.after_write(
+                format!(
+                    "conversation {id} was changed ({})",
+                    message.trim_end_matches('.')
+                ),
+                Some(id),
+            )
+        })?;
         Ok(Json(ConversationChange {
             message,
-            conversation: conversation_summary(&body, &names, ws.time_zone()),
+            conversation: conversation_summary(
+                &intercom_json(&conversation),
+                &names,
+                ws.time_zone(),
+            ),
         }))
     }
 
     async fn assign(
         ws: &Workspace,
         id: &str,
-        acting: &str,
-        kind: &str,
-        assignee_id: &str,
+        acting: &Id,
+        assignee: Assignee,
         body: Option<&str>,
     ) -> Result<(), ToolError> {
-        let mut req = json!({
-            "message_type": "assignment", "type": kind, "admin_id": acting, "assignee_id": assignee_id,
-        });
-        if let Some(b) = body.map(str::trim).filter(|b| !b.is_empty()) {
-            req["body"] = json!(b);
-        }
+        let body = body.map(str::trim).filter(|b| !b.is_empty());
         ws.api()
-            .post(&format!("/conversations/{}/parts", path_id(id)?), req)
+            .client()
+            .assign_conversation(&path_id(id)?, acting, &assignee, body)
             .await?;
         Ok(())
     }
@@ -1175,6 +1170,7 @@ impl IntercomServer {
                     "filter": filter,
                     "sla": sla,
                 }),
+                skipped: Skipped::default(),
                 source: Some(intercom_mirror::DataSource::mirror(age)),
                 note: Some(
                     "full-text search of the mirror: every message (first message, replies, notes) holding all the words"
@@ -1212,8 +1208,7 @@ impl IntercomServer {
         let (scan, names) = tokio::try_join!(
             crate::query::scan_search(
                 &ws,
-                "/conversations/search",
-                "conversations",
+                crate::query::Searched::Conversations,
                 query.clone(),
                 SLA_SCAN_CAP
             ),
@@ -1252,6 +1247,7 @@ impl IntercomServer {
                 next_cursor: (next < matching.len()).then(|| format!("sla:{next}")),
             },
             conversations: shown,
+            skipped: Skipped::of(scan.nulls),
             intercom_query: serde_json::json!({"query": query, "sla_applied.sla_status": sla}),
             source: Some(intercom_mirror::DataSource::api()),
             note: (!notes.is_empty()).then(|| notes.join(". ")),
@@ -1336,33 +1332,20 @@ impl IntercomServer {
                 .map(str::trim)
                 .filter(|e| !e.is_empty()),
         ) {
-            (Some(id), _) => {
-                ws.api()
-                    .get(&format!("/contacts/{}", path_id(id)?), &[])
-                    .await?
-            }
+            (Some(id), _) => ws.api().client().get_contact(&path_id(id)?).await?,
             (None, Some(email)) => {
-                let found = ws
-                    .api()
-                    .post(
-                        "/contacts/search",
-                        search_body(
-                            filter("email", "=", email),
-                            &PageArgs {
-                                limit: Some(1),
-                                cursor: None,
-                            },
-                        ),
-                    )
-                    .await?;
-                match items(&found, "data").first() {
-                    Some(c) => c.clone(),
+                let client = ws.api().client();
+                match client.find_contact_by_email(email).await? {
+                    Some(c) => c,
                     None if args.create_contact_if_missing.unwrap_or(false) => {
-                        let lead = ws
-                            .api()
-                            .post("/contacts", json!({ "role": "lead", "email": email }))
+                        let lead = client
+                            .create_contact(&ContactInput {
+                                role: Some("lead".into()),
+                                email: Some(email.to_string()),
+                                ..Default::default()
+                            })
                             .await?;
-                        if id_of(lead.get("id").unwrap_or(&Value::Null)).is_none() {
+                        if lead.id.as_deref().is_none_or(|id| id.trim().is_empty()) {
                             return Err(ToolError::applied(
                                 format!("a lead with the email {email} was created"),
                                 "the answer names no contact id, so no conversation was started; \
@@ -1386,27 +1369,23 @@ impl IntercomServer {
             }
         };
         // `from.id` is required: a contact record without an id stops here, before any write.
-        let contact_id = Id::required(
-            contact.get("id").and_then(id_text),
-            "the contact in Intercom's answer",
-        )?;
-        let role = match contact.get("role").and_then(Value::as_str) {
-            Some("lead") => "lead",
-            _ => "user",
-        };
-        let mut req = json!({ "from": { "type": role, "id": contact_id }, "body": body });
-        if let Some(s) = args
+        let contact_id = Id::required(contact.id.clone(), "the contact in Intercom's answer")?;
+        let subject = args
             .subject
             .as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            req["subject"] = json!(s);
-        }
-        let created = ws.api().post("/conversations", req).await?;
-        let conversation_id =
-            id_string(created.get("conversation_id").or_else(|| created.get("id")));
-        if conversation_id.is_empty() {
+            .filter(|s| !s.is_empty());
+        let created = ws
+            .api()
+            .client()
+            .create_conversation(&contact_id, &body, subject)
+            .await?;
+        let conversation_id = created
+            .conversation_id
+            .clone()
+            .or_else(|| created.id.clone())
+            .unwrap_or_default();
+        if conversation_id.trim().is_empty() {
             return Err(ToolError::applied(
                 format!("a conversation from contact {contact_id} was created"),
                 "the answer names no conversation id; find it with search_conversations",
@@ -1415,10 +1394,15 @@ impl IntercomServer {
         }
         if let Some(acting) = &acting {
             let mut done = Vec::new();
-            for (kind, target) in [("team", &team), ("admin", &admin)] {
+            let targets = [
+                (team.as_ref(), Assignee::Team as fn(Id) -> Assignee),
+                (admin.as_ref(), Assignee::Admin),
+            ];
+            for (target, assignee) in targets {
                 if let Some((tid, tname)) = target
                     && let Err(e) =
-                        Self::assign(&ws, &conversation_id, acting, kind, tid, None).await
+                        Self::assign(&ws, &conversation_id, acting, assignee(tid.clone()), None)
+                            .await
                 {
                     return Err(ToolError::new(
                         crate::output::ErrorKind::AppliedUnreadable,
@@ -1483,17 +1467,25 @@ impl IntercomServer {
             }
         };
         let (admin_id, admin_name) = ws.acting_admin(args.admin.as_deref()).await?;
-        let path = format!("/conversations/{}/reply", path_id(&args.id)?);
+        let reply = match message_type {
+            "note" => Reply::admin_note(admin_id.as_str(), body.as_str()),
+            _ => Reply::admin_comment(admin_id.as_str(), body.as_str()),
+        };
         let after = ws
             .api()
-            .post(&path, json!({ "message_type": message_type, "type": "admin", "admin_id": admin_id, "body": body }))
+            .client()
+            .reply_to_conversation(&path_id(&args.id)?, &reply)
             .await?;
         Ok(Json(ReplyResult {
             conversation_id: args.id,
             message_type: message_type.to_string(),
             author: admin_name,
             text: html_to_text(&body),
-            state: str_field(&after, "state"),
+            state: after
+                .state
+                .as_ref()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
         }))
     }
 
@@ -1514,10 +1506,11 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<ManageArgs>,
     ) -> Result<Json<ConversationChange>, ToolError> {
-        let id = path_id(&args.id)?.to_string();
+        let conversation_id = path_id(&args.id)?;
+        let id = conversation_id.to_string();
         let action = args.action.trim().to_ascii_lowercase();
         let (acting, _) = ws.acting_admin(args.admin.as_deref()).await?;
-        let parts = format!("/conversations/{id}/parts");
+        let client = ws.api().client();
         let body = args
             .body
             .as_deref()
@@ -1525,21 +1518,13 @@ impl IntercomServer {
             .filter(|b| !b.is_empty());
         let message = match action.as_str() {
             "close" => {
-                let mut req =
-                    json!({ "message_type": "close", "type": "admin", "admin_id": acting });
-                if let Some(b) = body {
-                    req["body"] = json!(b);
-                }
-                ws.api().post(&parts, req).await?;
+                client
+                    .close_conversation(&conversation_id, &acting, body)
+                    .await?;
                 "Closed.".to_string()
             }
             "open" | "reopen" => {
-                ws.api()
-                    .post(
-                        &parts,
-                        json!({ "message_type": "open", "admin_id": acting }),
-                    )
-                    .await?;
+                client.open_conversation(&conversation_id, &acting).await?;
                 "Reopened.".to_string()
             }
             "snooze" => {
@@ -1548,9 +1533,9 @@ impl IntercomServer {
                         "snooze needs snoozed_until, e.g. `tomorrow`, `4h` or an ISO datetime",
                     )
                 })?;
-                let until = snooze_until(words, ws.time_zone())?;
-                ws.api()
-                    .post(&parts, json!({ "message_type": "snoozed", "admin_id": acting, "snoozed_until": until }))
+                let until = snooze_until(words, &ws.dates())?;
+                client
+                    .snooze_conversation(&conversation_id, &acting, until)
                     .await?;
                 format!("Snoozed until {}.", iso(until, ws.time_zone()))
             }
@@ -1570,7 +1555,7 @@ impl IntercomServer {
                 };
                 let mut names = Vec::new();
                 if let Some((tid, tname)) = &team {
-                    Self::assign(&ws, &id, &acting, "team", tid, body).await?;
+                    Self::assign(&ws, &id, &acting, Assignee::Team(tid.clone()), body).await?;
                     names.push(format!("team {tname}"));
                 }
                 if let Some((aid, aname)) = &admin {
@@ -1578,8 +1563,7 @@ impl IntercomServer {
                         &ws,
                         &id,
                         &acting,
-                        "admin",
-                        aid,
+                        Assignee::Admin(aid.clone()),
                         if team.is_some() { None } else { body },
                     )
                     .await?;
@@ -1588,7 +1572,8 @@ impl IntercomServer {
                 format!("Assigned to {}.", names.join(" and "))
             }
             "unassign" => {
-                Self::assign(&ws, &id, &acting, "admin", "0", body).await?;
+                let nobody = Assignee::Admin(Id::from_number(0));
+                Self::assign(&ws, &id, &acting, nobody, body).await?;
                 "Unassigned from its admin.".to_string()
             }
             other => {
@@ -1617,27 +1602,31 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<UpdateConversationArgs>,
     ) -> Result<Json<ConversationChange>, ToolError> {
-        let mut req = Map::new();
+        let update = ConversationUpdate {
+            title: args.title.as_deref().map(|t| t.trim().to_string()),
+            read: args.read,
+            custom_attributes: args.custom_attributes.clone(),
+            ..Default::default()
+        };
         let mut changed = Vec::new();
-        if let Some(t) = &args.title {
-            req.insert("title".into(), json!(t.trim()));
+        if update.title.is_some() {
             changed.push("title");
         }
-        if let Some(r) = args.read {
-            req.insert("read".into(), json!(r));
+        if let Some(r) = update.read {
             changed.push(if r { "marked read" } else { "marked unread" });
         }
-        if let Some(c) = &args.custom_attributes {
-            req.insert("custom_attributes".into(), Value::Object(c.clone()));
+        if update.custom_attributes.is_some() {
             changed.push("custom attributes");
         }
-        if req.is_empty() {
+        if changed.is_empty() {
             return Err(ToolError::invalid(
                 "nothing to update: pass title, read or custom_attributes",
             ));
         }
-        let path = format!("/conversations/{}", path_id(&args.id)?);
-        ws.api().put(&path, Value::Object(req)).await?;
+        ws.api()
+            .client()
+            .update_conversation(&path_id(&args.id)?, &update)
+            .await?;
         Self::conversation_after_change(&ws, &args.id, format!("Updated: {}.", changed.join(", ")))
             .await
     }
@@ -1741,38 +1730,18 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<ConvertArgs>,
     ) -> Result<Json<TicketCreated>, ToolError> {
-        let types = ws.api().get("/ticket_types", &[]).await?;
-        let wanted = args.ticket_type.trim().to_lowercase();
-        let ticket_type = items(&types, "data")
-            .iter()
-            .find(|t| {
-                id_string(t.get("id")) == wanted || str_field(t, "name").to_lowercase() == wanted
-            })
-            .cloned()
-            .ok_or_else(|| {
-                let known: Vec<String> = items(&types, "data")
-                    .iter()
-                    .map(|t| str_field(t, "name"))
-                    .collect();
-                ToolError::not_found(format!(
-                    "no ticket type `{}`; known types: {}",
-                    args.ticket_type.trim(),
-                    known.join(", ")
-                ))
-            })?;
-        let mut req = json!({ "ticket_type_id": id_string(ticket_type.get("id")) });
-        if let Some(a) = &args.attributes {
-            req["attributes"] = Value::Object(a.clone());
-        }
+        let (type_id, ticket_type) = resolve_ticket_type(&ws, &args.ticket_type).await?;
+        let request = ConvertToTicket {
+            attributes: args.attributes.clone(),
+            ..Default::default()
+        };
         let ticket = ws
             .api()
-            .post(
-                &format!("/conversations/{}/convert", path_id(&args.id)?),
-                req,
-            )
+            .client()
+            .convert_conversation_to_ticket(&path_id(&args.id)?, &type_id, &request)
             .await?;
-        let ticket_id = id_string(ticket.get("id"));
-        if ticket_id.is_empty() {
+        let ticket_id = ticket.id.clone().unwrap_or_default();
+        if ticket_id.trim().is_empty() {
             return Err(ToolError::applied(
                 format!("conversation {} was converted to a ticket", args.id.trim()),
                 "the answer names no ticket id; find it with search_tickets",
@@ -1781,14 +1750,16 @@ impl IntercomServer {
         }
         Ok(Json(TicketCreated {
             ticket_id,
-            ticket_type: str_field(&ticket_type, "name"),
-            state: ticket
-                .pointer("/ticket_state/internal_label")
-                .or_else(|| ticket.pointer("/ticket_state/category"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            ticket_type: ticket_type.name.clone().unwrap_or_default(),
+            state: ticket.ticket_state.as_ref().and_then(|s| {
+                s.internal_label
+                    .clone()
+                    .or_else(|| s.category.as_ref().map(|c| c.as_str().to_string()))
+            }),
             title: ticket
-                .pointer("/ticket_attributes/_default_title_")
+                .ticket_attributes
+                .as_ref()
+                .and_then(|a| a.get("_default_title_"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
             conversation_id: args.id,

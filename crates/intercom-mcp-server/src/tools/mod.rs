@@ -60,3 +60,38 @@ pub(crate) fn parse_sla(raw: Option<&str>) -> Result<Option<String>, crate::outp
     };
     Ok(Some(v.to_string()))
 }
+
+/// A ticket type by id or name (case-insensitive), with its id; not found lists the
+/// workspace's types, and a type Intercom listed without an id is an error.
+pub(crate) async fn resolve_ticket_type(
+    ws: &crate::workspace_context::Workspace,
+    needle: &str,
+) -> Result<(intercom_api::Id, intercom_api::models::TicketType), crate::output::ToolError> {
+    let types = ws.api().client().list_ticket_types().await?;
+    let lower = needle.trim().to_lowercase();
+    let found = types
+        .iter()
+        .find(|t| t.id.as_deref() == Some(needle.trim()))
+        .or_else(|| {
+            types
+                .iter()
+                .find(|t| t.name.as_deref().is_some_and(|n| n.to_lowercase() == lower))
+        })
+        .cloned()
+        .ok_or_else(|| {
+            let known: Vec<String> = types.iter().filter_map(|t| t.name.clone()).collect();
+            crate::output::ToolError::not_found(format!(
+                "no ticket type `{}`; the workspace has: {}",
+                needle.trim(),
+                known.join(", ")
+            ))
+        })?;
+    let id = intercom_api::Id::required(
+        found.id.as_deref(),
+        format!(
+            "the ticket type `{}` (Intercom's list gave it none; call list_ticket_types)",
+            needle.trim()
+        ),
+    )?;
+    Ok((id, found))
+}

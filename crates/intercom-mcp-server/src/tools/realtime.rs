@@ -129,13 +129,9 @@ pub fn require_realtime(server: &IntercomServer) -> Result<&Arc<Realtime>, ToolE
 }
 
 fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
-    intercom_mirror::export::parse_since(text, now_unix())
-        .or_else(|_| intercom_core::dates::resolve(text, ws.time_zone()).map(|p| p.start))
-        .map_err(|_| {
-            ToolError::invalid(format!(
-                "since {text:?} is not a time: use an ISO date/time, Unix seconds, an age like 15m or 7d, or words like today"
-            ))
-        })
+    ws.dates()
+        .start(text)
+        .map_err(|e| ToolError::invalid(format!("since: {e}")))
 }
 
 #[tool_router(router = realtime_tools, vis = "pub")]

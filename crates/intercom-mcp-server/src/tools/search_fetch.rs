@@ -12,11 +12,14 @@ use serde_json::{Map, Value, json};
 
 use crate::args::{IdKind, prefixed, split_prefixed};
 use crate::context::IntercomServer;
-use crate::output::{Json, PageArgs, Paging, Render, ToolError, render_value};
-use crate::query::{all_of, date_filter, filter, search_body};
+use crate::output::{
+    Json, PageArgs, Paging, Render, Skipped, ToolError, intercom_json, render_value,
+};
+use crate::query::{all_of, date_filter, filter};
 use crate::render::Detail;
 use crate::tools::conversations::{conversation_summary, load_conversation};
-use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
+use crate::workspace_context::{Workspace, id_string, path_id, str_field};
+use intercom_api::{SearchQuery, SearchRequest};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchArgs {
@@ -50,6 +53,8 @@ pub struct SearchResults {
     pub results: Vec<SearchHit>,
     #[serde(flatten)]
     pub paging: Paging,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
 
 impl Render for SearchResults {
@@ -68,6 +73,7 @@ impl Render for SearchResults {
         if let Some(next) = &self.paging.next_cursor {
             out.push_str(&format!("More: add starting_after:{next} to the query\n"));
         }
+        out.push_str(&self.skipped.note());
         out.trim_end().to_string()
     }
 }
@@ -193,18 +199,13 @@ fn is_date_field(field: &str) -> bool {
 }
 
 fn build_filters(ws: &Workspace, parsed: &ParsedQuery) -> Result<Vec<Value>, ToolError> {
+    let dates = ws.dates();
     let mut filters = Vec::new();
     for (key, op, value) in &parsed.filters {
         let field = field_name(&parsed.object, key);
         if is_date_field(&field) && matches!(op.as_str(), "gt" | "lt") {
             let operator = if op == "gt" { ">" } else { "<" };
-            filters.extend(date_filter(
-                &field,
-                operator,
-                Some(value),
-                ws.time_zone(),
-                key,
-            )?);
+            filters.extend(date_filter(&field, operator, Some(value), &dates, key)?);
             continue;
         }
         let operator = match op.as_str() {
@@ -322,38 +323,43 @@ impl IntercomServer {
             limit: parsed.limit,
             cursor: parsed.starting_after.clone(),
         };
+        let mut request =
+            SearchRequest::new(SearchQuery::from_json(&query)?).per_page(page.limit());
+        if let Some(cursor) = page.cursor() {
+            request = request.starting_after(cursor);
+        }
         let app = app_code(&ws).await;
         if parsed.object == "contacts" {
-            let body = ws
-                .api()
-                .post("/contacts/search", search_body(query, &page))
-                .await?;
-            let results = items(&body, "data")
+            let found = ws.api().client().search_contacts(&request).await?;
+            let results = found
+                .items
                 .iter()
+                .map(intercom_json)
                 .map(|c| {
                     let id = id_string(c.get("id"));
                     SearchHit {
                         id: prefixed(IdKind::Contact, &id),
-                        title: contact_title(c),
-                        text: crate::output::inline(&Value::Object(contact_metadata(c))),
+                        title: contact_title(&c),
+                        text: crate::output::inline(&Value::Object(contact_metadata(&c))),
                         url: contact_url(&app, &id),
                     }
                 })
                 .collect();
             return Ok(Json(SearchResults {
                 results,
-                paging: Paging::from_intercom(&body),
+                paging: Paging::of(&found),
+                skipped: Skipped::of(found.skipped),
             }));
         }
-        let (body, names) = tokio::try_join!(
-            ws.api()
-                .post("/conversations/search", search_body(query, &page)),
+        let (found, names) = tokio::try_join!(
+            async { Ok::<_, ToolError>(ws.api().client().search_conversations(&request).await?) },
             ws.names()
         )?;
-        let results = items(&body, "conversations")
+        let results = found
+            .items
             .iter()
             .map(|c| {
-                let s = conversation_summary(c, &names, ws.time_zone());
+                let s = conversation_summary(&intercom_json(c), &names, ws.time_zone());
                 let title = s
                     .title
                     .clone()
@@ -379,7 +385,8 @@ impl IntercomServer {
             .collect();
         Ok(Json(SearchResults {
             results,
-            paging: Paging::from_intercom(&body),
+            paging: Paging::of(&found),
+            skipped: Skipped::of(found.skipped),
         }))
     }
 
@@ -425,7 +432,7 @@ impl IntercomServer {
                 }
             }
             IdKind::Contact => {
-                let c = ws.api().get(&format!("/contacts/{id}"), &[]).await?;
+                let c = intercom_json(&ws.api().client().get_contact(&path_id(&id)?).await?);
                 FetchResult {
                     id: prefixed(IdKind::Contact, &id),
                     title: contact_title(&c),
@@ -435,7 +442,7 @@ impl IntercomServer {
                 }
             }
             IdKind::Company => {
-                let c = ws.api().get(&format!("/companies/{id}"), &[]).await?;
+                let c = intercom_json(&ws.api().client().get_company(&path_id(&id)?).await?);
                 let mut metadata = Map::new();
                 for key in [
                     "company_id",

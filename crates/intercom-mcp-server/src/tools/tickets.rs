@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use intercom_api::{
     Conversation, Id, Priority, Reply, SearchQuery, SearchRequest, Ticket, TicketAssignment,
-    TicketContactInput, TicketCreate, TicketState, TicketType, TicketUpdate,
+    TicketContactInput, TicketCreate, TicketState, TicketUpdate,
 };
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
@@ -18,11 +18,12 @@ use serde_json::{Map, Value, json};
 
 use crate::context::IntercomServer;
 use crate::output::{Json, PageArgs, Paging, Render, Skipped, ToolError};
-use crate::query::{Scan, all_of, filter, scan_search};
+use crate::query::{Scan, Searched, all_of, filter, scan_search};
 use crate::render::{Detail, html_to_text};
 use crate::tools::conversations::{contact_ids_by_email, snooze_until};
+use crate::tools::resolve_ticket_type;
 use crate::workspace_context::{Names, Workspace, path_id};
-use intercom_core::dates::{human_duration, iso, resolve};
+use intercom_core::dates::{human_duration, iso};
 
 /// Most items `ticket_queue` reads of each kind before ordering them.
 const QUEUE_SCAN_CAP: usize = 3_000;
@@ -778,27 +779,6 @@ fn ticket_view(t: &Ticket, names: &Names, ws: &Workspace, detail: Option<Detail>
     }
 }
 
-async fn resolve_ticket_type(ws: &Workspace, needle: &str) -> Result<TicketType, ToolError> {
-    let types = ws.api().client().list_ticket_types().await?;
-    let lower = needle.trim().to_lowercase();
-    types
-        .iter()
-        .find(|t| t.id.as_deref() == Some(needle.trim()))
-        .or_else(|| {
-            types
-                .iter()
-                .find(|t| t.name.as_deref().is_some_and(|n| n.to_lowercase() == lower))
-        })
-        .cloned()
-        .ok_or_else(|| {
-            let known: Vec<String> = types.iter().filter_map(|t| t.name.clone()).collect();
-            ToolError::not_found(format!(
-                "no ticket type `{needle}`; the workspace has: {}",
-                known.join(", ")
-            ))
-        })
-}
-
 /// A state given as id, label or category; a category picks its first state
 /// that applies to the ticket's type.
 fn resolve_state(
@@ -855,14 +835,19 @@ fn resolve_state(
     })
 }
 
-fn period_start(words: &str, ws: &Workspace, arg: &str) -> Result<i64, ToolError> {
-    resolve(words, ws.time_zone())
-        .map(|p| p.start)
+fn period_start(
+    words: &str,
+    dates: &intercom_core::dates::Dates,
+    arg: &str,
+) -> Result<i64, ToolError> {
+    dates
+        .start(words)
         .map_err(|e| ToolError::invalid(format!("{arg}: {e}")))
 }
 
 impl SearchTicketsArgs {
     async fn query(&self, ws: &Workspace) -> Result<SearchQuery, ToolError> {
+        let dates = ws.dates();
         let mut f = Vec::new();
         if let Some(ids) = self.ids.as_ref().filter(|ids| !ids.is_empty()) {
             let ids = crate::args::normalize_ids(crate::args::IdKind::Ticket, ids)
@@ -880,8 +865,8 @@ impl SearchTicketsArgs {
             f.push(SearchQuery::field("state").eq(state));
         }
         if let Some(ty) = nonempty(self.ticket_type.as_deref()) {
-            let ty = resolve_ticket_type(ws, &ty).await?;
-            f.push(SearchQuery::field("ticket_type_id").eq(ty.id.unwrap_or_default()));
+            let (type_id, _) = resolve_ticket_type(ws, &ty).await?;
+            f.push(SearchQuery::field("ticket_type_id").eq(type_id.as_str()));
         }
         if let Some(category) = nonempty(self.category.as_deref()) {
             f.push(SearchQuery::field("category").eq(category));
@@ -893,13 +878,21 @@ impl SearchTicketsArgs {
             f.push(SearchQuery::field("title").contains(title));
         }
         if let Some(w) = nonempty(self.created_after.as_deref()) {
-            f.push(SearchQuery::field("created_at").gt(period_start(&w, ws, "created_after")? - 1));
+            f.push(
+                SearchQuery::field("created_at").gt(period_start(&w, &dates, "created_after")? - 1),
+            );
         }
         if let Some(w) = nonempty(self.created_before.as_deref()) {
-            f.push(SearchQuery::field("created_at").lt(period_start(&w, ws, "created_before")?));
+            f.push(SearchQuery::field("created_at").lt(period_start(
+                &w,
+                &dates,
+                "created_before",
+            )?));
         }
         if let Some(w) = nonempty(self.updated_after.as_deref()) {
-            f.push(SearchQuery::field("updated_at").gt(period_start(&w, ws, "updated_after")? - 1));
+            f.push(
+                SearchQuery::field("updated_at").gt(period_start(&w, &dates, "updated_after")? - 1),
+            );
         }
         if let Some(a) = nonempty(self.assignee.as_deref()) {
             if matches!(a.to_lowercase().as_str(), "unassigned" | "none" | "nobody") {
@@ -1206,10 +1199,7 @@ impl IntercomServer {
         name_customers(&ws, &mut tickets).await?;
         Ok(Json(TicketList {
             tickets,
-            paging: Paging {
-                total_count: page.total_count,
-                next_cursor: page.next_cursor,
-            },
+            paging: Paging::of(&page),
             skipped: Skipped::of(page.skipped),
         }))
     }
@@ -1256,7 +1246,7 @@ impl IntercomServer {
             return Err(ToolError::invalid("a ticket needs a `title`"));
         }
         // Resolve everything before the one write, so a bad name creates nothing.
-        let ticket_type = resolve_ticket_type(&ws, &args.ticket_type).await?;
+        let (ticket_type_id, _) = resolve_ticket_type(&ws, &args.ticket_type).await?;
         let contact = if args.contact.contains('@') {
             TicketContactInput {
                 email: Some(args.contact.trim().to_string()),
@@ -1283,13 +1273,6 @@ impl IntercomServer {
         if let Some(d) = nonempty(args.description.as_deref()) {
             attributes.insert("_default_description_".into(), json!(d));
         }
-        let ticket_type_id = Id::required(
-            ticket_type.id.as_deref(),
-            format!(
-                "the ticket type `{}` (Intercom's list gave it none; call list_ticket_types)",
-                args.ticket_type.trim()
-            ),
-        )?;
         let create = TicketCreate {
             contacts: vec![contact],
             ticket_attributes: Some(attributes),
@@ -1368,7 +1351,7 @@ impl IntercomServer {
             };
         }
         if let Some(words) = nonempty(args.snoozed_until.as_deref()) {
-            update.snoozed_until = Some(snooze_until(&words, ws.time_zone())?);
+            update.snoozed_until = Some(snooze_until(&words, &ws.dates())?);
         }
         if update == TicketUpdate::default() {
             return Err(ToolError::invalid(
@@ -1558,19 +1541,12 @@ impl IntercomServer {
         let conversation_query = with_scope(filter("open", "=", true))?;
         let include_conversations = args.include_conversations.unwrap_or(true);
         let (tickets, conversations, names) = tokio::try_join!(
-            scan_search(
-                &ws,
-                "/tickets/search",
-                "tickets",
-                ticket_query,
-                QUEUE_SCAN_CAP
-            ),
+            scan_search(&ws, Searched::Tickets, ticket_query, QUEUE_SCAN_CAP),
             async {
                 if include_conversations {
                     scan_search(
                         &ws,
-                        "/conversations/search",
-                        "conversations",
+                        Searched::Conversations,
                         conversation_query,
                         QUEUE_SCAN_CAP,
                     )

@@ -8,10 +8,10 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::context::IntercomServer;
-use crate::output::{Json, Render, ToolError};
+use crate::output::{Json, Render, Skipped, ToolError};
 use crate::workspace_context::{Workspace, id_string, items, str_field};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -141,6 +141,8 @@ pub struct SegmentSummary {
 pub struct SegmentList {
     pub segments: Vec<SegmentSummary>,
     pub total_count: u64,
+    #[serde(flatten)]
+    pub skipped: Skipped,
 }
 impl Render for SegmentList {}
 
@@ -399,11 +401,12 @@ impl IntercomServer {
         if name.is_empty() {
             return Err(ToolError::invalid("the tag name is empty; pass `name`"));
         }
-        let created = ws.api().post("/tags", json!({ "name": name })).await?;
+        let created = ws.api().client().create_tag(name).await;
         ws.invalidate("/tags");
+        let created = created?;
         Ok(Json(TagSummary {
-            id: id_string(created.get("id")),
-            name: str_field(&created, "name"),
+            id: created.id.unwrap_or_default(),
+            name: created.name.unwrap_or_else(|| name.to_string()),
         }))
     }
 
@@ -417,22 +420,21 @@ impl IntercomServer {
         &self,
         Extension(ws): Extension<Arc<Workspace>>,
     ) -> Result<Json<SegmentList>, ToolError> {
-        let body = ws
-            .api()
-            .get("/segments", &[("include_count", "true")])
-            .await?;
-        let segments: Vec<SegmentSummary> = items(&body, "segments")
-            .iter()
+        let page = ws.api().client().list_segments(true).await?;
+        let segments: Vec<SegmentSummary> = page
+            .items
+            .into_iter()
             .map(|s| SegmentSummary {
-                id: id_string(s.get("id")),
-                name: str_field(s, "name"),
-                person_type: opt_str(s, "person_type"),
-                count: s.get("count").and_then(Value::as_u64),
+                id: s.id.unwrap_or_default(),
+                name: s.name.unwrap_or_default(),
+                person_type: s.person_type,
+                count: s.count.and_then(|c| u64::try_from(c).ok()),
             })
             .collect();
         Ok(Json(SegmentList {
             total_count: segments.len() as u64,
             segments,
+            skipped: Skipped::of(page.skipped),
         }))
     }
 

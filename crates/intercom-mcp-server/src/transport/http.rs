@@ -148,14 +148,14 @@ async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
         match state.server.workspaces().default_workspace().await {
             Ok(ws) => {
                 let started = Instant::now();
-                match tokio::time::timeout(Duration::from_secs(5), ws.api().get("/me", &[])).await {
+                match tokio::time::timeout(Duration::from_secs(5), ws.api().client().me()).await {
                     Ok(Ok(_)) => (
                         "ok",
                         json!({"checked": true, "reachable": true, "latency_ms": started.elapsed().as_millis() as u64}),
                     ),
                     Ok(Err(e)) => (
                         "degraded",
-                        json!({"checked": true, "reachable": false, "error": e.message}),
+                        json!({"checked": true, "reachable": false, "error": e.to_string()}),
                     ),
                     Err(_) => (
                         "degraded",

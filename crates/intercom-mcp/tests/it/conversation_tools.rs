@@ -655,5 +655,5 @@ async fn reply_note_manage_update_tag_and_convert_are_read_back() {
             json!({"id": id, "ticket_type": "Nonexistent Type"}),
         )
         .await;
-    assert!(err.contains("known types"), "{err}");
+    assert!(err.contains("the workspace has: Bug report"), "{err}");
 }

@@ -149,6 +149,18 @@ async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied_once() {
     assert!(said.contains("do not send it again"), "{said}");
     assert!(!said.contains("Error:"), "{said}");
     assert!(!said.contains("send_json"), "{said}");
+    // A success, not a failure: the structured outcome says applied.
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "a landed write is not an error"
+    );
+    let outcome = result
+        .structured_content
+        .clone()
+        .expect("structured outcome");
+    assert_eq!(outcome["applied"], true, "{outcome}");
+    assert_eq!(outcome["message"], said.as_str());
     let meta = result.meta.expect("_meta carries the outcome");
     assert_eq!(meta.0["intercom-mcp/error"]["kind"], "applied_unreadable");
     assert_eq!(meta.0["intercom-mcp/error"]["applied"], true);
@@ -156,6 +168,21 @@ async fn a_write_whose_answer_cannot_be_read_is_reported_as_applied_once() {
         counts.ticket_puts.load(Ordering::SeqCst),
         1,
         "the write is sent once, not repeated"
+    );
+    // The listed output schema admits this outcome beside the tool's own result.
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let update = tools.iter().find(|t| t.name == "update_ticket").unwrap();
+    let schema = Value::Object((**update.output_schema.as_ref().unwrap()).clone());
+    assert_eq!(schema["type"], "object");
+    let branches = schema["anyOf"].as_array().expect("anyOf");
+    assert_eq!(branches.len(), 2, "{schema}");
+    assert_eq!(branches[1]["properties"]["applied"]["const"], true);
+    assert!(branches[0]["properties"].is_object(), "{schema}");
+    let get = tools.iter().find(|t| t.name == "get_ticket").unwrap();
+    let read_schema = get.output_schema.as_ref().unwrap();
+    assert!(
+        !read_schema.contains_key("anyOf"),
+        "a read tool keeps its own schema"
     );
 }
 
@@ -170,6 +197,12 @@ async fn a_failure_after_a_write_landed_is_reported_as_applied() {
     let said = text(&result);
     assert!(said.starts_with("Applied: ticket 88 was updated"), "{said}");
     assert!(said.contains("admin list is unavailable"), "{said}");
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "a landed write is not an error"
+    );
+    assert_eq!(result.structured_content.as_ref().unwrap()["id"], "88");
     assert_eq!(result.meta.unwrap().0["intercom-mcp/error"]["id"], "88");
     assert_eq!(counts.ticket_puts.load(Ordering::SeqCst), 1);
 }
