@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -85,8 +86,9 @@ class Postgres:
         return [tuple(line.split("\t")) for line in out.splitlines() if line]
 
 
-@pytest.fixture()
-def postgres() -> Iterator[Postgres]:
+@contextmanager
+def running_postgres() -> Iterator[Postgres]:
+    """A throwaway cluster: initdb into a temporary directory, the server on a free loopback port."""
     bin_dir = pg_bin()
     root = os.geteuid() == 0
     runas = ["runuser", "-u", "postgres", "--"] if root else []
@@ -110,6 +112,12 @@ def postgres() -> Iterator[Postgres]:
         subprocess.run([*runas, "rm", "-rf", str(base)], capture_output=True)
 
 
+@pytest.fixture()
+def postgres() -> Iterator[Postgres]:
+    with running_postgres() as pg:
+        yield pg
+
+
 @dataclass
 class Replica:
     name: str
@@ -122,15 +130,35 @@ class Replica:
         return f"127.0.0.1:{self.port}"
 
 
-def start_replica(name: str, port: int, store_dir: Path, env: dict[str, str], rules: Path,
+def start_replica(name: str, port: int, store_dir: Path, env: dict[str, str], rules: Path | None,
                   pg: Postgres) -> Replica:
     local = store_dir / f"{name}.sqlite3"
     argv = [str(binary_path()), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
-            "--store", pg.url, "--replica-name", name, "--local-store", str(local),
-            "--automations", str(rules)]
+            "--store", pg.url, "--replica-name", name, "--local-store", str(local)]
+    if rules is not None:
+        argv += ["--automations", str(rules)]
     process = ManagedProcess(f"replica {name}", argv, env).start()
     process.wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200)
     return Replica(name, port, local, process)
+
+
+def start_balancer(replicas: list[Replica], tmp_path: Path, env: dict[str, str]) -> tuple[ManagedProcess, str]:
+    """deploy/haproxy.cfg with one `server` line per replica; the process and its URL."""
+    listen = free_port()
+    lines = "".join(f'    server replica{i} "${{REPLICA_{i}}}"\n' for i in range(1, len(replicas) + 1))
+    two = '    server replica1 "${REPLICA_1}"\n    server replica2 "${REPLICA_2}"\n'
+    config = HAPROXY_CONFIG.read_text()
+    assert config.count(two) == 2, "deploy/haproxy.cfg no longer lists replica1 and replica2 in both backends"
+    config_path = tmp_path / "haproxy.cfg"
+    config_path.write_text(config.replace(two, lines))
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    assert Path(haproxy).exists(), "HAProxy is not installed: run scripts/setup.sh"
+    addresses = {f"REPLICA_{i}": r.address for i, r in enumerate(replicas, 1)}
+    balancer = ManagedProcess("haproxy", [haproxy, "-db", "-f", str(config_path)],
+                              env | {"LISTEN": f"127.0.0.1:{listen}"} | addresses).start()
+    front = f"http://127.0.0.1:{listen}"
+    balancer.wait_until(lambda: httpx.get(f"{front}/healthz", timeout=5).status_code == 200)
+    return balancer, front
 
 
 def sign(body: bytes) -> str:
@@ -195,20 +223,7 @@ def test_three_replicas_survive_a_sigkill_with_every_effect_exactly_once(postgre
         for name, port in ports.items():
             replicas[name] = start_replica(name, port, tmp_path, env, rules, postgres)
 
-        listen, stats = free_port(), free_port()
-        config = HAPROXY_CONFIG.read_text().replace(
-            '    server replica2 "${REPLICA_2}"\n', '    server replica2 "${REPLICA_2}"\n    server replica3 "${REPLICA_3}"\n')
-        config_path = tmp_path / "haproxy.cfg"
-        config_path.write_text(config + f"\nfrontend stats\n    bind 127.0.0.1:{stats}\n    stats enable\n    stats uri /stats\n")
-        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        assert Path(haproxy).exists(), "HAProxy is not installed: run scripts/setup.sh"
-        balancer = ManagedProcess("haproxy", [haproxy, "-db", "-f", str(config_path)], env | {
-            "LISTEN": f"127.0.0.1:{listen}",
-            "REPLICA_1": replicas["r1"].address, "REPLICA_2": replicas["r2"].address,
-            "REPLICA_3": replicas["r3"].address,
-        }).start()
-        front = f"http://127.0.0.1:{listen}"
-        balancer.wait_until(lambda: httpx.get(f"{front}/healthz", timeout=5).status_code == 200)
+        balancer, front = start_balancer(list(replicas.values()), tmp_path, env)
         before = httpx.get(f"{api_url}/_sandbox/stats").json()
 
         # The bulk job, through the balancer; it runs on whichever replica took the request.

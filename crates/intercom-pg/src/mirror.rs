@@ -27,6 +27,9 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use crate::db::Database;
 use crate::events::{Appended, EventLog, NewEvent, StoredEvent};
 
+/// Events a follower handles between two saves of its position.
+const SAVE_EVERY: u32 = 50;
+
 /// The mirror store of one replica of a fleet.
 pub struct FleetMirrorStore {
     local: Arc<SqliteStore>,
@@ -98,19 +101,6 @@ impl FleetMirrorStore {
             payload: Some(note.envelope.clone()),
         }
     }
-
-    async fn note_webhook_time(&self, at: i64) -> MirrorResult<()> {
-        let client = self.db.client().await.map_err(pg_error)?;
-        client
-            .execute(
-                "INSERT INTO meta (key, value) VALUES ('last_webhook_at', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, EXCLUDED.value::bigint)::text",
-                &[&at.to_string()],
-            )
-            .await
-            .map_err(|e| pg_error(self.db.redactor().query("note the last webhook", &e)))?;
-        Ok(())
-    }
 }
 
 fn item_id(item: &Value) -> Option<String> {
@@ -176,7 +166,6 @@ impl MirrorStore for FleetMirrorStore {
         notifications: Vec<Notification>,
     ) -> MirrorResult<Vec<NotificationOutcome>> {
         let mut outcomes = Vec::with_capacity(notifications.len());
-        let latest = notifications.iter().map(|n| n.received_at).max();
         for note in notifications {
             let appended = self.block(self.log.append(&Self::webhook_event(&note)));
             let appended = appended.map_err(pg_error)?;
@@ -191,9 +180,6 @@ impl MirrorStore for FleetMirrorStore {
                 Appended::New(seq) => NotificationOutcome::Stored { seq, changes },
                 Appended::Duplicate(_) => NotificationOutcome::Duplicate,
             });
-        }
-        if let Some(at) = latest {
-            self.block(self.note_webhook_time(at))?;
         }
         Ok(outcomes)
     }
@@ -293,8 +279,11 @@ impl MirrorStore for FleetMirrorStore {
             let client = self.db.client().await.map_err(pg_error)?;
             let row = client
                 .query_one(
+                    // The newest webhook's arrival: walking the log back from its end finds it
+                    // at once while webhooks flow.
                     "SELECT count(*), max(seq),
-                            (SELECT value::bigint FROM meta WHERE key = 'last_webhook_at')
+                            (SELECT received_at FROM events WHERE source = 'webhook'
+                             ORDER BY seq DESC LIMIT 1)
                      FROM events",
                     &[],
                 )
@@ -343,49 +332,80 @@ pub async fn follow(mirror: Mirror, local: Arc<SqliteStore>, db: Database, repli
         }
     };
     let mut subscription = EventLog::new(db.clone()).subscribe(start);
-    while let Some(event) = subscription.next().await {
-        let seq = event.seq;
-        if event.source == "webhook"
-            && let Some(envelope) = event.payload
-        {
-            let note = Notification {
-                id: event.id,
-                topic: event.topic.clone(),
-                created_at: event.occurred_at,
-                received_at: event.received_at,
-                envelope,
-            };
-            let local = local.clone();
-            match tokio::task::spawn_blocking(move || local.record_notifications(vec![note])).await
-            {
-                Ok(Ok(outcomes)) => {
-                    for outcome in outcomes {
-                        if let NotificationOutcome::Stored { changes, .. } = outcome {
-                            mirror.publish(changes, ChangeSource::Webhook, Some(&event.topic));
-                        }
-                    }
+    // The position is saved every SAVE_EVERY events, and within a second of the last one, not
+    // after each: after a restart the few events handled since are applied again, and the
+    // local copy finds them duplicates.
+    let (mut handled, mut unsaved) = (start, 0u32);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        let event = tokio::select! {
+            event = subscription.next() => match event {
+                Some(event) => event,
+                None => return,
+            },
+            _ = tick.tick() => {
+                if unsaved > 0 {
+                    save_position(&db, &key, handled).await;
+                    unsaved = 0;
                 }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, seq, "could not apply a fleet event to the local mirror")
+                continue;
+            }
+        };
+        handled = event.seq;
+        apply_fleet_event(&mirror, &local, event).await;
+        unsaved += 1;
+        if unsaved >= SAVE_EVERY {
+            save_position(&db, &key, handled).await;
+            unsaved = 0;
+        }
+    }
+}
+
+/// Applies a webhook another replica stored to this replica's copy and broadcasts what changed
+/// (nothing when the copy has it already). Sync changes are each replica's own sync's to apply.
+async fn apply_fleet_event(mirror: &Mirror, local: &Arc<SqliteStore>, event: StoredEvent) {
+    let seq = event.seq;
+    let (true, Some(envelope)) = (event.source == "webhook", event.payload) else {
+        return;
+    };
+    let note = Notification {
+        id: event.id,
+        topic: event.topic.clone(),
+        created_at: event.occurred_at,
+        received_at: event.received_at,
+        envelope,
+    };
+    let local = local.clone();
+    match tokio::task::spawn_blocking(move || local.record_notifications(vec![note])).await {
+        Ok(Ok(outcomes)) => {
+            for outcome in outcomes {
+                if let NotificationOutcome::Stored { changes, .. } = outcome {
+                    mirror.publish(changes, ChangeSource::Webhook, Some(&event.topic));
                 }
-                Err(e) => tracing::warn!(error = %e, seq, "applying a fleet event failed"),
             }
         }
-        let save = async {
-            let client = db.client().await?;
-            client
-                .execute(
-                    "INSERT INTO meta (key, value) VALUES ($1, $2)
-                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    &[&key, &seq.to_string()],
-                )
-                .await
-                .map_err(|e| db.redactor().query("save the follower position", &e))?;
-            Ok::<_, crate::Error>(())
-        };
-        if let Err(e) = save.await {
-            tracing::warn!(error = %e, seq, "the mirror follower could not save its position");
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, seq, "could not apply a fleet event to the local mirror")
         }
+        Err(e) => tracing::warn!(error = %e, seq, "applying a fleet event failed"),
+    }
+}
+
+async fn save_position(db: &Database, key: &str, seq: i64) {
+    let save = async {
+        let client = db.client().await?;
+        client
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&key, &seq.to_string()],
+            )
+            .await
+            .map_err(|e| db.redactor().query("save the follower position", &e))?;
+        Ok::<_, crate::Error>(())
+    };
+    if let Err(e) = save.await {
+        tracing::warn!(error = %e, seq, "the mirror follower could not save its position");
     }
 }
 
