@@ -224,6 +224,12 @@ def test_three_replicas_survive_a_sigkill_with_every_effect_exactly_once(postgre
             replicas[name] = start_replica(name, port, tmp_path, env, rules, postgres)
 
         balancer, front = start_balancer(list(replicas.values()), tmp_path, env)
+        # Each replica's health check reports the database, never its password.
+        for replica in replicas.values():
+            health = httpx.get(f"http://{replica.address}/healthz", timeout=10)
+            assert health.json()["store"]["reachable"] is True, health.text
+            assert f"127.0.0.1:{postgres.port}/postgres" in health.json()["store"]["location"], health.text
+            assert PG_PASSWORD not in health.text and PG_PASSWORD not in replica.process.output_full()
         before = httpx.get(f"{api_url}/_sandbox/stats").json()
 
         # The bulk job, through the balancer; it runs on whichever replica took the request.

@@ -80,7 +80,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(fleet) => fleet.job_store(),
         None => job_store(&args.realtime.store)?,
     };
-    let server = build_server(&upstream, &args.selection, token_from_request)?.with_job_store(jobs);
+    let mut server =
+        build_server(&upstream, &args.selection, token_from_request)?.with_job_store(jobs);
+    if let Some(fleet) = &fleet {
+        server = server.with_store_health(fleet.store_health());
+    }
     if let (Some(fleet), Some(token)) = (&fleet, &upstream.token) {
         match upstream.settings.client(token) {
             Ok(client) => fleet.spawn_job_sweeper(client),

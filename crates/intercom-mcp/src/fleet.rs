@@ -158,6 +158,21 @@ impl Fleet {
         Ok(mirror)
     }
 
+    /// `/healthz`'s check of the database: one round trip on a pooled connection.
+    pub fn store_health(&self) -> intercom_mcp_server::context::StoreHealth {
+        let db = self.db.clone();
+        Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move {
+                let client = db.client().await.map_err(|e| e.to_string())?;
+                client.simple_query("SELECT 1").await.map_err(|e| {
+                    format!("PostgreSQL at {} did not answer a query: {e}", db.target())
+                })?;
+                Ok(format!("PostgreSQL {}", db.target()))
+            })
+        })
+    }
+
     /// The periodic sync's turn: one replica at a time (an advisory lock held for the run).
     pub fn sync_gate(&self) -> SyncGate {
         let db = self.db.clone();
