@@ -78,6 +78,11 @@ pub struct PeriodicSyncStatus {
 /// reaches the mirror through the periodic sync and webhooks instead.
 const MAX_REFRESHED_PER_CALL: usize = 20;
 
+/// Waits for the right to run a periodic sync; the returned value holds it until dropped.
+pub type SyncGate = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, Box<dyn std::any::Any + Send>> + Send + Sync,
+>;
+
 /// The running server's real-time side. Shared by every session.
 pub struct Realtime {
     mirror: Mirror,
@@ -186,6 +191,18 @@ impl Realtime {
         client: intercom_api::Client,
         interval: Duration,
     ) -> tokio::task::JoinHandle<()> {
+        self.spawn_periodic_sync_gated(client, interval, None)
+    }
+
+    /// Like [`Realtime::spawn_periodic_sync`], each run first passing `gate`: it waits for the
+    /// right to sync (a fleet's lock, so replicas sync one at a time) and holds it in the value
+    /// it returns until the run ends.
+    pub fn spawn_periodic_sync_gated(
+        &self,
+        client: intercom_api::Client,
+        interval: Duration,
+        gate: Option<SyncGate>,
+    ) -> tokio::task::JoinHandle<()> {
         let mirror = self.mirror.clone();
         let status = self.periodic.clone();
         {
@@ -199,6 +216,10 @@ impl Realtime {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
+                let _turn = match &gate {
+                    Some(gate) => Some(gate().await),
+                    None => None,
+                };
                 {
                     let mut s = status.lock();
                     s.running = true;
