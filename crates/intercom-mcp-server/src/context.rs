@@ -34,6 +34,14 @@ pub(crate) struct Shared {
     job_store: std::sync::OnceLock<Arc<dyn intercom_jobs::bulk::JobStore>>,
     /// `--redact-pii`: mask emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
+    /// `--dynamic-toolsets`: sessions start with the core tools and enable toolsets.
+    dynamic: bool,
+}
+
+/// What one MCP session has asked for: the toolsets it enabled (dynamic toolsets).
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    pub(crate) enabled: parking_lot::Mutex<std::collections::BTreeSet<Toolset>>,
 }
 
 /// The server. Cheap to clone: every session shares one catalogue and one
@@ -41,6 +49,8 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct IntercomServer {
     pub(crate) shared: Arc<Shared>,
+    /// This session's state; a clone shares it, [`IntercomServer::new_session`] does not.
+    pub(crate) session: Arc<Session>,
 }
 
 impl std::fmt::Debug for IntercomServer {
@@ -59,8 +69,10 @@ impl IntercomServer {
         catalogue: Vec<CatalogueEntry>,
         workspaces: Arc<Workspaces>,
         token_from_request: bool,
+        dynamic: bool,
     ) -> Self {
         Self {
+            session: Arc::default(),
             shared: Arc::new(Shared {
                 router,
                 catalogue,
@@ -70,11 +82,27 @@ impl IntercomServer {
                 automations: std::sync::OnceLock::new(),
                 job_store: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
+                dynamic,
             }),
         }
     }
 
-    /// The exposed tools, in listing order.
+    /// The same server for a new MCP session: shared catalogue and workspaces, and
+    /// no toolset enabled yet.
+    pub fn new_session(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            session: Arc::default(),
+        }
+    }
+
+    /// Whether sessions start with the core tools and enable toolsets (`--dynamic-toolsets`).
+    pub fn is_dynamic(&self) -> bool {
+        self.shared.dynamic
+    }
+
+    /// Every tool this server can run, in listing order (in dynamic mode, more than a
+    /// session lists before it enables toolsets).
     pub fn catalogue(&self) -> &[CatalogueEntry] {
         &self.shared.catalogue
     }

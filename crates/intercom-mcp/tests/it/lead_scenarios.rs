@@ -488,7 +488,7 @@ async fn server_in_workspace_zone(
     let tz: chrono_tz::Tz = me["app"]["timezone"].as_str().unwrap().parse().unwrap();
     let settings = ApiSettings {
         base_url: Some(sandbox.base_url()),
-        time_zone: tz,
+        time_zone: Some(tz),
         ..Default::default()
     };
     let server = IntercomServer::new(ServerOptions {

@@ -34,7 +34,7 @@ async fn null_then_idless_then_valid_me_is_retried_not_cached() {
         .base_url(&base)
         .build()
         .unwrap();
-    let ws = Workspace::new(Client::new(config).unwrap(), chrono_tz::Tz::UTC);
+    let ws = Workspace::new(Client::new(config).unwrap(), Some(chrono_tz::Tz::UTC));
 
     let first = ws.my_admin_id().await.expect_err("a null /me is an error");
     assert!(
