@@ -238,6 +238,8 @@ mod tests {
         "emails",
         "file",
         "query",
+        "filters",
+        "company",
         "object",
         "conversation",
         "ticket",
