@@ -588,8 +588,12 @@ impl IntercomServer {
         let client = ws.api().client();
         // A dry run never creates a tag.
         let create = !remove && args.control.dry_run == Some(false);
-        let (tag_id, tag_name) = match intercom_jobs::bulk::resolve_tag(client, &tag, create).await
-        {
+        let resolved = intercom_jobs::bulk::resolve_tag(client, &tag, create).await;
+        if create {
+            // A tag may have been created: the cached directory no longer lists every tag.
+            ws.invalidate("/tags");
+        }
+        let (tag_id, tag_name) = match resolved {
             Ok(found) => found,
             Err(BulkError::Invalid(_)) if !remove && !create => {
                 (String::new(), tag.trim().to_string())
