@@ -34,13 +34,29 @@ pub(crate) struct Shared {
     job_store: std::sync::OnceLock<Arc<dyn intercom_jobs::bulk::JobStore>>,
     /// `--redact-pii`: mask emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
+    /// A check of the database the server's state lives in, for `/healthz` (a fleet's).
+    store_health: std::sync::OnceLock<StoreHealth>,
+    /// `--dynamic-toolsets`: sessions start with the core tools and enable toolsets.
+    dynamic: bool,
 }
+
+/// What one MCP session has asked for: the toolsets it enabled (dynamic toolsets).
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    pub(crate) enabled: parking_lot::Mutex<std::collections::BTreeSet<Toolset>>,
+}
+
+/// Checks the shared store: `Ok` with where it is (never credentials), or why it is not usable.
+pub type StoreHealth =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<String, String>> + Send + Sync>;
 
 /// The server. Cheap to clone: every session shares one catalogue and one
 /// pool of workspaces.
 #[derive(Clone)]
 pub struct IntercomServer {
     pub(crate) shared: Arc<Shared>,
+    /// This session's state; a clone shares it, [`IntercomServer::new_session`] does not.
+    pub(crate) session: Arc<Session>,
 }
 
 impl std::fmt::Debug for IntercomServer {
@@ -59,8 +75,10 @@ impl IntercomServer {
         catalogue: Vec<CatalogueEntry>,
         workspaces: Arc<Workspaces>,
         token_from_request: bool,
+        dynamic: bool,
     ) -> Self {
         Self {
+            session: Arc::default(),
             shared: Arc::new(Shared {
                 router,
                 catalogue,
@@ -70,11 +88,28 @@ impl IntercomServer {
                 automations: std::sync::OnceLock::new(),
                 job_store: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
+                store_health: std::sync::OnceLock::new(),
+                dynamic,
             }),
         }
     }
 
-    /// The exposed tools, in listing order.
+    /// The same server for a new MCP session: shared catalogue and workspaces, and
+    /// no toolset enabled yet.
+    pub fn new_session(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            session: Arc::default(),
+        }
+    }
+
+    /// Whether sessions start with the core tools and enable toolsets (`--dynamic-toolsets`).
+    pub fn is_dynamic(&self) -> bool {
+        self.shared.dynamic
+    }
+
+    /// Every tool this server can run, in listing order (in dynamic mode, more than a
+    /// session lists before it enables toolsets).
     pub fn catalogue(&self) -> &[CatalogueEntry] {
         &self.shared.catalogue
     }
@@ -91,6 +126,16 @@ impl IntercomServer {
     pub fn with_realtime(self, realtime: Arc<crate::live::Realtime>) -> Self {
         let _ = self.shared.realtime.set(realtime);
         self
+    }
+
+    /// Let `/healthz` check the database the server's state lives in.
+    pub fn with_store_health(self, check: StoreHealth) -> Self {
+        let _ = self.shared.store_health.set(check);
+        self
+    }
+
+    pub fn store_health(&self) -> Option<&StoreHealth> {
+        self.shared.store_health.get()
     }
 
     /// Attach the rules engine (for the `automations` tools).

@@ -15,7 +15,6 @@ use intercom_jobs::bulk::{
     JobReport, JobStore, RunOptions, SqliteJobStore, TargetKind, TargetSpec, configured_max_items,
     run_job, start_job, targets,
 };
-use intercom_mirror::default_store_path;
 
 use crate::mirror::StoreArgs;
 use crate::upstream::{ConnectionArgs, SandboxChoice};
@@ -259,7 +258,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
 }
 
 fn open_store(store: &StoreArgs) -> anyhow::Result<SqliteJobStore> {
-    let path = store.store.clone().unwrap_or_else(default_store_path);
+    let path = store.sqlite_path()?;
     SqliteJobStore::open(&path)
         .with_context(|| format!("could not open the job store at {}", path.display()))
 }

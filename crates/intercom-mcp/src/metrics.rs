@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{GroupBy, MetricsRequest, SourceChoice, chart, report};
-use intercom_mirror::{Mirror, default_store_path};
+use intercom_mirror::Mirror;
 
 use crate::mirror::StoreArgs;
 use crate::upstream::{ConnectionArgs, SandboxChoice};
@@ -83,7 +83,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     // Only an existing mirror is read: asking for metrics never creates one.
-    let store_path = args.store.store.clone().unwrap_or_else(default_store_path);
+    let store_path = args.store.sqlite_path()?;
     let mirror =
         if store_path.exists() && !args.sandbox.sandbox {
             Some(Mirror::open_sqlite(&store_path).with_context(|| {

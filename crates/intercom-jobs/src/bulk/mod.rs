@@ -15,8 +15,8 @@ pub mod targets;
 pub use ops::{ConversationAction, Operation, TagObject};
 pub use runner::{JobReport, RunOptions, run_job};
 pub use store::{
-    ItemRecord, ItemStatus, JobRecord, JobState, JobStore, NewItem, SqliteJobStore, StoreError,
-    StoreFuture,
+    ConfirmHold, ItemRecord, ItemStatus, JobRecord, JobState, JobStore, NewItem, RunLease,
+    SqliteJobStore, StoreError, StoreFuture,
 };
 pub use targets::{FileRow, TargetKind, TargetSpec, Targets};
 
