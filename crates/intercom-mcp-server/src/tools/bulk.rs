@@ -607,7 +607,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
+        description = "Close, assign, unassign or snooze many conversations (by ids or search filters). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk manage conversations",
             read_only_hint = false,
