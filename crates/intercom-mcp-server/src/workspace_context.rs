@@ -307,6 +307,11 @@ impl Workspace {
         }
     }
 
+    /// The cache behind [`names`](Self::names), for engines that take one.
+    pub fn directory_cache(&self) -> &intercom_api::DirectoryCache {
+        &self.directory
+    }
+
     /// The workspace directory (admins, teams, tags), cached for a short time.
     pub async fn names(&self) -> Result<Arc<Names>, ToolError> {
         Ok(self.directory.get().await?)
@@ -358,6 +363,19 @@ impl Workspace {
                 id: Id::named(&t.id, format!("the team `{trimmed}`"))?,
                 name: t.name.clone(),
             }),
+            // Both fit: an exact name, email or id wins over a partial one.
+            (Ok(a), Ok(t)) if a.is_exactly(trimmed) && !t.is_exactly(trimmed) => {
+                Ok(Assignee::Admin {
+                    id: Id::named(&a.id, format!("the admin `{trimmed}`"))?,
+                    name: a.name.clone(),
+                })
+            }
+            (Ok(a), Ok(t)) if t.is_exactly(trimmed) && !a.is_exactly(trimmed) => {
+                Ok(Assignee::Team {
+                    id: Id::named(&t.id, format!("the team `{trimmed}`"))?,
+                    name: t.name.clone(),
+                })
+            }
             (Ok(a), Ok(t)) => Err(ToolError::invalid(format!(
                 "`{trimmed}` names both the admin {} (id {}) and the team {} (id {}); say which \
                  (an email or id, or pass it as team)",

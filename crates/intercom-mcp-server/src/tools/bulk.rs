@@ -452,6 +452,48 @@ fn check_filter_keys(
     Ok(())
 }
 
+/// One search query from the friendly filters (read as search_conversations /
+/// search_contacts read them) ANDed with a raw query; `None` when neither is given. The
+/// `bulk` command of the binary uses it too.
+pub async fn filters_query(
+    ws: &Workspace,
+    kind: TargetKind,
+    filters: Option<Map<String, Value>>,
+    query: Option<Value>,
+) -> Result<Option<Value>, ToolError> {
+    let filters = filters.filter(|f| !f.is_empty());
+    Ok(match (kind, filters) {
+        (_, None) => query,
+        (TargetKind::Company, Some(_)) => {
+            return Err(ToolError::invalid(
+                "companies cannot be selected by filters (Intercom has no company search); give company ids",
+            ));
+        }
+        (TargetKind::Conversation, Some(filters)) => {
+            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
+            let args: super::conversations::SearchConversationsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            let mut parts = args.filters(ws).await?;
+            if let Some(raw) = query {
+                parts.push(raw);
+            }
+            Some(crate::query::all_of(parts)?)
+        }
+        (TargetKind::Contact, Some(filters)) => {
+            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
+            let mut filters = filters;
+            if let Some(raw) = query {
+                filters.insert("query".into(), raw);
+            }
+            let args: super::contacts::SearchContactsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            Some(super::contacts::contact_query(ws, &args).await?.to_json())
+        }
+    })
+}
+
 /// The targets named by `targets` for `kind`: ids, emails, company, and one search
 /// query made of the friendly filters (read like the search tools read them) ANDed
 /// with the raw query.
@@ -465,37 +507,7 @@ async fn target_spec(
         TargetKind::Company => IdKind::Company,
         TargetKind::Conversation => IdKind::Conversation,
     };
-    let filters = targets.filters.filter(|f| !f.is_empty());
-    let query = match (kind, filters) {
-        (_, None) => targets.query,
-        (TargetKind::Company, Some(_)) => {
-            return Err(ToolError::invalid(
-                "companies cannot be selected by filters (Intercom has no company search); give company ids",
-            ));
-        }
-        (TargetKind::Conversation, Some(filters)) => {
-            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
-            let args: super::conversations::SearchConversationsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            let mut parts = args.filters(ws).await?;
-            if let Some(raw) = targets.query {
-                parts.push(raw);
-            }
-            Some(crate::query::all_of(parts)?)
-        }
-        (TargetKind::Contact, Some(filters)) => {
-            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
-            let mut filters = filters;
-            if let Some(raw) = targets.query {
-                filters.insert("query".into(), raw);
-            }
-            let args: super::contacts::SearchContactsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            Some(super::contacts::contact_query(ws, &args).await?.to_json())
-        }
-    };
+    let query = filters_query(ws, kind, targets.filters, targets.query).await?;
     Ok(TargetSpec {
         ids: ids_of(id_kind, targets.ids)?,
         emails: targets.emails.unwrap_or_default(),
@@ -512,8 +524,8 @@ async fn target_spec(
 impl IntercomServer {
     #[tool(
         name = "bulk_update_contacts",
-        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails \
-                       or a contact search query. dry_run defaults to true and returns the exact targets; \
+        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails, \
+                       company or search filters. dry_run defaults to true and returns the exact targets; \
                        run with dry_run=false. Runs as a resumable job with a per-item report. For one \
                        contact use the single-contact update tool instead.",
         annotations(
@@ -545,8 +557,8 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_tag",
-        description = "Add or remove one tag on many contacts, companies or conversations (by ids, or a search \
-                       query for contacts/conversations). dry_run defaults to true and returns the exact \
+        description = "Add or remove one tag on many contacts, companies or conversations (by ids, emails, \
+                       company or search filters). dry_run defaults to true and returns the exact \
                        targets; run with dry_run=false. Runs as a resumable job with a per-item report.",
         annotations(
             title = "Bulk tag",
@@ -564,6 +576,13 @@ impl IntercomServer {
     ) -> Result<Json<BulkOutcome>, ToolError> {
         let object = TagObject::parse(args.object.as_deref().unwrap_or_default())
             .map_err(ToolError::invalid)?;
+        let kind = match object {
+            TagObject::Contacts => TargetKind::Contact,
+            TagObject::Companies => TargetKind::Company,
+            TagObject::Conversations => TargetKind::Conversation,
+        };
+        // The targets are read (and bad ids refused) before a tag is created.
+        let spec = target_spec(&ws, kind, args.targets).await?;
         let tag = args.tag.unwrap_or_default();
         let remove = args.remove.unwrap_or(false);
         let client = ws.api().client();
@@ -578,12 +597,6 @@ impl IntercomServer {
             Err(err) => return Err(bulk_error(err)),
         };
         let admin_id = ws.my_admin_id().await?.into_string();
-        let kind = match object {
-            TagObject::Contacts => TargetKind::Contact,
-            TagObject::Companies => TargetKind::Company,
-            TagObject::Conversations => TargetKind::Conversation,
-        };
-        let spec = target_spec(&ws, kind, args.targets).await?;
         let op = Operation::Tag {
             object,
             tag_id,
@@ -598,8 +611,8 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations, chosen by ids or a conversation \
-                       search query. dry_run defaults to true and returns the exact targets; run with \
+        description = "Close, assign, unassign or snooze many conversations, chosen by ids or \
+                       search_conversations filters. dry_run defaults to true and returns the exact targets; run with \
                        dry_run=false. Runs as a resumable job; a failure is checked against the \
                        conversation's state before anything is sent again.",
         annotations(

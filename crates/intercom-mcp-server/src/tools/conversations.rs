@@ -386,7 +386,7 @@ pub struct SearchConversationsArgs {
     /// Seconds until first closed, with a comparison: ">86400".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_first_close: Option<Value>,
-    /// Created after: ISO date/datetime or words such as today, yesterday, this_week, last_week, 7d, 30d.
+    /// Created after: ISO date/datetime or words such as today, monday, last friday, this_week, last_month, 7d.
     #[serde(default)]
     pub created_after: Option<String>,
     /// Created before: ISO date/datetime or words (yesterday = before the start of yesterday).
@@ -404,7 +404,7 @@ pub struct SearchConversationsArgs {
     /// Email of a contact taking part in the conversation.
     #[serde(default)]
     pub contact_email: Option<String>,
-    /// Assigned admin: id, email, name, `me`, or `unassigned`.
+    /// Assignee: an admin or team by name, first name, email or id; `me`; `unassigned`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub assignee: Option<String>,
     /// Assigned team: id or name.
@@ -744,8 +744,15 @@ impl SearchConversationsArgs {
             if matches!(lower.as_str(), "unassigned" | "none" | "nobody") {
                 f.push(filter("admin_assignee_id", "=", 0));
             } else {
-                let (id, _) = ws.resolve_admin(&v).await?;
-                f.push(filter("admin_assignee_id", "=", id));
+                // An admin, or a team when the name is a team's ("assigned to billing").
+                match ws.resolve_assignee(&v).await? {
+                    crate::workspace_context::Assignee::Admin { id, .. } => {
+                        f.push(filter("admin_assignee_id", "=", id));
+                    }
+                    crate::workspace_context::Assignee::Team { id, .. } => {
+                        f.push(filter("team_assignee_id", "=", id));
+                    }
+                }
             }
         }
         if let Some(v) = text(&self.team) {
@@ -878,7 +885,7 @@ pub struct ManageArgs {
     pub id: String,
     /// `close`, `open`, `snooze`, `assign` or `unassign`.
     pub action: String,
-    /// For snooze: until when — an ISO datetime, `tomorrow`, or a span from now such as `2h`, `3d`, `1w`.
+    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: 09:00 local).
     #[serde(default)]
     pub snoozed_until: Option<String>,
     /// For assign: the admin (id, email, name or `me`).

@@ -558,7 +558,7 @@ pub struct SearchTicketsArgs {
     /// Title contains these words.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub title: Option<String>,
-    /// Created after: ISO date/time or words (`today`, `yesterday`, `this_week`, `last_week`, `7d`, `30d`).
+    /// Created after: ISO date/time or words (`today`, `monday`, `last friday`, `last_week`, `7d`).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub created_after: Option<String>,
     /// Created before (same forms as `created_after`).
@@ -636,7 +636,7 @@ pub struct UpdateTicketArgs {
     /// Open (true) or close (false) the ticket.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub open: Option<bool>,
-    /// Snooze until: ISO date/time or words (`tomorrow`, `4h`, `2d`).
+    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, or an ISO date/time.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub snoozed_until: Option<String>,
     /// Acting admin: id, email, name or `me` (default: the token's admin).
