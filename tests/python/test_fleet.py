@@ -288,6 +288,7 @@ def test_three_replicas_survive_a_sigkill_with_every_effect_exactly_once(postgre
         if not killed:
             wait_for(lambda: kill_the_bulk_runner() or killed, "the bulk job to start", timeout=120)
         assert len(triggers) == TRIGGERS
+        assert killed["items_done"] < BULK_ITEMS, f"the job had finished before its replica was killed: {killed}"
 
         # The killed replica comes back under its name (same port, same local mirror).
         name = killed["name"]
