@@ -358,7 +358,7 @@ impl Client {
                 Attempt::Done(v) => {
                     if !matches!(call.method, Method::GET | Method::HEAD)
                         && let Target::Segments(segments) = &call.target
-                        && !segments.last().is_some_and(|s| s == "search")
+                        && segments.last().is_none_or(|s| s != "search")
                     {
                         crate::writes::note(segments, &v);
                     }

@@ -36,6 +36,14 @@ pub(crate) struct Shared {
     redact_pii: std::sync::atomic::AtomicBool,
     /// A check of the database the server's state lives in, for `/healthz` (a fleet's).
     store_health: std::sync::OnceLock<StoreHealth>,
+    /// `--dynamic-toolsets`: sessions start with the core tools and enable toolsets.
+    dynamic: bool,
+}
+
+/// What one MCP session has asked for: the toolsets it enabled (dynamic toolsets).
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    pub(crate) enabled: parking_lot::Mutex<std::collections::BTreeSet<Toolset>>,
 }
 
 /// Checks the shared store: `Ok` with where it is (never credentials), or why it is not usable.
@@ -47,6 +55,8 @@ pub type StoreHealth =
 #[derive(Clone)]
 pub struct IntercomServer {
     pub(crate) shared: Arc<Shared>,
+    /// This session's state; a clone shares it, [`IntercomServer::new_session`] does not.
+    pub(crate) session: Arc<Session>,
 }
 
 impl std::fmt::Debug for IntercomServer {
@@ -65,8 +75,10 @@ impl IntercomServer {
         catalogue: Vec<CatalogueEntry>,
         workspaces: Arc<Workspaces>,
         token_from_request: bool,
+        dynamic: bool,
     ) -> Self {
         Self {
+            session: Arc::default(),
             shared: Arc::new(Shared {
                 router,
                 catalogue,
@@ -77,11 +89,27 @@ impl IntercomServer {
                 job_store: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
                 store_health: std::sync::OnceLock::new(),
+                dynamic,
             }),
         }
     }
 
-    /// The exposed tools, in listing order.
+    /// The same server for a new MCP session: shared catalogue and workspaces, and
+    /// no toolset enabled yet.
+    pub fn new_session(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            session: Arc::default(),
+        }
+    }
+
+    /// Whether sessions start with the core tools and enable toolsets (`--dynamic-toolsets`).
+    pub fn is_dynamic(&self) -> bool {
+        self.shared.dynamic
+    }
+
+    /// Every tool this server can run, in listing order (in dynamic mode, more than a
+    /// session lists before it enables toolsets).
     pub fn catalogue(&self) -> &[CatalogueEntry] {
         &self.shared.catalogue
     }

@@ -466,6 +466,13 @@ impl McpHandler for FixtureServer {
     fn intercom(&self) -> &IntercomServer {
         &self.inner
     }
+
+    fn new_session(&self) -> Self {
+        Self {
+            inner: self.inner.new_session(),
+            tools: self.tools.clone(),
+        }
+    }
 }
 
 impl ServerHandler for FixtureServer {

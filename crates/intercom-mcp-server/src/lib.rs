@@ -3,7 +3,9 @@
 //! stdio, Streamable HTTP and legacy SSE.
 
 pub mod args;
+pub mod catalogue;
 pub mod context;
+pub mod dynamic;
 pub mod error;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;

@@ -54,10 +54,10 @@ pub fn intercom_json<T: Serialize>(object: &T) -> Value {
 /// Paging arguments shared by list tools (`#[serde(flatten)]` them in).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct PageArgs {
-    /// Maximum number of items to return (1-150, default 20).
+    /// 1-150, default 20.
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
     pub limit: Option<u32>,
-    /// Cursor from a previous call's `next_cursor`, to get the next page.
+    /// `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
 }

@@ -62,6 +62,7 @@ impl IntercomServer {
                 if options.selection.admits(toolset, &route.attr, &toolsets) {
                     let mut tool = route.attr.clone();
                     crate::error::admit_applied_outcome(&mut tool);
+                    compact_schemas(&mut tool);
                     catalogue.push(CatalogueEntry { toolset, tool });
                     router.add_route(route);
                 }
@@ -74,7 +75,20 @@ impl IntercomServer {
             catalogue,
             options.workspaces,
             options.token_from_request,
+            options.selection.dynamic,
         ))
+    }
+}
+
+/// The schemas as a client receives them: see [`crate::catalogue`].
+fn compact_schemas(tool: &mut Tool) {
+    let mut input = (*tool.input_schema).clone();
+    crate::catalogue::compact_input_schema(&mut input);
+    tool.input_schema = std::sync::Arc::new(input);
+    if let Some(output) = tool.output_schema.as_ref() {
+        let mut output = (**output).clone();
+        crate::catalogue::compact_output_schema(&mut output);
+        tool.output_schema = Some(std::sync::Arc::new(output));
     }
 }
 
@@ -92,6 +106,12 @@ impl ServerHandler for IntercomServer {
             .enable_prompts()
             .enable_completions()
             .build();
+        // Dynamic toolsets: enabling one changes this session's tool list.
+        if self.is_dynamic()
+            && let Some(tools) = capabilities.tools.as_mut()
+        {
+            tools.list_changed = Some(true);
+        }
         // Real time: resource updates need the mirror's change feed.
         if self.realtime().is_some()
             && let Some(resources) = capabilities.resources.as_mut()
@@ -113,7 +133,7 @@ impl ServerHandler for IntercomServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools()))
+        Ok(ListToolsResult::with_all_items(self.listed_tools()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -121,6 +141,11 @@ impl ServerHandler for IntercomServer {
             .iter()
             .find(|e| e.tool.name == name)
             .map(|e| e.tool.clone())
+            .or_else(|| {
+                self.is_dynamic()
+                    .then(crate::dynamic::meta_tools)
+                    .and_then(|tools| tools.into_iter().find(|t| t.name == name))
+            })
     }
 
     async fn call_tool(
@@ -128,6 +153,12 @@ impl ServerHandler for IntercomServer {
         request: CallToolRequestParams,
         mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(result) = self
+            .call_toolset_tool(&request.name, request.arguments.as_ref(), &context)
+            .await
+        {
+            return result.map(Into::into);
+        }
         if !self.shared.router.has_route(&request.name) {
             return Err(ErrorData::invalid_params(
                 format!(
@@ -349,10 +380,18 @@ pub fn completion(values: Vec<String>) -> Result<CompleteResult, ErrorData> {
 /// workspaces, catalogue and real-time side.
 pub trait McpHandler: ServerHandler + Clone + Send + Sync + 'static {
     fn intercom(&self) -> &IntercomServer;
+
+    /// The handler for a new MCP session (per-session state, such as the toolsets a
+    /// dynamic session enabled, starts empty).
+    fn new_session(&self) -> Self;
 }
 
 impl McpHandler for IntercomServer {
     fn intercom(&self) -> &IntercomServer {
         self
+    }
+
+    fn new_session(&self) -> Self {
+        IntercomServer::new_session(self)
     }
 }

@@ -56,6 +56,22 @@ impl Toolset {
         Toolset::Bulk,
     ];
 
+    /// What the toolset is for, in a few words (for `list_toolsets`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Toolset::Workspace => "admins, teams, tags, segments, data attributes",
+            Toolset::Conversations => "find, read, reply to, assign, tag, close conversations",
+            Toolset::Tickets => "find, create, update, reply to tickets; queues",
+            Toolset::Contacts => "find, create, update, tag, merge contacts; notes",
+            Toolset::Companies => "find, create, update companies and their contacts",
+            Toolset::Articles => "help center articles",
+            Toolset::Realtime => "recent events and sync status of the local mirror",
+            Toolset::Bulk => "act on many contacts/conversations at once (dry run first)",
+            Toolset::Analytics => "support metrics over a period",
+            Toolset::Automations => "list, test and audit automation rules",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Toolset::Workspace => "workspace",
@@ -104,7 +120,26 @@ pub struct Selection {
     pub tools: Vec<String>,
     /// Remove every tool that is not annotated read-only, whatever else is asked.
     pub read_only: bool,
+    /// Dynamic toolsets: a session starts with [`CORE`] plus `list_toolsets` /
+    /// `enable_toolset`; the toolsets asked for (all when none is named) can be enabled.
+    pub dynamic: bool,
 }
+
+/// The tools a dynamic session lists before it enables a toolset: search and fetch, and
+/// the conversation, ticket and contact essentials.
+pub const CORE: [&str; 11] = [
+    "whoami",
+    "search",
+    "fetch",
+    "search_conversations",
+    "get_conversation",
+    "reply_to_conversation",
+    "manage_conversation",
+    "search_tickets",
+    "get_ticket",
+    "find_contact",
+    "get_contact",
+];
 
 impl Selection {
     /// Resolve the toolset names into a set, rejecting unknown names.
@@ -118,7 +153,11 @@ impl Selection {
             .filter(|s| !s.is_empty())
             .collect();
         if names.is_empty() {
-            out.extend(Toolset::DEFAULT);
+            out.extend(if self.dynamic {
+                &Toolset::ALL[..]
+            } else {
+                &Toolset::DEFAULT[..]
+            });
         }
         for name in names {
             match name.to_ascii_lowercase().as_str() {

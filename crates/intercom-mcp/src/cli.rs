@@ -68,6 +68,11 @@ pub struct SelectionArgs {
     /// Expose only tools that do not write, whatever else is asked.
     #[arg(long = "read-only", env = "INTERCOM_MCP_READ_ONLY")]
     pub read_only: bool,
+    /// Sessions start with the core tools plus list_toolsets/enable_toolset and add
+    /// toolsets on demand (the client is told with notifications/tools/list_changed).
+    /// The toolsets in --toolsets (all when none is named) can be enabled.
+    #[arg(long = "dynamic-toolsets", env = "INTERCOM_MCP_DYNAMIC_TOOLSETS")]
+    pub dynamic_toolsets: bool,
     /// Mask email addresses and phone numbers in tool output (GDPR/CCPA).
     #[arg(long = "redact-pii", env = "INTERCOM_MCP_REDACT_PII")]
     pub redact_pii: bool,
@@ -79,6 +84,7 @@ impl SelectionArgs {
             toolsets: self.toolsets.clone(),
             tools: self.tools.clone(),
             read_only: self.read_only,
+            dynamic: self.dynamic_toolsets,
         }
     }
 }

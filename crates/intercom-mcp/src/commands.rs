@@ -239,6 +239,11 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         sandbox: None,
     };
     let server = build_server(&upstream, &args.selection, false)?;
+    if args.json && server.is_dynamic() {
+        // What a dynamic session lists before it enables a toolset.
+        println!("{}", serde_json::to_string_pretty(&server.listed_tools())?);
+        return Ok(());
+    }
     if args.json {
         let list: Vec<Value> = server
             .catalogue()

@@ -85,12 +85,7 @@ fn tool_error(err: MetricsError) -> ToolError {
 impl IntercomServer {
     #[tool(
         name = "support_metrics",
-        description = "Support team figures for a period: conversations created/closed/reopened, open \
-                       backlog at the end, median and p90 time to first admin reply, median time to \
-                       close, CSAT (mean, distribution, response rate), SLA hits and misses, busiest \
-                       hours, tickets created and resolved by state and type. Optional group_by \
-                       day/week/team/admin/channel/tag/priority and chart=true for a PNG. Use it for \
-                       'how did we do this week?'; use search tools to list individual conversations.",
+        description = "Support figures for a period: volume, backlog, first response and close times, CSAT, SLA, busiest hours, tickets; optionally grouped (day/week/team/admin/channel/tag/priority) or charted. For 'how did we do this week?'.",
         output_schema = rmcp::handler::server::common::schema_for_output::<MetricsReport>(),
         annotations(title = "Support metrics", read_only_hint = true, open_world_hint = true)
     )]

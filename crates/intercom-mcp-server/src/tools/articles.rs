@@ -275,8 +275,7 @@ fn page_number(cursor: Option<&str>) -> Result<u32, ToolError> {
 impl IntercomServer {
     #[tool(
         name = "list_articles",
-        description = "List help-center articles (title, state, description), newest pages first as Intercom orders them. \
-                       Use search_articles to find articles about a topic, get_article to read one.",
+        description = "List help-center articles, newest first. search_articles finds by topic.",
         annotations(title = "List articles", read_only_hint = true, open_world_hint = true)
     )]
     async fn list_articles(
@@ -306,9 +305,7 @@ impl IntercomServer {
 
     #[tool(
         name = "search_articles",
-        description = "Search help-center articles by words (`phrase`), optionally by state and help center; \
-                       `highlight: true` adds matching snippets. Use it to answer a customer's question from the \
-                       knowledge base or to check whether an article on a topic exists.",
+        description = "Search help-center articles by words, optionally by state and help center, to answer from the knowledge base.",
         annotations(
             title = "Search articles",
             read_only_hint = true,
@@ -350,8 +347,7 @@ impl IntercomServer {
 
     #[tool(
         name = "get_article",
-        description = "Read one help-center article: title, state, URL and its text (HTML turned to plain text). \
-                       Summaries cut long bodies; pass `detail: full` for everything.",
+        description = "Read one help-center article as text (`detail: full` for long bodies).",
         annotations(title = "Get article", read_only_hint = true, open_world_hint = true)
     )]
     async fn get_article(
@@ -366,8 +362,7 @@ impl IntercomServer {
 
     #[tool(
         name = "create_article",
-        description = "Create a help-center article. It is created as a `draft` unless `state: published` is given, \
-                       and authored by the token's admin unless `author_id` is given. Returns the new article.",
+        description = "Create a help-center article (a draft unless state is published).",
         annotations(
             title = "Create article",
             read_only_hint = false,
@@ -402,8 +397,7 @@ impl IntercomServer {
 
     #[tool(
         name = "update_article",
-        description = "Change a help-center article: title, description, body, state (`published` or `draft`), author \
-                       or parent. Only the fields given change. Returns the article as it is now.",
+        description = "Change a help-center article's title, description, body, state, author or parent; only what is given changes.",
         annotations(
             title = "Update article",
             read_only_hint = false,

@@ -26,15 +26,13 @@ use intercom_jobs::bulk::{
 /// Arguments every bulk operation takes.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BulkControl {
-    /// Default true: only list the exact targets and their count, change nothing. Set
-    /// false to run (after checking the dry run).
+    /// Default true: list the targets, change nothing. false: run.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub dry_run: Option<bool>,
-    /// Lower the per-call cap on targets (it cannot exceed the server's cap).
+    /// Fewer targets than the server's cap.
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
     pub max_items: Option<u32>,
-    /// Resume this interrupted or cancelled job (`job_...`) instead of starting one;
-    /// other target arguments are then ignored.
+    /// Resume this stopped job (`job_...`); targets are then ignored.
     #[serde(default)]
     pub resume_job: Option<String>,
 }
@@ -43,7 +41,7 @@ pub struct BulkControl {
 /// filters and query; ids, emails and company add up).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct BulkTargets {
-    /// Ids (raw, prefixed or URLs). For contacts, emails also work here.
+    /// Ids (for contacts, emails too).
     #[serde(
         default,
         alias = "contact_ids",
@@ -54,14 +52,13 @@ pub struct BulkTargets {
     /// Contact emails (contacts only).
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub emails: Option<Vec<String>>,
-    /// The contacts of a company, by name, company_id or id (contacts only).
+    /// Contacts of this company (name or id).
     #[serde(default)]
     pub company: Option<String>,
-    /// Filters as search_conversations / search_contacts take them, e.g.
-    /// `{"state": "open", "created_after": "monday", "assignee": "ann", "tag": "refund"}`.
+    /// Filters as the search tools take them, e.g. `{"state": "open", "tag": "refund"}`.
     #[serde(default, deserialize_with = "crate::args::opt_object")]
     pub filters: Option<Map<String, Value>>,
-    /// A raw Intercom search query, ANDed with the filters.
+    /// Raw Intercom query, ANDed with the filters.
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub query: Option<Value>,
 }
@@ -524,10 +521,7 @@ async fn target_spec(
 impl IntercomServer {
     #[tool(
         name = "bulk_update_contacts",
-        description = "Set standard and custom attributes on many contacts at once, chosen by ids, emails, \
-                       company or search filters. dry_run defaults to true and returns the exact targets; \
-                       run with dry_run=false. Runs as a resumable job with a per-item report. For one \
-                       contact use the single-contact update tool instead.",
+        description = "Set attributes on many contacts (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk update contacts",
             read_only_hint = false,
@@ -557,9 +551,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_tag",
-        description = "Add or remove one tag on many contacts, companies or conversations (by ids, emails, \
-                       company or search filters). dry_run defaults to true and returns the exact \
-                       targets; run with dry_run=false. Runs as a resumable job with a per-item report.",
+        description = "Add or remove one tag on many contacts, companies or conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk tag",
             read_only_hint = false,
@@ -611,10 +603,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations, chosen by ids or \
-                       search_conversations filters. dry_run defaults to true and returns the exact targets; run with \
-                       dry_run=false. Runs as a resumable job; a failure is checked against the \
-                       conversation's state before anything is sent again.",
+        description = "Close, assign, unassign or snooze many conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk manage conversations",
             read_only_hint = false,
@@ -686,8 +675,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_job_status",
-        description = "State and per-item report of a bulk job (ok, or failed with Intercom's reason), or the \
-                       recent jobs when no job_id is given. Use it to check a job or find one to resume.",
+        description = "A bulk job's state and per-item report, or the recent jobs when no job_id is given.",
         annotations(
             title = "Bulk job status",
             read_only_hint = true,

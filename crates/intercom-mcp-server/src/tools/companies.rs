@@ -316,8 +316,7 @@ fn page_paging<T>(page: &Page<T>) -> Paging {
 impl IntercomServer {
     #[tool(
         name = "list_companies",
-        description = "List companies, or look them up by exact `name`, your `company_id`, a `tag_id` or a \
-                       `segment_id`. Paged by number (`page`, `per_page` up to 60).",
+        description = "List companies, or look them up by exact name, company_id, tag or segment.",
         annotations(
             title = "List companies",
             read_only_hint = true,
@@ -361,8 +360,7 @@ impl IntercomServer {
 
     #[tool(
         name = "get_company",
-        description = "Read one company: plan, size, spend, users, tags and custom attributes. Accepts the Intercom \
-                       id (raw, `company_…` or an Intercom URL), your own company_id, or the exact name.",
+        description = "Read one company by Intercom id, your company_id or exact name: plan, size, spend, users, tags, attributes.",
         annotations(title = "Get company", read_only_hint = true, open_world_hint = true)
     )]
     async fn get_company(
@@ -376,8 +374,7 @@ impl IntercomServer {
 
     #[tool(
         name = "upsert_company",
-        description = "Create a company, or update the one with the same `company_id` (your own id is the key). \
-                       Only the fields given change. Returns the company as it is now.",
+        description = "Create a company, or update the one with the same company_id; only what is given changes.",
         annotations(
             title = "Create or update company",
             read_only_hint = false,
@@ -413,8 +410,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_company_contacts",
-        description = "List the contacts (users) of a company, one line each, paged by number. The company may be \
-                       given by Intercom id, your company_id or exact name.",
+        description = "The contacts of a company (by id, company_id or exact name), paged.",
         annotations(
             title = "List company contacts",
             read_only_hint = true,

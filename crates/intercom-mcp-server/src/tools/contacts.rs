@@ -624,9 +624,7 @@ pub(crate) async fn find_company(ws: &Workspace, needle: &str) -> Result<Company
 impl IntercomServer {
     #[tool(
         name = "find_contact",
-        description = "Find one customer by email, external id, phone or Intercom id and show their profile (tags, \
-                       companies, custom attributes, owner) in one call. Use it for \"find the customer with this \
-                       email\"; use search_contacts for lists.",
+        description = "Find one customer by email, external id, phone or id and show their profile. For lists use search_contacts.",
         annotations(title = "Find contact", read_only_hint = true, open_world_hint = true)
     )]
     async fn find_contact(
@@ -678,9 +676,7 @@ impl IntercomServer {
 
     #[tool(
         name = "search_contacts",
-        description = "Search contacts (users and leads) by name, email, phone, email domain, role, tag, custom \
-                       attributes, creation or last-seen day, or a raw Intercom `query`. Returns one line per \
-                       contact with paging; call get_contact for a full profile.",
+        description = "Search contacts by name, email, phone, domain, role, tag, custom attributes, dates or a raw query; one line each with paging. get_contact reads one.",
         annotations(
             title = "Search contacts",
             read_only_hint = true,
@@ -707,9 +703,7 @@ impl IntercomServer {
 
     #[tool(
         name = "get_contact",
-        description = "Read one contact's profile: role, name, email, phone, location, owner, tags, companies and \
-                       custom attributes; `detail: full` adds recent notes. Accepts a raw id, `contact_…` or an \
-                       Intercom URL.",
+        description = "Read one contact's profile: identity, owner, tags, companies, custom attributes; `detail: full` adds notes.",
         annotations(title = "Get contact", read_only_hint = true, open_world_hint = true)
     )]
     async fn get_contact(
@@ -725,9 +719,7 @@ impl IntercomServer {
 
     #[tool(
         name = "create_contact",
-        description = "Create a contact: a `user` (default; needs an email or external_id) or a `lead`. Custom \
-                       attributes must already exist in the workspace (see list_data_attributes). Fails, changing \
-                       nothing, if a user with that email or external id exists; use find_contact first.",
+        description = "Create a user (email or external_id) or a lead. Fails, changing nothing, if the user exists: use find_contact first.",
         annotations(
             title = "Create contact",
             read_only_hint = false,
@@ -754,9 +746,7 @@ impl IntercomServer {
 
     #[tool(
         name = "update_contact",
-        description = "Change a contact's standard attributes (name, email, phone, role, owner, external id, email \
-                       subscription) and custom attributes. Only the fields given change; other custom attributes \
-                       are kept. Returns the contact as it is now.",
+        description = "Change a contact's standard and custom attributes; only the fields given change.",
         annotations(
             title = "Update contact",
             read_only_hint = false,
@@ -786,8 +776,7 @@ impl IntercomServer {
 
     #[tool(
         name = "merge_contacts",
-        description = "Merge a lead (`from`) into a user (`into`): the lead's conversations and data move to the \
-                       user and the lead stops existing. Cannot be undone.",
+        description = "Merge a lead (`from`) into a user (`into`); the lead stops existing. Cannot be undone.",
         annotations(
             title = "Merge contacts",
             read_only_hint = false,
@@ -822,8 +811,7 @@ impl IntercomServer {
 
     #[tool(
         name = "archive_contact",
-        description = "Archive a contact (hidden from lists and searches, data kept), or unarchive it with \
-                       `unarchive: true`.",
+        description = "Archive a contact (data kept), or unarchive it.",
         annotations(
             title = "Archive contact",
             read_only_hint = false,
@@ -855,8 +843,7 @@ impl IntercomServer {
 
     #[tool(
         name = "add_contact_note",
-        description = "Add an internal note to a contact's profile (teammates see it, the customer never does), \
-                       written as the given admin or the token's admin.",
+        description = "Add an internal note to a contact's profile.",
         annotations(
             title = "Add contact note",
             read_only_hint = false,
@@ -889,8 +876,7 @@ impl IntercomServer {
 
     #[tool(
         name = "tag_contact",
-        description = "Add and/or remove tags on a contact, by tag name or id. Unknown tag names are an error unless \
-                       `create_missing_tags: true`. Returns the contact's tags afterwards.",
+        description = "Add or remove tags on a contact, by name or id.",
         annotations(
             title = "Tag contact",
             read_only_hint = false,
@@ -942,8 +928,7 @@ impl IntercomServer {
 
     #[tool(
         name = "attach_contact_to_company",
-        description = "Attach a contact to a company (by Intercom id, your company_id, or exact name), or detach it \
-                       with `detach: true`. Returns the contact with its companies afterwards.",
+        description = "Attach a contact to a company (id, company_id or name), or detach it.",
         annotations(
             title = "Attach contact to company",
             read_only_hint = false,

@@ -356,88 +356,90 @@ pub async fn load_conversation(
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SearchConversationsArgs {
-    /// Only these conversation ids (raw, prefixed or URLs; list or comma-separated).
+    /// Only these ids.
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub ids: Option<Vec<String>>,
-    /// Channel of the first message: conversation, email, facebook, instagram, phone_call, push, sms, twitter, whatsapp.
+    /// First message's channel: email, conversation (chat), phone_call, sms, whatsapp, ...
     #[serde(default)]
     pub source_type: Option<String>,
-    /// Name of the person who started the conversation (exact).
+    /// Exact name of who started it.
     #[serde(default)]
     pub source_author_name: Option<String>,
-    /// Email of the person who started the conversation (exact).
+    /// Exact email of who started it.
     #[serde(default)]
     pub source_author_email: Option<String>,
     /// `open`, `closed` or `snoozed`.
     #[serde(default)]
     pub state: Option<String>,
-    /// Team id the conversation is assigned to (use `team` for names).
+    /// Alias of `team` for a team id (Intercom's field name).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
+    #[schemars(skip)]
     pub team_assignee_id: Option<String>,
-    /// Admin id the conversation is assigned to (use `assignee` for names, emails, `me`).
+    /// Alias of `assignee` for an admin id (Intercom's field name).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
+    #[schemars(skip)]
     pub admin_assignee_id: Option<String>,
-    /// Seconds until first assignment, with a comparison: ">3600", "<600", "=0".
+    /// Seconds to first assignment with a comparison, e.g. ">3600".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_assignment: Option<Value>,
-    /// Seconds until the first admin reply, with a comparison: ">3600", "<600".
+    /// Seconds to first admin reply, e.g. "<600".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_admin_reply: Option<Value>,
-    /// Seconds until first closed, with a comparison: ">86400".
+    /// Seconds to first close, e.g. ">86400".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_first_close: Option<Value>,
-    /// Created after: ISO date/datetime or words such as today, monday, last friday, this_week, last_month, 7d.
+    /// Date (ISO or words: today, monday, last_week, last_month, 7d).
     #[serde(default)]
     pub created_after: Option<String>,
-    /// Created before: ISO date/datetime or words (yesterday = before the start of yesterday).
+    /// Date, as created_after.
     #[serde(default)]
     pub created_before: Option<String>,
-    /// Updated after: ISO date/datetime or words such as today, 24h, 7d.
+    /// Date, as created_after (also 24h).
     #[serde(default)]
     pub updated_after: Option<String>,
-    /// Priority: none, low, medium, high or urgent.
+    /// none, low, medium, high or urgent.
     #[serde(default)]
     pub priority: Option<String>,
-    /// Tag name or id the conversation carries.
+    /// Tag name or id.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub tag: Option<String>,
-    /// Email of a contact taking part in the conversation.
+    /// A participant's email.
     #[serde(default)]
     pub contact_email: Option<String>,
-    /// Assignee: an admin or team by name, first name, email or id; `me`; `unassigned`.
+    /// Admin or team: name, first name, email or id; `me`; `unassigned`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub assignee: Option<String>,
-    /// Assigned team: id or name.
+    /// Team id or name.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub team: Option<String>,
-    /// Words to find. With the mirror (server run with `--sync`): every word in one message,
-    /// any message (replies and notes too), with a snippet of the match. Without it: Intercom's
-    /// own search, which matches whole words of the first message (`source.body`) only.
+    /// Words to find (with the mirror: in any message, with a snippet; else the first message only).
     #[serde(default)]
     pub text: Option<String>,
-    /// Only conversations whose SLA is `missed`, `active`, `hit` or `cancelled`; the answer counts them.
+    /// SLA state: missed, active, hit or cancelled.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub sla: Option<String>,
-    /// true = open conversations only (includes snoozed), false = closed only.
+    /// true: open or snoozed; false: closed.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub open: Option<bool>,
-    /// true = read by an admin, false = unread.
+    /// Read by an admin.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub read: Option<bool>,
-    /// A raw Intercom search query ({"field","operator","value"} or an AND/OR group), combined with the other filters.
+    /// Raw Intercom query ({field, operator, value} or AND/OR group), ANDed with the rest.
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub query: Option<Value>,
-    /// Maximum results (1-150, default 20).
+    /// 1-150, default 20.
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
     pub limit: Option<u32>,
     /// Alias of `limit` (Intercom's name).
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
+    #[schemars(skip)]
     pub per_page: Option<u32>,
-    /// Cursor from a previous call's `next_cursor`.
+    /// `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
     /// Alias of `cursor` (Intercom's name).
     #[serde(default)]
+    #[schemars(skip)]
     pub starting_after: Option<String>,
 }
 
@@ -828,13 +830,13 @@ pub async fn run_conversation_search(
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetConversationArgs {
-    /// Conversation id: raw (`123`), prefixed (`conversation_123`) or an Intercom inbox URL.
+    /// Id, `conversation_…` or inbox URL.
     #[serde(deserialize_with = "crate::args::conversation_id")]
     pub id: String,
-    /// `summary` (default): messages with author, time, text. `full`: also system events, part ids, attachments, statistics, custom attributes.
+    /// `summary` (default) or `full` (adds system events, part ids, attachments, statistics).
     #[serde(default, deserialize_with = "opt_detail")]
     pub detail: Option<Detail>,
-    /// Most messages to show (default 60 for summary, 200 for full; max 500). Longer threads are cut from the middle, with a count.
+    /// Default 60 (full: 200), max 500; longer threads are cut in the middle.
     #[serde(default, deserialize_with = "crate::args::opt_u32")]
     pub max_messages: Option<u32>,
 }
@@ -1091,13 +1093,7 @@ impl IntercomServer {
 impl IntercomServer {
     #[tool(
         name = "search_conversations",
-        description = "Find conversations by state, assignee, team, tag, contact, dates, priority, channel, SLA status \
-                       (`sla`: missed, active, hit) or words (`text`). Dates take people's words (today, yesterday, \
-                       this_week, last_week, 7d) in the workspace time zone. With the mirror (`--sync`) `text` finds \
-                       every message with all the words and shows the matching part; without it Intercom matches \
-                       words of the first message only, and the answer says so. Every answer gives the true total \
-                       and a cursor for the next page. Example: open conversations from today = {\"open\": true, \
-                       \"created_after\": \"today\"}. Returns summaries; use get_conversation to read one.",
+        description = "Find conversations by state, assignee, team, tag, contact, dates, priority, channel, SLA or words; gives the total and a cursor. Example: {\"open\": true, \"created_after\": \"today\"}. get_conversation reads one.",
         annotations(
             title = "Search conversations",
             read_only_hint = true,
@@ -1263,9 +1259,7 @@ impl IntercomServer {
 
     #[tool(
         name = "get_conversation",
-        description = "Read one conversation: state, assignee, tags, contact and the messages (HTML turned to text, system \
-                       events folded). Accepts a raw id, a prefixed id (conversation_123) or an Intercom inbox URL. Long \
-                       threads are cut from the middle and say how to see the rest.",
+        description = "Read one conversation: state, assignee, tags, contact and its messages as text (long threads are cut in the middle, and say so).",
         annotations(
             title = "Get conversation",
             read_only_hint = true,
@@ -1301,9 +1295,7 @@ impl IntercomServer {
 
     #[tool(
         name = "create_conversation",
-        description = "Start a conversation on behalf of a customer (their first message), found by contact id or email, \
-                       and optionally assign it to an admin and/or team in the same call. Use reply_to_conversation to \
-                       answer an existing conversation instead.",
+        description = "Start a conversation as a customer (their first message), optionally assigned. To answer one, use reply_to_conversation.",
         annotations(
             title = "Create conversation",
             read_only_hint = false,
@@ -1443,8 +1435,7 @@ impl IntercomServer {
 
     #[tool(
         name = "reply_to_conversation",
-        description = "Reply to a conversation as an admin: a comment the customer sees, or an internal note for \
-                       teammates (message_type=note). Replies as the token's admin unless `admin` is given.",
+        description = "Reply to a conversation: a comment the customer sees, or an internal note (message_type=note).",
         annotations(
             title = "Reply to conversation",
             read_only_hint = false,
@@ -1498,8 +1489,7 @@ impl IntercomServer {
 
     #[tool(
         name = "manage_conversation",
-        description = "Change a conversation's state or owner: close, open (reopen), snooze until a time, assign to an \
-                       admin and/or team, or unassign. Acts as the token's admin unless `admin` is given.",
+        description = "Close, reopen, snooze, assign (admin and/or team) or unassign a conversation.",
         annotations(
             title = "Manage conversation",
             read_only_hint = false,
@@ -1594,8 +1584,7 @@ impl IntercomServer {
 
     #[tool(
         name = "update_conversation",
-        description = "Change a conversation's title, mark it read or unread, or set its custom attributes. Use \
-                       manage_conversation for state and assignment, tag_conversation for tags.",
+        description = "Set a conversation's title, read state or custom attributes (state and assignment: manage_conversation).",
         annotations(
             title = "Update conversation",
             read_only_hint = false,
@@ -1640,8 +1629,7 @@ impl IntercomServer {
 
     #[tool(
         name = "tag_conversation",
-        description = "Add or remove tags on a conversation, by tag name or id. Unknown tag names are an error unless \
-                       create_missing_tags=true.",
+        description = "Add or remove tags on a conversation, by name or id.",
         annotations(
             title = "Tag conversation",
             read_only_hint = false,
@@ -1722,8 +1710,7 @@ impl IntercomServer {
 
     #[tool(
         name = "convert_conversation_to_ticket",
-        description = "Turn a conversation into a ticket of the given type (by name or id), optionally with ticket \
-                       attributes. Use when a customer request needs tracked follow-up.",
+        description = "Turn a conversation into a ticket of the given type, for tracked follow-up.",
         annotations(
             title = "Convert conversation to ticket",
             read_only_hint = false,

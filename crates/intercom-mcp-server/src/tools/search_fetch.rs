@@ -23,16 +23,14 @@ use intercom_api::{SearchQuery, SearchRequest};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchArgs {
-    /// A query string: `object_type:conversations` (default) or `object_type:contacts`; field
-    /// filters `field:value` or `field:op:value` with op eq, neq, gt, lt or contains (e.g.
-    /// `state:open`, `created_at:gt:7d`, `email:contains:@acme.com`); `q:"free text"`; `limit:10`;
-    /// `starting_after:<cursor>`. Words without a colon are free text.
+    /// `object_type:conversations|contacts`, `field:value` or `field:op:value` (op eq, neq, gt,
+    /// lt, contains), `q:"text"`, `limit:10`, `starting_after:<cursor>`; bare words are text.
     pub query: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FetchArgs {
-    /// A prefixed id from `search`: `conversation_123`, `contact_abc` or `company_xyz`. A bare id is taken as a conversation.
+    /// Id from `search` (a bare id is a conversation).
     #[serde(deserialize_with = "crate::args::text")]
     pub id: String,
 }
@@ -306,10 +304,7 @@ fn contact_metadata(c: &Value) -> Map<String, Value> {
 impl IntercomServer {
     #[tool(
         name = "search",
-        description = "Search conversations or contacts with one query string, the way Intercom's hosted MCP server \
-                       does: `object_type:conversations state:open created_at:gt:7d q:\"refund\" limit:10`, or \
-                       `object_type:contacts email:contains:@acme.com`. Results carry prefixed ids for `fetch`. For richer \
-                       filters (assignee names, tags, teams) use search_conversations.",
+        description = "Search conversations or contacts with one query string, as Intercom's hosted server does (`object_type:conversations state:open created_at:gt:7d q:\"refund\"`); results carry ids for `fetch`.",
         annotations(title = "Search", read_only_hint = true, open_world_hint = true)
     )]
     async fn search(
@@ -392,8 +387,7 @@ impl IntercomServer {
 
     #[tool(
         name = "fetch",
-        description = "Get the full details of one object by the prefixed id that `search` returned: conversation_<id> \
-                       (the whole thread), contact_<id> (profile) or company_<id>.",
+        description = "Full details of one object by the id `search` returned: conversation_<id>, contact_<id> or company_<id>.",
         annotations(title = "Fetch", read_only_hint = true, open_world_hint = true)
     )]
     async fn fetch(

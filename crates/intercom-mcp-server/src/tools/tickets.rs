@@ -70,7 +70,7 @@ pub struct TicketView {
     pub ticket_type: String,
     /// `Customer`, `Back-office` or `Tracker`.
     pub category: String,
-    /// State category: `submitted`, `in_progress`, `waiting_on_customer` or `resolved`.
+    /// submitted, in_progress, waiting_on_customer or resolved.
     pub state: String,
     /// The state's label as teammates see it.
     pub state_label: String,
@@ -543,7 +543,7 @@ pub struct SearchTicketsArgs {
     /// Only these ticket ids.
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub ids: Option<Vec<String>>,
-    /// State category: `submitted`, `in_progress`, `waiting_on_customer` or `resolved`.
+    /// submitted, in_progress, waiting_on_customer or resolved.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub state: Option<String>,
     /// Ticket type, by name or id.
@@ -558,25 +558,25 @@ pub struct SearchTicketsArgs {
     /// Title contains these words.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub title: Option<String>,
-    /// Created after: ISO date/time or words (`today`, `monday`, `last friday`, `last_week`, `7d`).
+    /// Date (ISO or words: today, monday, last_week, 7d).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub created_after: Option<String>,
-    /// Created before (same forms as `created_after`).
+    /// Date, as created_after.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub created_before: Option<String>,
-    /// Updated after (same forms as `created_after`).
+    /// Date, as created_after.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub updated_after: Option<String>,
-    /// Assigned admin: id, email, name, `me` or `unassigned`.
+    /// Admin id, email, name, `me` or `unassigned`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub assignee: Option<String>,
-    /// Assigned team, by id or name.
+    /// Team id or name.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub team: Option<String>,
     /// Tickets of the contact with this email.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub contact_email: Option<String>,
-    /// A raw Intercom ticket search query, ANDed with the rest.
+    /// Raw Intercom query, ANDed with the rest.
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub query: Option<Value>,
     #[serde(flatten)]
@@ -1167,10 +1167,7 @@ fn parse_queue_cursor(raw: Option<&str>, section: Section) -> Result<usize, Tool
 impl IntercomServer {
     #[tool(
         name = "search_tickets",
-        description = "Find tickets by state category (submitted, in_progress, waiting_on_customer, resolved), type, \
-                       category, open, title words, dates in people's words (`today`, `last_week`, `7d`), assignee \
-                       (`me`, `unassigned`, name), team, customer email, or a raw Intercom `query`. One line per ticket \
-                       with paging; get_ticket reads one.",
+        description = "Find tickets by state category, type, open, title words, dates, assignee, team, customer email or a raw query; one line each with paging. get_ticket reads one.",
         annotations(
             title = "Search tickets",
             read_only_hint = true,
@@ -1206,8 +1203,7 @@ impl IntercomServer {
 
     #[tool(
         name = "get_ticket",
-        description = "Read one ticket: title, description, type, state and its label, assignee, contacts, \
-                       attributes and its parts (replies, notes, state changes; the last 20 unless `detail: full`).",
+        description = "Read one ticket: type, state, assignee, contacts, attributes and its parts (last 20 unless `detail: full`).",
         annotations(title = "Get ticket", read_only_hint = true, open_world_hint = true)
     )]
     async fn get_ticket(
@@ -1226,9 +1222,7 @@ impl IntercomServer {
 
     #[tool(
         name = "create_ticket",
-        description = "Create a ticket of a given type (name or id) for a customer (contact id or email), with title, \
-                       description, other attributes, and optionally assign it to an admin and/or team in the same \
-                       call. Returns the new ticket.",
+        description = "Create a ticket of a type (name or id) for a customer, optionally assigned.",
         annotations(
             title = "Create ticket",
             read_only_hint = false,
@@ -1305,9 +1299,7 @@ impl IntercomServer {
 
     #[tool(
         name = "update_ticket",
-        description = "Change a ticket: move it to a state (by id, label, or category such as `resolved`), assign it \
-                       (`me`, a name, or `unassigned`), change attributes, open or close it, or snooze it. Only what \
-                       is given changes. Returns the ticket as it is now.",
+        description = "Change a ticket's state, assignee, attributes, open/closed or snooze; only what is given changes.",
         annotations(
             title = "Update ticket",
             read_only_hint = false,
@@ -1373,9 +1365,7 @@ impl IntercomServer {
 
     #[tool(
         name = "reply_to_ticket",
-        description = "Add to a ticket: an internal `note` (default) or a `comment` the customer sees (Customer \
-                       tickets only), written as the given admin or the token's admin. Returns the ticket with \
-                       its latest parts.",
+        description = "Add an internal note (default) or a customer-visible comment to a ticket.",
         annotations(
             title = "Reply to ticket",
             read_only_hint = false,
@@ -1419,8 +1409,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_ticket_types",
-        description = "List the workspace's ticket types (id, name, Customer/Back-office/Tracker category) with their \
-                       attributes; `*` marks attributes required to create a ticket.",
+        description = "The workspace's ticket types with their attributes (`*` = required to create).",
         annotations(
             title = "List ticket types",
             read_only_hint = true,
@@ -1469,8 +1458,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_ticket_states",
-        description = "List the workspace's ticket states: id, category (submitted, in_progress, waiting_on_customer, \
-                       resolved) and the labels teammates and customers see. update_ticket accepts any of these.",
+        description = "The workspace's ticket states (id, category, labels), as update_ticket takes them.",
         annotations(
             title = "List ticket states",
             read_only_hint = true,
@@ -1501,13 +1489,7 @@ impl IntercomServer {
 
     #[tool(
         name = "ticket_queue",
-        description = "The work queue as a support lead ranks it: open tickets and conversations for a team, an admin \
-                       or everyone. Needs-reply items come first by severity/priority (ticket Severity such as \
-                       Critical/SEV1, conversation priority), then by how long the customer has waited for a reply \
-                       (Intercom's waiting_since), then SLA state (missed first); items waiting on the customer and \
-                       snoozed items are counted and listed in their own sections (`section`). Filter by SLA status \
-                       with `sla` (missed, active, hit). Pages with `cursor`. Use it for \"what is most urgent?\" \
-                       and \"SLA breaches\".",
+        description = "The open work queue of a team, an admin or everyone, ranked as a support lead would: needs-reply first by severity/priority, then by wait time and SLA; items waiting on the customer and snoozed ones are counted apart.",
         annotations(title = "Work queue", read_only_hint = true, open_world_hint = true)
     )]
     async fn ticket_queue(

@@ -262,9 +262,7 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
 impl IntercomServer {
     #[tool(
         name = "whoami",
-        description = "Show which admin and workspace the access token acts as, the API version and \
-                       the time zone used for dates. Call this first when you need the current \
-                       admin's id (for example to assign a conversation to yourself).",
+        description = "Which admin and workspace the token acts as, with the time zone used for dates.",
         annotations(title = "Who am I", read_only_hint = true, open_world_hint = true)
     )]
     async fn whoami(
@@ -288,8 +286,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_admins",
-        description = "List the workspace's admins (teammates) with email, away status and teams. \
-                       Use it to find who to assign work to, or who is away.",
+        description = "The workspace's admins with email, away status and teams.",
         annotations(title = "List admins", read_only_hint = true, open_world_hint = true)
     )]
     async fn list_admins(
@@ -317,8 +314,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_teams",
-        description = "List the workspace's teams with their members. Use it to route or assign \
-                       conversations and tickets to a team.",
+        description = "The workspace's teams with their members.",
         annotations(title = "List teams", read_only_hint = true, open_world_hint = true)
     )]
     async fn list_teams(
@@ -351,8 +347,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_tags",
-        description = "List the workspace's tags (name and id). Tags label conversations, contacts \
-                       and companies; use the names with tag_conversation or search filters.",
+        description = "The workspace's tags (name and id), for tagging and search filters.",
         annotations(title = "List tags", read_only_hint = true, open_world_hint = true)
     )]
     async fn list_tags(
@@ -381,9 +376,7 @@ impl IntercomServer {
 
     #[tool(
         name = "create_tag",
-        description = "Create a tag by name (or return the existing tag of that name). Only needed \
-                       before tagging when you want the tag to exist on its own; tag_conversation \
-                       can create tags too.",
+        description = "Create a tag (or return the existing one of that name).",
         annotations(
             title = "Create tag",
             read_only_hint = false,
@@ -412,8 +405,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_segments",
-        description = "List the workspace's contact segments with their size. Use segment ids to \
-                       filter companies or to understand audiences.",
+        description = "The workspace's contact segments with their size.",
         annotations(title = "List segments", read_only_hint = true, open_world_hint = true)
     )]
     async fn list_segments(
@@ -440,9 +432,7 @@ impl IntercomServer {
 
     #[tool(
         name = "list_data_attributes",
-        description = "List the attributes of contacts, companies or conversations, standard and \
-                       custom, with their types and allowed values. Use it before filtering or \
-                       updating custom attributes so names and types are right.",
+        description = "Standard and custom attributes of contacts, companies or conversations, with types and allowed values.",
         annotations(
             title = "List data attributes",
             read_only_hint = true,

@@ -210,7 +210,7 @@ pub fn router<H: McpHandler>(
         .with_max_request_body_bytes(options.max_body_bytes)
         .with_cancellation_token(shutdown.child_token());
     let mcp = StreamableHttpService::new(
-        move || Ok(factory_server.clone()),
+        move || Ok(factory_server.new_session()),
         Arc::new(LocalSessionManager::default()),
         mcp_config,
     );

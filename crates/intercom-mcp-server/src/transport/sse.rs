@@ -110,7 +110,7 @@ pub async fn open_stream<H: McpHandler>(
         },
     );
 
-    let server = state.server.clone();
+    let server = state.server.new_session();
     let session = id.clone();
     tokio::spawn(async move {
         match serve_server(server, (to_client, from_client)).await {

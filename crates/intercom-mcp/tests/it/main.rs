@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod contact_company_tools;
 mod conversation_tools;
+mod dynamic_toolsets;
 mod fixtures_mode;
 mod http_client_limits;
 mod http_transport;

@@ -1,0 +1,196 @@
+//! What a tool list costs a model: the schemas the macros derive are rewritten once, when the
+//! server is built, into the shortest form that says the same thing.
+//!
+//! Input schemas: an optional argument is one that is not `required`, so `"type": [T, "null"]`
+//! becomes `"type": T` and `"default": null` goes (arguments still accept `null`: they are read
+//! by serde, not by the schema). Number formats (`uint32`, `int64`, ...) and `"minimum": 0` of
+//! unsigned integers go, `$schema` goes, and descriptions are folded onto one line.
+//!
+//! Output schemas keep every type (a `null` a tool returns must still validate) and lose only
+//! what constrains nothing a client checks: `$schema`, number formats, `"minimum": 0` and the
+//! line breaks of descriptions.
+
+use serde_json::{Map, Value};
+
+/// Rewrites a tool's input schema in place (see the module documentation).
+pub fn compact_input_schema(schema: &mut Map<String, Value>) {
+    schema.remove("$schema");
+    compact_object(schema, true);
+}
+
+/// Rewrites a tool's output schema in place (see the module documentation).
+pub fn compact_output_schema(schema: &mut Map<String, Value>) {
+    schema.remove("$schema");
+    compact_object(schema, false);
+}
+
+fn compact_object(schema: &mut Map<String, Value>, input: bool) {
+    if input {
+        drop_null_type(schema);
+        if schema.get("default").is_some_and(Value::is_null) {
+            schema.remove("default");
+        }
+        // `additionalProperties: true` is what an object without the keyword means.
+        if schema.get("additionalProperties") == Some(&Value::Bool(true)) {
+            schema.remove("additionalProperties");
+        }
+    }
+    if schema
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(is_number_format)
+    {
+        schema.remove("format");
+        if schema.get("minimum").and_then(Value::as_u64) == Some(0) {
+            schema.remove("minimum");
+        }
+    }
+    if let Some(Value::String(text)) = schema.get_mut("description") {
+        *text = one_line(text);
+    }
+    for (key, value) in schema.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties" | "$defs" | "definitions" | "patternProperties", Value::Object(map)) => {
+                for sub in map.values_mut() {
+                    if let Value::Object(sub) = sub {
+                        compact_object(sub, input);
+                    }
+                }
+            }
+            (
+                "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains",
+                Value::Object(sub),
+            ) => compact_object(sub, input),
+            ("anyOf" | "oneOf" | "allOf" | "prefixItems", Value::Array(list)) => {
+                for sub in list.iter_mut() {
+                    if let Value::Object(sub) = sub {
+                        compact_object(sub, input);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if input {
+        collapse_nullable_any_of(schema);
+    }
+}
+
+fn is_number_format(format: &str) -> bool {
+    matches!(
+        format,
+        "uint"
+            | "uint8"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "int8"
+            | "int16"
+            | "int32"
+            | "int64"
+            | "float"
+            | "double"
+    )
+}
+
+/// `"type": ["string", "null"]` → `"type": "string"`.
+fn drop_null_type(schema: &mut Map<String, Value>) {
+    let Some(Value::Array(types)) = schema.get_mut("type") else {
+        return;
+    };
+    types.retain(|t| t != "null");
+    if types.len() == 1 {
+        let only = types.remove(0);
+        schema.insert("type".into(), only);
+    } else if types.is_empty() {
+        schema.remove("type");
+    }
+}
+
+/// `"anyOf": [X, {"type": "null"}]` → X's keywords merged into the schema (its own
+/// description wins).
+fn collapse_nullable_any_of(schema: &mut Map<String, Value>) {
+    let Some(Value::Array(list)) = schema.get("anyOf") else {
+        return;
+    };
+    let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+    let rest: Vec<&Value> = list.iter().filter(|v| !is_null(v)).collect();
+    if rest.len() == list.len() {
+        return;
+    }
+    match rest.as_slice() {
+        [Value::Object(only)] => {
+            let only = only.clone();
+            schema.remove("anyOf");
+            for (k, v) in only {
+                schema.entry(k).or_insert(v);
+            }
+        }
+        _ => {
+            let kept: Vec<Value> = rest.into_iter().cloned().collect();
+            schema.insert("anyOf".into(), Value::Array(kept));
+        }
+    }
+}
+
+/// A description on one line: the line breaks of wrapped doc comments are spaces to a reader.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(v: Value) -> Value {
+        let Value::Object(mut m) = v else { panic!() };
+        compact_input_schema(&mut m);
+        Value::Object(m)
+    }
+
+    #[test]
+    fn optional_arguments_lose_null_unions_defaults_and_formats() {
+        let got = input(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+                "limit": {"description": "Max\n  results.", "type": ["integer", "null"],
+                          "format": "uint32", "minimum": 0, "default": null},
+                "ids": {"type": ["array", "null"], "items": {"type": "string"}, "default": null},
+                "filters": {"type": ["object", "null"], "additionalProperties": true},
+                "when": {"anyOf": [{"$ref": "#/$defs/When"}, {"type": "null"}], "description": "d"},
+                "count": {"type": "integer", "minimum": 1, "format": "uint32"}
+            }
+        }));
+        assert_eq!(
+            got,
+            json!({
+                "type": "object",
+                "properties": {
+                    "limit": {"description": "Max results.", "type": "integer"},
+                    "ids": {"type": "array", "items": {"type": "string"}},
+                    "filters": {"type": "object"},
+                    "when": {"$ref": "#/$defs/When", "description": "d"},
+                    "count": {"type": "integer", "minimum": 1}
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn output_schemas_keep_their_null_types() {
+        let Value::Object(mut m) = json!({
+            "$schema": "x",
+            "type": "object",
+            "properties": {"n": {"type": ["integer", "null"], "format": "int64"}}
+        }) else {
+            panic!()
+        };
+        compact_output_schema(&mut m);
+        assert_eq!(
+            Value::Object(m),
+            json!({"type": "object", "properties": {"n": {"type": ["integer", "null"]}}})
+        );
+    }
+}
