@@ -31,6 +31,11 @@ or as Intercom inbox URLs. Dates accept ISO dates or words such as today, yester
 last_week, 7d. List tools take limit/cursor and return next_cursor. Call whoami first to learn \
 which admin the token acts as.";
 
+/// Added to the instructions with dynamic toolsets.
+const DYNAMIC_INSTRUCTIONS: &str = " When enable_toolset is listed, only the everyday tools are: \
+list_toolsets names the other toolsets (tickets, contacts, companies, articles, workspace, bulk, \
+analytics) and enable_toolset adds their tools.";
+
 /// Everything needed to build a server.
 #[derive(Debug)]
 pub struct ServerOptions {
@@ -119,7 +124,11 @@ impl ServerHandler for IntercomServer {
                 .with_title("Intercom")
                 .with_description("Work an Intercom workspace: conversations, tickets, contacts, companies, articles."),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(if self.is_dynamic() {
+            format!("{INSTRUCTIONS}{DYNAMIC_INSTRUCTIONS}")
+        } else {
+            INSTRUCTIONS.to_string()
+        })
     }
 
     async fn initialize(

@@ -159,6 +159,27 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
     // The other session did not change.
     assert_eq!(b.names().await, expected);
 
+    // A tool the session has not listed still runs when called by name (for clients that do
+    // not re-read the list), and answers from the workspace.
+    let teams = b.call("list_teams", json!({})).await;
+    assert_ne!(teams.is_error, Some(true), "{teams:?}");
+    let api = intercom_api::Client::new(
+        intercom_api::ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let real = api
+        .send_json(intercom_api::Method::GET, "/teams", &[], None)
+        .await
+        .unwrap();
+    let text = common::text(&teams);
+    for team in real["teams"].as_array().unwrap() {
+        let name = team["name"].as_str().unwrap();
+        assert!(text.contains(name), "list_teams lacks {name}: {text}");
+    }
+
     // Unknown toolsets and toolsets that cannot run are errors naming what exists.
     for bad in ["nope", "realtime"] {
         let err = a.call("enable_toolset", json!({"toolset": bad})).await;
