@@ -77,11 +77,11 @@ install_debian_package() {
 }
 
 main() {
-    # HAProxy: the load balancer in front of replicas (tests/python/test_replicas.py).
+    # HAProxy: the load balancer in front of replicas (tests/python/test_replicas.py, test_fleet.py).
     install_debian_package haproxy /usr/sbin/haproxy
-    # PostgreSQL: the intercom-pg tests run a throwaway cluster from its server binaries, which
-    # Debian keeps off PATH under /usr/lib/postgresql/<major>/bin (the tests fail, never skip,
-    # without them).
+    # PostgreSQL: the intercom-pg tests and tests/python/test_fleet.py run a throwaway cluster
+    # from its server binaries, which Debian keeps off PATH under /usr/lib/postgresql/<major>/bin
+    # (the tests fail, never skip, without them).
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || install_debian_package postgresql initdb
     install_node
     install_python_venv

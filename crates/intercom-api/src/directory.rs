@@ -38,6 +38,20 @@ pub struct DirectoryTag {
     pub name: String,
 }
 
+impl DirectoryAdmin {
+    /// Whether `needle` is this admin's id, email or full name (case and spacing aside).
+    pub fn is_exactly(&self, needle: &str) -> bool {
+        fit(&normal(needle), &self.id, &self.name, self.email.as_deref()) == Some(Fit::Exact)
+    }
+}
+
+impl DirectoryTeam {
+    /// Whether `needle` is this team's id or full name (case and spacing aside).
+    pub fn is_exactly(&self, needle: &str) -> bool {
+        fit(&normal(needle), &self.id, &self.name, None) == Some(Fit::Exact)
+    }
+}
+
 /// Admins, teams and tags of one workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Directory {
@@ -46,6 +60,10 @@ pub struct Directory {
     pub tags: Vec<DirectoryTag>,
     /// Entries Intercom sent that could not be read (`null`, no id) and were left out.
     pub skipped: u64,
+    /// The tag list could not be read (a token without the tags scope, an outage): `tags`
+    /// is empty, and the directory is not kept so the next read tries again.
+    #[serde(skip)]
+    pub tags_unavailable: bool,
 }
 
 /// A name that did not pick out exactly one entry.
@@ -166,22 +184,27 @@ fn pick<'a, T>(
             _ => Err(miss(true, top)),
         };
     }
-    // Nothing fits: offer the closest spellings.
+    // Nothing fits: offer the closest spellings (typos and swapped letters).
+    let close = |a: &str, b: &str| {
+        strsim::jaro_winkler(a, b).max(strsim::normalized_damerau_levenshtein(a, b))
+    };
     let mut scored: Vec<(f64, &T)> = items
         .iter()
         .map(|item| {
             let (_, name, email) = keys(item);
             let name = normal(name);
-            let mut score = strsim::jaro_winkler(&wanted, &name);
+            let mut score = close(&wanted, &name);
             for word in name.split(' ') {
-                score = score.max(strsim::jaro_winkler(&wanted, word));
+                score = score.max(close(&wanted, word));
             }
             if let Some(email) = email {
-                score = score.max(strsim::jaro_winkler(&wanted, &email.to_lowercase()));
+                let email = email.to_lowercase();
+                let local = email.split('@').next().unwrap_or_default();
+                score = score.max(close(&wanted, &email)).max(close(&wanted, local));
             }
             (score, item)
         })
-        .filter(|(score, _)| *score >= 0.75)
+        .filter(|(score, _)| *score >= 0.65)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     Err(miss(
@@ -191,13 +214,23 @@ fn pick<'a, T>(
 }
 
 impl Directory {
-    /// `GET /admins`, `/teams` and `/tags`, at once.
+    /// `GET /admins`, `/teams` and `/tags`, at once. Admins and teams are needed; a tag
+    /// list that cannot be read leaves `tags` empty and sets `tags_unavailable`.
     pub async fn load(client: &Client) -> Result<Self> {
-        let (admins, teams, tags) = tokio::try_join!(
+        let (admins, teams, tags) = tokio::join!(
             client.list_admins(),
             client.list_teams(),
             client.list_tags()
-        )?;
+        );
+        let (admins, teams) = (admins?, teams?);
+        let tags_unavailable = tags.is_err();
+        let tags = match tags {
+            Ok(tags) => tags,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the workspace's tags");
+                crate::models::Page::default()
+            }
+        };
         let mut skipped = (admins.skipped + teams.skipped + tags.skipped) as u64;
         let mut keep = |id: Option<String>| {
             let id = id.filter(|id| !id.trim().is_empty());
@@ -243,12 +276,14 @@ impl Directory {
             teams,
             tags,
             skipped,
+            tags_unavailable,
         })
     }
 
-    /// An answer worth keeping: every workspace has at least one admin (the token's).
+    /// An answer worth keeping: every workspace has at least one admin (the token's),
+    /// and the tag list was read.
     pub fn is_usable(&self) -> bool {
-        !self.admins.is_empty()
+        !self.admins.is_empty() && !self.tags_unavailable
     }
 
     pub fn admin(&self, id: &str) -> Option<&DirectoryAdmin> {
@@ -385,7 +420,9 @@ impl DirectoryCache {
         if loaded.is_usable() {
             self.keep(Some((Instant::now(), loaded.clone())));
         } else {
-            tracing::warn!("Intercom's directory answer lists no admins; it is not kept");
+            tracing::warn!(
+                "the directory lists no admins, or its tags could not be read; it is not kept"
+            );
         }
         Ok(loaded)
     }
@@ -448,7 +485,7 @@ mod tests {
                 id: "90".into(),
                 name: "VIP".into(),
             }],
-            skipped: 0,
+            ..Directory::default()
         }
     }
 
@@ -466,6 +503,9 @@ mod tests {
         assert_eq!(d.find_team("billing").unwrap().id, "10");
         assert_eq!(d.find_team("escal").unwrap().id, "11");
         assert_eq!(d.find_tag("vip").unwrap().id, "90");
+        assert!(d.teams[0].is_exactly(" BILLING "));
+        assert!(!d.teams[1].is_exactly("billing"));
+        assert!(d.admins[0].is_exactly("ann@example.com") && !d.admins[0].is_exactly("ann"));
     }
 
     #[test]
@@ -480,6 +520,8 @@ mod tests {
                 && text.contains("say which"),
             "{text}"
         );
+        let miss = d.find_admin("aan").unwrap_err();
+        assert!(miss.to_string().contains("did you mean Ann Lee"), "{miss}");
         let miss = d.find_admin("jhon").unwrap_err();
         assert!(!miss.ambiguous);
         assert!(

@@ -355,7 +355,15 @@ impl Client {
                 self.attempt_once(&call, &url, attempt).await
             };
             match outcome {
-                Attempt::Done(v) => return Ok(v),
+                Attempt::Done(v) => {
+                    if !matches!(call.method, Method::GET | Method::HEAD)
+                        && let Target::Segments(segments) = &call.target
+                        && segments.last().is_none_or(|s| s != "search")
+                    {
+                        crate::writes::note(segments, &v);
+                    }
+                    return Ok(v);
+                }
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { wait, last } => {
                     let out_of_attempts = attempt >= policy.max_attempts;

@@ -20,6 +20,7 @@ pub mod models;
 mod pagination;
 pub mod ratelimit;
 pub mod search;
+pub mod writes;
 
 pub use config::{API_VERSION, ClientConfig, ClientConfigBuilder, Region, RetryPolicy, Secret};
 pub use directory::{

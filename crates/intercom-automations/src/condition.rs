@@ -320,7 +320,7 @@ mod tests {
                     id: "90".into(),
                     name: "VIP".into(),
                 }],
-                skipped: 0,
+                ..Default::default()
             }),
             ticket_types: Default::default(),
         }

@@ -347,18 +347,14 @@ fn resolve_leaning(
         return Ok(day_period(tz, date));
     }
     // Spans: `in 2h` ahead, `2h ago` back, `7d` / `last 7 days` by leaning.
-    if let Some(rest) = word.strip_prefix("in_") {
-        if let Some(secs) = span_seconds(rest) {
-            return secs.map(ahead);
-        }
+    if let Some(secs) = word.strip_prefix("in_").and_then(span_seconds) {
+        return secs.map(ahead);
     }
-    if let Some(rest) = word
-        .strip_suffix("_ago")
-        .or_else(|| word.strip_suffix("ago"))
+    if let Some(secs) = word
+        .strip_suffix("ago")
+        .and_then(|rest| span_seconds(rest.trim_end_matches('_')))
     {
-        if let Some(secs) = span_seconds(rest.trim_end_matches('_')) {
-            return secs.map(back);
-        }
+        return secs.map(back);
     }
     let explicit_back = word.starts_with("last_") || word.starts_with("past_");
     let span = word.trim_start_matches("last_").trim_start_matches("past_");

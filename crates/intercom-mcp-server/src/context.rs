@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     job_store: std::sync::OnceLock<Arc<dyn intercom_jobs::bulk::JobStore>>,
     /// `--redact-pii`: mask emails and phones in tool output.
     redact_pii: std::sync::atomic::AtomicBool,
+    /// A check of the database the server's state lives in, for `/healthz` (a fleet's).
+    store_health: std::sync::OnceLock<StoreHealth>,
     /// `--dynamic-toolsets`: sessions start with the core tools and enable toolsets.
     dynamic: bool,
 }
@@ -43,6 +45,10 @@ pub(crate) struct Shared {
 pub(crate) struct Session {
     pub(crate) enabled: parking_lot::Mutex<std::collections::BTreeSet<Toolset>>,
 }
+
+/// Checks the shared store: `Ok` with where it is (never credentials), or why it is not usable.
+pub type StoreHealth =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<String, String>> + Send + Sync>;
 
 /// The server. Cheap to clone: every session shares one catalogue and one
 /// pool of workspaces.
@@ -82,6 +88,7 @@ impl IntercomServer {
                 automations: std::sync::OnceLock::new(),
                 job_store: std::sync::OnceLock::new(),
                 redact_pii: std::sync::atomic::AtomicBool::new(false),
+                store_health: std::sync::OnceLock::new(),
                 dynamic,
             }),
         }
@@ -119,6 +126,16 @@ impl IntercomServer {
     pub fn with_realtime(self, realtime: Arc<crate::live::Realtime>) -> Self {
         let _ = self.shared.realtime.set(realtime);
         self
+    }
+
+    /// Let `/healthz` check the database the server's state lives in.
+    pub fn with_store_health(self, check: StoreHealth) -> Self {
+        let _ = self.shared.store_health.set(check);
+        self
+    }
+
+    pub fn store_health(&self) -> Option<&StoreHealth> {
+        self.shared.store_health.get()
     }
 
     /// Attach the rules engine (for the `automations` tools).

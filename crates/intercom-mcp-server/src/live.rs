@@ -16,9 +16,14 @@ use rmcp::{ErrorData, RoleServer};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
+use intercom_api::writes::Written;
 use intercom_mirror::sync::{ApiSource, SyncOptions, SyncReport, Syncer};
 use intercom_mirror::webhooks::{WebhookSecret, WebhookState};
-use intercom_mirror::{ChangeEvent, Mirror, ObjectKind, now_unix};
+use intercom_mirror::{
+    ChangeEvent, ChangeSource, Mirror, MirrorWrite, ObjectKind, WriteBatch, now_unix,
+};
+
+use crate::output::intercom_json;
 
 /// Kinds whose objects are MCP resources that can be subscribed to.
 const SUBSCRIBABLE: [ObjectKind; 3] = [
@@ -69,6 +74,15 @@ pub struct PeriodicSyncStatus {
     pub last_report: Option<SyncReport>,
 }
 
+/// The most objects one tool call refreshes in the mirror after its writes; bulk work
+/// reaches the mirror through the periodic sync and webhooks instead.
+const MAX_REFRESHED_PER_CALL: usize = 20;
+
+/// Waits for the right to run a periodic sync; the returned value holds it until dropped.
+pub type SyncGate = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, Box<dyn std::any::Any + Send>> + Send + Sync,
+>;
+
 /// The running server's real-time side. Shared by every session.
 pub struct Realtime {
     mirror: Mirror,
@@ -108,6 +122,50 @@ impl Realtime {
         &self.mirror
     }
 
+    /// Reads back the objects a tool call wrote and stores them in the mirror before the
+    /// call's answer returns, so the next read (and `support_metrics` from the mirror)
+    /// sees the write. A failure here never fails the call: the write landed; the
+    /// periodic sync and webhooks bring the mirror up to date later.
+    pub async fn refresh_written(&self, client: &intercom_api::Client, written: &[Written]) {
+        let mut writes = Vec::new();
+        for w in written.iter().take(MAX_REFRESHED_PER_CALL) {
+            let Some(kind) = ObjectKind::from_plural(&w.collection) else {
+                continue;
+            };
+            let Ok(id) = intercom_api::Id::new(&w.id) else {
+                continue;
+            };
+            let read = match kind {
+                ObjectKind::Conversation => client
+                    .get_conversation(&id)
+                    .await
+                    .map(|o| intercom_json(&o)),
+                ObjectKind::Ticket => client.get_ticket(&id).await.map(|o| intercom_json(&o)),
+                ObjectKind::Contact => client.get_contact(&id).await.map(|o| intercom_json(&o)),
+                ObjectKind::Company => client.get_company(&id).await.map(|o| intercom_json(&o)),
+                _ => continue,
+            };
+            match read {
+                Ok(object) if object.is_object() => writes.push(MirrorWrite::Upsert(kind, object)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(kind = kind.singular(), id = %w.id, error = %e, "could not read a written object back for the mirror");
+                }
+            }
+        }
+        if writes.is_empty() {
+            return;
+        }
+        let batch = WriteBatch {
+            writes,
+            checkpoint: None,
+            log_changes: true,
+        };
+        if let Err(e) = self.mirror.apply(batch, ChangeSource::Sync).await {
+            tracing::warn!(error = %e, "could not store written objects in the mirror");
+        }
+    }
+
     /// `POST /webhooks/intercom`, when a client secret was configured.
     pub fn webhook_router(&self) -> Option<axum::Router> {
         self.webhooks.clone().map(intercom_mirror::webhooks::router)
@@ -133,6 +191,18 @@ impl Realtime {
         client: intercom_api::Client,
         interval: Duration,
     ) -> tokio::task::JoinHandle<()> {
+        self.spawn_periodic_sync_gated(client, interval, None)
+    }
+
+    /// Like [`Realtime::spawn_periodic_sync`], each run first passing `gate`: it waits for the
+    /// right to sync (a fleet's lock, so replicas sync one at a time) and holds it in the value
+    /// it returns until the run ends.
+    pub fn spawn_periodic_sync_gated(
+        &self,
+        client: intercom_api::Client,
+        interval: Duration,
+        gate: Option<SyncGate>,
+    ) -> tokio::task::JoinHandle<()> {
         let mirror = self.mirror.clone();
         let status = self.periodic.clone();
         {
@@ -146,6 +216,10 @@ impl Realtime {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
+                let _turn = match &gate {
+                    Some(gate) => Some(gate().await),
+                    None => None,
+                };
                 {
                     let mut s = status.lock();
                     s.running = true;

@@ -189,7 +189,7 @@ impl ServerHandler for IntercomServer {
             Err(err) => return Ok(error_result(err)),
         };
         workspace.learn_time_zone().await;
-        context.extensions.insert(workspace);
+        context.extensions.insert(workspace.clone());
         let name = request.name.clone();
         let started = std::time::Instant::now();
         // `notifications/cancelled` fires `ct`; a client whose connection or event stream
@@ -197,12 +197,21 @@ impl ServerHandler for IntercomServer {
         // to Intercom in flight and every page not yet asked for.
         let cancelled = context.ct.clone();
         let gone = crate::transport::gone::ClientGone::of(&context.extensions).unwrap_or_default();
-        let call = self
-            .shared
-            .router
-            .call(ToolCallContext::new(self, request, context));
+        // Every object the tool writes is noted, so the mirror can read it back.
+        let call = intercom_api::writes::recording_writes(
+            self.shared
+                .router
+                .call(ToolCallContext::new(self, request, context)),
+        );
         let result = tokio::select! {
-            result = call => result,
+            (result, written) = call => {
+                if let Some(realtime) = self.realtime()
+                    && !written.is_empty()
+                {
+                    realtime.refresh_written(workspace.api().client(), &written).await;
+                }
+                result
+            }
             () = cancelled.cancelled() => {
                 tracing::info!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool call cancelled by the client");
                 return Err(ErrorData::new(

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 use hashlink::LruCache;
-use intercom_api::{Client, ClientConfig, Id, Method, Region, Secret};
+use intercom_api::{Client, ClientConfig, Id, Method, RateBudget, Region, Secret};
 use parking_lot::Mutex;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,36 @@ pub struct ApiSettings {
     /// Workspace time zone for people's-words dates and rendered times; `None`: the
     /// workspace's own (`/me`'s `app.timezone`).
     pub time_zone: Option<Tz>,
+    /// Where clients draw their rate budget when several processes share one (a fleet of
+    /// replicas); `None`: each client paces on its own.
+    pub rate_budgets: Option<RateBudgets>,
+}
+
+/// Gives each access token's clients one rate budget shared with the other replicas of the
+/// fleet (`budget(key)` is called with a fingerprint of the token, never the token).
+#[derive(Clone)]
+pub struct RateBudgets(Arc<BudgetFor>);
+
+/// Makes (or finds) the shared budget of a key.
+type BudgetFor = dyn Fn(&str) -> Arc<dyn RateBudget> + Send + Sync;
+
+impl RateBudgets {
+    pub fn new(budget: impl Fn(&str) -> Arc<dyn RateBudget> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(budget))
+    }
+
+    /// The budget of `token`'s clients.
+    pub fn for_token(&self, token: &Secret) -> Arc<dyn RateBudget> {
+        let digest = Sha256::digest(token.expose().as_bytes());
+        let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        (self.0)(&format!("token-{key}"))
+    }
+}
+
+impl std::fmt::Debug for RateBudgets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateBudgets")
+    }
 }
 
 impl Default for ApiSettings {
@@ -37,6 +67,7 @@ impl Default for ApiSettings {
             region: Region::Us,
             base_url: None,
             time_zone: None,
+            rate_budgets: None,
         }
     }
 }
@@ -48,7 +79,10 @@ impl ApiSettings {
             builder = builder.base_url(url.clone());
         }
         let config = builder.build()?;
-        Ok(Client::new(config)?)
+        Ok(match &self.rate_budgets {
+            Some(budgets) => Client::with_rate_budget(config, budgets.for_token(token))?,
+            None => Client::new(config)?,
+        })
     }
 }
 
@@ -273,6 +307,11 @@ impl Workspace {
         }
     }
 
+    /// The cache behind [`names`](Self::names), for engines that take one.
+    pub fn directory_cache(&self) -> &intercom_api::DirectoryCache {
+        &self.directory
+    }
+
     /// The workspace directory (admins, teams, tags), cached for a short time.
     pub async fn names(&self) -> Result<Arc<Names>, ToolError> {
         Ok(self.directory.get().await?)
@@ -324,6 +363,19 @@ impl Workspace {
                 id: Id::named(&t.id, format!("the team `{trimmed}`"))?,
                 name: t.name.clone(),
             }),
+            // Both fit: an exact name, email or id wins over a partial one.
+            (Ok(a), Ok(t)) if a.is_exactly(trimmed) && !t.is_exactly(trimmed) => {
+                Ok(Assignee::Admin {
+                    id: Id::named(&a.id, format!("the admin `{trimmed}`"))?,
+                    name: a.name.clone(),
+                })
+            }
+            (Ok(a), Ok(t)) if t.is_exactly(trimmed) && !a.is_exactly(trimmed) => {
+                Ok(Assignee::Team {
+                    id: Id::named(&t.id, format!("the team `{trimmed}`"))?,
+                    name: t.name.clone(),
+                })
+            }
             (Ok(a), Ok(t)) => Err(ToolError::invalid(format!(
                 "`{trimmed}` names both the admin {} (id {}) and the team {} (id {}); say which \
                  (an email or id, or pass it as team)",

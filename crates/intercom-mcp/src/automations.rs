@@ -123,7 +123,7 @@ pub async fn run(args: AutomationsArgs) -> anyhow::Result<bool> {
         }
         AutomationsCommand::Test(t) => test(t).await,
         AutomationsCommand::Log(l) => {
-            let log = SqliteRunLog::open(&store_path(&l.store))?;
+            let log = SqliteRunLog::open(&l.store.sqlite_path()?)?;
             let runs = log
                 .query(&LogFilter {
                     rule: l.rule,
@@ -175,7 +175,7 @@ async fn test(args: TestArgs) -> anyhow::Result<bool> {
     };
     let upstream = crate::upstream::upstream(&args.connection, &args.sandbox).await?;
     let client = client_for(&upstream)?;
-    let log = Arc::new(SqliteRunLog::open(&store_path(&args.store))?);
+    let log = Arc::new(SqliteRunLog::open(&args.store.sqlite_path()?)?);
     let engine = Engine::start(rules, log, client).await?;
     let report = engine.test(&args.rule, object_type, id).await?;
     if args.json {
@@ -184,14 +184,6 @@ async fn test(args: TestArgs) -> anyhow::Result<bool> {
         println!("{}", render_test(&report));
     }
     Ok(true)
-}
-
-/// The run log lives in the mirror's file.
-fn store_path(store: &StoreArgs) -> PathBuf {
-    store
-        .store
-        .clone()
-        .unwrap_or_else(intercom_mirror::default_store_path)
 }
 
 fn client_for(upstream: &Upstream) -> anyhow::Result<intercom_api::Client> {
@@ -210,6 +202,7 @@ pub async fn start_for_serve(
     args: &AutomationsServeArgs,
     server: IntercomServer,
     upstream: &Upstream,
+    fleet_log: Option<Arc<dyn RunLog>>,
 ) -> anyhow::Result<IntercomServer> {
     let Some(path) = &args.automations else {
         return Ok(server);
@@ -222,11 +215,16 @@ pub async fn start_for_serve(
         );
     };
     let mirror = realtime.mirror().clone();
-    let store = mirror
-        .sqlite()
-        .map(|s| s.path().to_path_buf())
-        .context("automations need the SQLite mirror")?;
-    let log = Arc::new(SqliteRunLog::open(&store)?);
+    let log: Arc<dyn RunLog> = match fleet_log {
+        Some(log) => log,
+        None => {
+            let store = mirror
+                .sqlite()
+                .map(|s| s.path().to_path_buf())
+                .context("automations need the SQLite mirror")?;
+            Arc::new(SqliteRunLog::open(&store)?)
+        }
+    };
     let client = client_for(upstream)?;
     let rule_count = rules.rules.len();
     let engine = Arc::new(Engine::start(rules, log, client).await?);

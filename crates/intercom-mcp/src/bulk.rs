@@ -15,7 +15,6 @@ use intercom_jobs::bulk::{
     JobReport, JobStore, RunOptions, SqliteJobStore, TargetKind, TargetSpec, configured_max_items,
     run_job, start_job, targets,
 };
-use intercom_mirror::default_store_path;
 
 use crate::mirror::StoreArgs;
 use crate::upstream::{ConnectionArgs, SandboxChoice};
@@ -59,6 +58,10 @@ pub struct CommonArgs {
     /// Contacts only: the contacts of this company (name, company_id or id).
     #[arg(long)]
     pub company: Option<String>,
+    /// Filters as the search tools take them (JSON), e.g.
+    /// '{"state": "open", "created_after": "monday", "assignee": "ann"}'.
+    #[arg(long)]
+    pub filters: Option<String>,
     /// Only list the targets; change nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -117,13 +120,14 @@ pub struct ManageArgs {
     /// close, assign, unassign or snooze.
     #[arg(long)]
     pub action: String,
-    /// Admin (or, with --team, team) id to assign to.
+    /// Admin or team to assign to: a name, first name, email or id.
     #[arg(long)]
     pub assignee: Option<String>,
-    /// --assignee is a team id.
+    /// --assignee is a team.
     #[arg(long)]
     pub team: bool,
-    /// Snooze until (ISO date/time or words such as tomorrow).
+    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, an ISO date/time (a date alone: 09:00
+    /// in the workspace time zone).
     #[arg(long)]
     pub until: Option<String>,
     /// Message posted with a close.
@@ -254,7 +258,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Map<String, Value>> {
 }
 
 fn open_store(store: &StoreArgs) -> anyhow::Result<SqliteJobStore> {
-    let path = store.store.clone().unwrap_or_else(default_store_path);
+    let path = store.sqlite_path()?;
     SqliteJobStore::open(&path)
         .with_context(|| format!("could not open the job store at {}", path.display()))
 }
@@ -294,6 +298,23 @@ where
             if let Some(query) = &common.query {
                 spec.query =
                     Some(serde_json::from_str(query).context("--query is not valid JSON")?);
+            }
+            if let Some(filters) = &common.filters {
+                let filters: serde_json::Map<String, Value> =
+                    serde_json::from_str(filters).context("--filters is not a JSON object")?;
+                let zone = crate::upstream::time_zone(&common.connection, Some(&client)).await?;
+                let ws = intercom_mcp_server::workspace_context::Workspace::new(
+                    client.clone(),
+                    Some(zone),
+                );
+                spec.query = intercom_mcp_server::tools::bulk::filters_query(
+                    &ws,
+                    kind,
+                    Some(filters),
+                    spec.query.take(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             }
             let cap = common.max_items.unwrap_or_else(configured_max_items);
             let operation = operation(client.clone()).await?;

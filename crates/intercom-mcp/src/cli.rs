@@ -175,6 +175,9 @@ pub struct ServeArgs {
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
     pub realtime: crate::mirror::RealtimeServeArgs,
+    /// A replica of a fleet (with a PostgreSQL --store): --replica-name, --local-store.
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetArgs,
     /// Automations: --automations FILE.
     #[command(flatten)]
     pub automations: crate::automations::AutomationsServeArgs,

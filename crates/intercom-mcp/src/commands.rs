@@ -36,12 +36,24 @@ fn build_server(
 }
 
 /// The bulk tools' job store: the SQLite file of `--store` (the mirror's), opened on first use.
-fn job_store(store: &crate::mirror::StoreArgs) -> Arc<dyn intercom_jobs::bulk::JobStore> {
-    Arc::new(intercom_jobs::bulk::SqliteJobStore::at(&store.path()))
+fn job_store(
+    store: &crate::mirror::StoreArgs,
+) -> anyhow::Result<Arc<dyn intercom_jobs::bulk::JobStore>> {
+    Ok(Arc::new(intercom_jobs::bulk::SqliteJobStore::at(
+        &store.sqlite_path()?,
+    )))
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let upstream = upstream(&args.connection, &args.sandbox).await?;
+    let mut upstream = upstream(&args.connection, &args.sandbox).await?;
+    // A PostgreSQL store: this process is one replica of a fleet sharing that database.
+    let fleet = match args.realtime.store.postgres_url() {
+        Some(url) => Some(crate::fleet::Fleet::connect(&url, &args.fleet, args.port).await?),
+        None => None,
+    };
+    if let Some(fleet) = &fleet {
+        upstream.settings.rate_budgets = Some(fleet.rate_budgets());
+    }
     // Signed-in people bring their own Intercom token to every request.
     let token_from_request = args.token_from_request || args.oauth.oauth;
     if args.oauth.oauth && args.transport != TransportKind::Http {
@@ -50,7 +62,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let oauth = crate::oauth::build(
         &args.oauth,
         &upstream,
-        args.realtime.store.store.as_ref(),
+        // Sign-in grants are not in the fleet's database yet: --oauth-store or the default file.
+        args.realtime
+            .store
+            .store
+            .as_ref()
+            .filter(|_| fleet.is_none()),
         args.port,
     )?;
     if upstream.token.is_none() && !token_from_request {
@@ -59,15 +76,35 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              (or run with --sandbox to try the demo workspace)"
         );
     }
-    let server = build_server(&upstream, &args.selection, token_from_request)?
-        .with_job_store(job_store(&args.realtime.store));
-    // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
-    let server = match crate::mirror::start_for_serve(&args.realtime, &upstream).await? {
-        Some(realtime) => server.with_realtime(realtime),
-        None => server,
+    let jobs = match &fleet {
+        Some(fleet) => fleet.job_store(),
+        None => job_store(&args.realtime.store)?,
     };
+    let mut server =
+        build_server(&upstream, &args.selection, token_from_request)?.with_job_store(jobs);
+    if let Some(fleet) = &fleet {
+        server = server.with_store_health(fleet.store_health());
+    }
+    if let (Some(fleet), Some(token)) = (&fleet, &upstream.token) {
+        match upstream.settings.client(token) {
+            Ok(client) => fleet.spawn_job_sweeper(client),
+            Err(e) => tracing::warn!("bulk jobs of stopped replicas are not resumed here: {e}"),
+        }
+    }
+    // Real time: the local mirror, webhooks and periodic sync with --sync / --store.
+    let server =
+        match crate::mirror::start_for_serve(&args.realtime, &upstream, fleet.as_ref()).await? {
+            Some(realtime) => server.with_realtime(realtime),
+            None => server,
+        };
     // Automations: --automations FILE; an invalid rules file stops the server here.
-    let server = crate::automations::start_for_serve(&args.automations, server, &upstream).await?;
+    let server = crate::automations::start_for_serve(
+        &args.automations,
+        server,
+        &upstream,
+        fleet.as_ref().map(|f| f.run_log()),
+    )
+    .await?;
     tracing::info!(tools = server.catalogue().len(), transport = ?args.transport, "intercom-mcp starting");
     #[cfg(feature = "conformance-fixtures")]
     if args.conformance_fixtures {
@@ -266,7 +303,8 @@ pub async fn call(args: CallArgs) -> anyhow::Result<bool> {
         // `call` runs any tool by name, whatever the default toolsets are.
         selection.toolsets = vec!["all".into()];
     }
-    let server = build_server(&upstream, &selection, false)?.with_job_store(job_store(&args.store));
+    let server =
+        build_server(&upstream, &selection, false)?.with_job_store(job_store(&args.store)?);
     if server
         .catalogue()
         .iter()

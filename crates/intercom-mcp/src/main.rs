@@ -8,6 +8,7 @@ mod automations;
 mod bulk;
 mod cli;
 mod commands;
+mod fleet;
 mod metrics;
 mod mirror;
 mod oauth;

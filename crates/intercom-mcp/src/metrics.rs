@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{GroupBy, MetricsRequest, SourceChoice, chart, report};
-use intercom_mirror::{Mirror, default_store_path, now_unix};
+use intercom_mirror::Mirror;
 
 use crate::mirror::StoreArgs;
 use crate::upstream::{ConnectionArgs, SandboxChoice};
@@ -72,16 +72,18 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         None => None,
     };
     let time_zone = crate::upstream::time_zone(&args.connection, client.as_ref()).await?;
+    // One reading of the clock for the whole call.
+    let now = chrono::Utc::now();
     let period = ReportPeriod::resolve(
         args.period.as_deref(),
         args.from.as_deref(),
         args.to.as_deref(),
         time_zone,
-        chrono::Utc::now(),
+        now,
     )
     .map_err(anyhow::Error::msg)?;
     // Only an existing mirror is read: asking for metrics never creates one.
-    let store_path = args.store.store.clone().unwrap_or_else(default_store_path);
+    let store_path = args.store.sqlite_path()?;
     let mirror =
         if store_path.exists() && !args.sandbox.sandbox {
             Some(Mirror::open_sqlite(&store_path).with_context(|| {
@@ -94,7 +96,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         period,
         group_by: args.group_by,
         source: args.source,
-        now: now_unix(),
+        now: now.timestamp(),
     };
     let bar = ProgressBar::new_spinner();
     bar.set_style(

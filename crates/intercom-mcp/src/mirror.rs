@@ -20,20 +20,48 @@ use intercom_mirror::{Mirror, ObjectKind, STORE_ENV, default_store_path};
 use crate::upstream::{ConnectionArgs, SandboxChoice, Upstream, upstream};
 
 /// Where the mirror file is.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Clone, Args, Default)]
 pub struct StoreArgs {
-    /// The mirror's SQLite file (default: intercom-mcp/mirror.sqlite3 under the user's data directory).
-    #[arg(long, env = STORE_ENV)]
+    /// The mirror's SQLite file (default: intercom-mcp/mirror.sqlite3 under the user's data
+    /// directory), or for `serve` a PostgreSQL URL (postgres://user:password@host:port/db) that
+    /// a fleet of replicas shares.
+    #[arg(long, env = STORE_ENV, hide_env_values = true)]
     pub store: Option<PathBuf>,
 }
 
+/// A PostgreSQL URL carries its password: never shown.
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match (&self.store, self.postgres_url()) {
+            (_, Some(_)) => Some("postgres://…".to_string()),
+            (Some(path), None) => Some(path.display().to_string()),
+            (None, None) => None,
+        };
+        f.debug_struct("StoreArgs").field("store", &shown).finish()
+    }
+}
+
 impl StoreArgs {
-    pub fn path(&self) -> PathBuf {
-        self.store.clone().unwrap_or_else(default_store_path)
+    /// The PostgreSQL URL when the store names one.
+    pub fn postgres_url(&self) -> Option<String> {
+        let text = self.store.as_ref()?.to_str()?.trim();
+        (text.starts_with("postgres://") || text.starts_with("postgresql://"))
+            .then(|| text.to_string())
+    }
+
+    /// The SQLite file. A PostgreSQL URL is an error here: only `serve` runs on PostgreSQL.
+    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
+        if self.postgres_url().is_some() {
+            bail!(
+                "the store is a PostgreSQL URL, which only `serve` uses (a fleet of replicas); \
+                 this command works on a SQLite file: pass --store FILE"
+            );
+        }
+        Ok(self.store.clone().unwrap_or_else(default_store_path))
     }
 
     fn open(&self) -> anyhow::Result<Mirror> {
-        let path = self.path();
+        let path = self.sqlite_path()?;
         Mirror::open_sqlite(&path)
             .with_context(|| format!("could not open the mirror at {}", path.display()))
     }
@@ -210,7 +238,7 @@ pub async fn webhooks(args: WebhooksArgs) -> anyhow::Result<()> {
 
 /// `intercom-mcp export`: stream the mirror to stdout.
 pub fn export_command(args: ExportArgs) -> anyhow::Result<()> {
-    let path = args.store.path();
+    let path = args.store.sqlite_path()?;
     if !path.exists() {
         bail!(
             "no mirror at {}: run `intercom-mcp sync` first (or pass --store)",
@@ -257,11 +285,15 @@ pub fn export_command(args: ExportArgs) -> anyhow::Result<()> {
 pub async fn start_for_serve(
     args: &RealtimeServeArgs,
     upstream: &Upstream,
+    fleet: Option<&crate::fleet::Fleet>,
 ) -> anyhow::Result<Option<Arc<Realtime>>> {
     if !args.sync && args.store.store.is_none() {
         return Ok(None);
     }
-    let mirror = args.store.open()?;
+    let mirror = match fleet {
+        Some(fleet) => fleet.mirror()?,
+        None => args.store.open()?,
+    };
     // The embedded sandbox signs its webhooks with the configured secret, or with one made
     // for this run, so the demo workspace is live without any setup.
     let sandbox_secret = upstream.sandbox.as_ref().map(|_| {
@@ -309,8 +341,12 @@ pub async fn start_for_serve(
     if args.sync {
         match client_for(upstream) {
             Ok(client) => {
-                realtime
-                    .spawn_periodic_sync(client, Duration::from_secs(args.sync_interval.max(10)));
+                // In a fleet, replicas take turns (each syncs its own copy, one at a time).
+                realtime.spawn_periodic_sync_gated(
+                    client,
+                    Duration::from_secs(args.sync_interval.max(10)),
+                    fleet.map(|f| f.sync_gate()),
+                );
             }
             Err(e) => tracing::warn!("periodic sync is off: {e}"),
         }

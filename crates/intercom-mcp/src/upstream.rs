@@ -131,6 +131,7 @@ pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow:
             region,
             base_url: conn.api_base.clone().filter(|s| !s.trim().is_empty()),
             time_zone,
+            rate_budgets: None,
         },
         token: conn
             .access_token
@@ -161,6 +162,7 @@ async fn start_sandbox(choice: &SandboxChoice, time_zone: Option<Tz>) -> anyhow:
             region: Region::Us,
             base_url: Some(sb.base_url()),
             time_zone,
+            rate_budgets: None,
         },
         token: Some(Secret::new(sb.token())),
         sandbox: Some(sb),

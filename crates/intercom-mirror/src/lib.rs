@@ -126,6 +126,22 @@ impl Mirror {
         }
     }
 
+    /// A backend built around a local SQLite mirror (a replica of a fleet: objects and search
+    /// in `sqlite`, the event log shared): analytics keeps querying the SQLite file.
+    pub fn with_local_sqlite(
+        store: Arc<dyn MirrorStore>,
+        sqlite: Arc<SqliteStore>,
+        location: String,
+    ) -> Self {
+        let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        Self {
+            store,
+            sqlite: Some(sqlite),
+            bus,
+            location,
+        }
+    }
+
     /// Where the mirror lives (a file path for SQLite).
     pub fn location(&self) -> &str {
         &self.location
@@ -146,7 +162,9 @@ impl Mirror {
         self.bus.subscribe()
     }
 
-    pub(crate) fn publish(&self, changes: Vec<Change>, source: ChangeSource, topic: Option<&str>) {
+    /// Broadcast changes applied to the store outside this handle (e.g. notifications another
+    /// replica received, applied to this replica's copy).
+    pub fn publish(&self, changes: Vec<Change>, source: ChangeSource, topic: Option<&str>) {
         for change in changes {
             // No receiver is fine: nobody is listening right now.
             let _ = self.bus.send(ChangeEvent::from_change(

@@ -8,15 +8,20 @@
 //! - [`Database::try_lead`]: one replica at a time for periodic work (an advisory lock).
 //! - [`EventLog`]: webhook events stored once, in one sequence, followed with LISTEN/NOTIFY and
 //!   resumable from any sequence number.
+//! - [`PgJobStore`] and [`PgRunLog`]: the bulk job store and the automations run log of the
+//!   engines, shared by the fleet (leases say which replica runs what).
 
 mod claims;
 mod db;
 mod error;
 mod events;
+mod jobs;
 mod leader;
 mod locks;
 mod migrate;
+mod mirror;
 mod rate;
+mod runlog;
 
 pub use claims::{ClaimOutcome, Claims, ExpiredClaim};
 pub use db::{Database, DatabaseOptions};
@@ -24,6 +29,9 @@ pub use error::{Error, Result};
 pub use events::{
     Appended, EVENTS_CHANNEL, EventLog, LISTENER_NAME, NewEvent, StoredEvent, Subscription,
 };
+pub use jobs::{BULK_JOB_SCOPE, DEFAULT_JOB_LEASE, PgJobStore};
 pub use leader::Leadership;
 pub use migrate::{MIGRATIONS, Migration};
+pub use mirror::{FleetMirrorStore, fleet_mirror, follow as follow_fleet_events};
 pub use rate::PgRateBudget;
+pub use runlog::{AUTOMATION_RUN_SCOPE, DEFAULT_RUN_LEASE, PgRunLog};

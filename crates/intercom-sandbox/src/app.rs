@@ -151,7 +151,12 @@ pub struct Controls {
     rng: ChaCha8Rng,
     window_start: i64,
     window_count: u32,
+    /// Requests allowed per rate-limit window (start, count), the most recent last.
+    window_history: std::collections::VecDeque<(i64, u32)>,
 }
+
+/// Rate-limit windows `GET /_sandbox/stats` reports (an hour of 10-second windows).
+const WINDOW_HISTORY: usize = 360;
 
 /// Outcome of the rate-limit check for one request.
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +192,15 @@ impl Controls {
         let allowed = self.window_count < limit;
         if allowed {
             self.window_count += 1;
+            match self.window_history.back_mut() {
+                Some((start, count)) if *start == window => *count += 1,
+                _ => {
+                    self.window_history.push_back((window, 1));
+                    if self.window_history.len() > WINDOW_HISTORY {
+                        self.window_history.pop_front();
+                    }
+                }
+            }
         }
         Some(RateDecision {
             limit,
@@ -202,6 +216,10 @@ impl Controls {
             "fault_kinds": self.fault_kinds,
             "latency_ms": self.latency_ms,
             "rate_limit": self.rate_limit,
+            // Requests the limit let through in each recent window: how much of it clients use.
+            "rate_windows": self.window_history.iter()
+                .map(|(start, allowed)| json!({"start": start, "allowed": allowed}))
+                .collect::<Vec<_>>(),
         })
     }
 }
@@ -289,6 +307,7 @@ impl App {
                 rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0xfa17_5eed),
                 window_start: 0,
                 window_count: 0,
+                window_history: std::collections::VecDeque::new(),
             }),
             stats: Mutex::new(Stats::default()),
             webhooks,

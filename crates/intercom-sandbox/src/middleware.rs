@@ -138,7 +138,12 @@ pub async fn intercom_layer(State(app): State<SharedApp>, req: Request, next: Ne
     if status == StatusCode::TOO_MANY_REQUESTS {
         stats.rate_limited += 1;
     }
-    if status.is_success() && method != Method::GET && method != Method::HEAD {
+    // Search is a POST that changes nothing: it is not a write.
+    if status.is_success()
+        && method != Method::GET
+        && method != Method::HEAD
+        && !route.ends_with("/search")
+    {
         stats.writes_applied += 1;
     }
     response

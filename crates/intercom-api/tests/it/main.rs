@@ -3,6 +3,7 @@
 //! intercom-api's integration tests, one binary: the client against scripted HTTP servers.
 
 mod common;
+mod directory;
 mod endpoints;
 mod errors;
 mod models;

@@ -22,11 +22,12 @@ use compute::{
     ConversationSummary, TicketSummary, Window, summarise_conversations, summarise_tickets,
 };
 use facts::{ConversationFact, FactSet, Sym};
-use intercom_api::Directory;
+use intercom_api::{Directory, DirectoryCache};
 use intercom_core::dates;
 use intercom_mirror::Mirror;
 use period::ReportPeriod;
 use source::ProgressFn;
+use std::sync::Arc;
 
 /// How to break the figures down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +204,19 @@ pub async fn run(
     mirror: Option<&Mirror>,
     progress: ProgressFn<'_>,
 ) -> Result<MetricsReport, MetricsError> {
+    run_with_directory(request, client, mirror, None, progress).await
+}
+
+/// [`run`], with names for group labels from a cached workspace directory (a server's
+/// per-workspace cache) instead of a fresh read.
+pub async fn run_with_directory(
+    request: &MetricsRequest,
+    client: Option<&Client>,
+    mirror: Option<&Mirror>,
+    directory: Option<&DirectoryCache>,
+    progress: ProgressFn<'_>,
+) -> Result<MetricsReport, MetricsError> {
+    let cache = directory;
     let with_tags = request.group_by == Some(GroupBy::Tag);
     let (start, end) = (request.period.start, request.period.end);
     let mirror_age = match (request.source, mirror) {
@@ -234,7 +248,7 @@ pub async fn run(
                 .map_err(|e| MetricsError::Mirror(e.to_string()))?;
             let directory = source::directory_from_mirror(store)
                 .map_err(|e| MetricsError::Mirror(e.to_string()))?;
-            Ok::<_, MetricsError>((facts, directory))
+            Ok::<_, MetricsError>((facts, Arc::new(directory)))
         })
         .await
         .map_err(|e| MetricsError::Mirror(e.to_string()))??
@@ -251,9 +265,12 @@ pub async fn run(
             request.group_by,
             Some(GroupBy::Team | GroupBy::Admin | GroupBy::Tag)
         ) {
-            Directory::load(client).await?
+            match cache {
+                Some(cache) => cache.get().await?,
+                None => Arc::new(Directory::load(client).await?),
+            }
         } else {
-            Directory::default()
+            Arc::default()
         };
         (facts, directory)
     };

@@ -178,7 +178,7 @@ pub fn directory_from_mirror(store: &SqliteStore) -> Result<Directory, MirrorErr
                 .into_iter()
                 .map(|(id, name)| DirectoryTag { id, name })
                 .collect(),
-            skipped: 0,
+            ..Directory::default()
         })
     })
 }

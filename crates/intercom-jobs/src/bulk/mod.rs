@@ -15,8 +15,8 @@ pub mod targets;
 pub use ops::{ConversationAction, Operation, TagObject};
 pub use runner::{JobReport, RunOptions, run_job};
 pub use store::{
-    ItemRecord, ItemStatus, JobRecord, JobState, JobStore, NewItem, SqliteJobStore, StoreError,
-    StoreFuture,
+    ConfirmHold, ItemRecord, ItemStatus, JobRecord, JobState, JobStore, NewItem, RunLease,
+    SqliteJobStore, StoreError, StoreFuture,
 };
 pub use targets::{FileRow, TargetKind, TargetSpec, Targets};
 
@@ -127,6 +127,12 @@ pub fn resolve_assignee(
     match (dir.find_admin(needle), dir.find_team(needle)) {
         (Ok(a), Err(_)) => Ok((a.id.clone(), false, Some(a.name.clone()))),
         (Err(_), Ok(t)) => Ok((t.id.clone(), true, Some(t.name.clone()))),
+        (Ok(a), Ok(t)) if a.is_exactly(needle) && !t.is_exactly(needle) => {
+            Ok((a.id.clone(), false, Some(a.name.clone())))
+        }
+        (Ok(a), Ok(t)) if t.is_exactly(needle) && !a.is_exactly(needle) => {
+            Ok((t.id.clone(), true, Some(t.name.clone())))
+        }
         (Ok(a), Ok(t)) => Err(format!(
             "`{needle}` names both the admin {} (id {}) and the team {} (id {}); say which",
             a.name, a.id, t.name, t.id

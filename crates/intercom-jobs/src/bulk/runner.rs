@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::BulkError;
 use super::ops::Operation;
-use super::store::{ItemRecord, ItemStatus, JobRecord, JobState, JobStore};
+use super::store::{ItemRecord, ItemStatus, JobRecord, JobState, JobStore, RunLease};
 
 /// How a job runs.
 #[derive(Debug, Clone)]
@@ -103,7 +103,9 @@ pub async fn run_job(
             job.ok, job.failed
         )));
     }
-    let resumed = options.resume;
+    // Another process may be running this job (a store shared by replicas): the lease says.
+    let lease = store.begin_run(job_id).await?;
+    let resumed = options.resume || lease.takeover;
     store.set_state(job_id, JobState::Running).await?;
     let mut guard = InterruptGuard {
         store,
@@ -122,16 +124,25 @@ pub async fn run_job(
         1
     };
     loop {
-        while in_flight.len() < limit && !options.cancel.is_cancelled() {
+        while in_flight.len() < limit
+            && !options.cancel.is_cancelled()
+            && !lease.lost.is_cancelled()
+        {
             let Some(item) = queue.next() else { break };
             let op = &operation;
+            let lease = &lease;
             in_flight.push(async move {
-                let outcome = process(client, op, &item, resumed, options.max_attempts).await;
+                let outcome =
+                    process(client, op, &item, resumed, options.max_attempts, lease).await;
                 (item, outcome)
             });
         }
-        let Some((mut item, (status, error, attempts))) = in_flight.next().await else {
+        let Some((mut item, outcome)) = in_flight.next().await else {
             break;
+        };
+        // The hold was lost before the item was sent: it stays pending for the new holder.
+        let Some((status, error, attempts)) = outcome else {
+            continue;
         };
         limit = options.max_in_flight.max(1);
         store
@@ -142,6 +153,15 @@ pub async fn run_job(
         item.attempts += attempts;
         done += 1;
         on_item(done, total, &item);
+    }
+    if lease.lost.is_cancelled() {
+        // The job is another process's now: it records the job's state from here on.
+        guard.armed = false;
+        return Err(BulkError::Invalid(format!(
+            "this run lost its hold on job `{job_id}` (another replica took it over, or the job \
+             database did not answer) and stopped; pending items are left for the job's next run: \
+             call bulk_job_status for its progress"
+        )));
     }
     let state = if options.cancel.is_cancelled() && queue.len() > 0 {
         JobState::Cancelled
@@ -166,7 +186,7 @@ pub async fn run_job(
     })
 }
 
-/// One item: apply, and after a failure that may or may not have been processed,
+/// One item: apply (while the run still holds the job; `None` when it no longer does), and after a failure that may or may not have been processed,
 /// read the target back and only resend if the change is not there.
 async fn process(
     client: &Client,
@@ -174,7 +194,8 @@ async fn process(
     item: &ItemRecord,
     resumed: bool,
     max_attempts: u32,
-) -> (ItemStatus, Option<String>, u32) {
+    lease: &RunLease,
+) -> Option<(ItemStatus, Option<String>, u32)> {
     let payload = item.payload.as_ref();
     let mut check_first = resumed;
     let mut attempts = 0u32;
@@ -182,7 +203,7 @@ async fn process(
     loop {
         if check_first {
             match op.already_applied(client, &item.id, payload).await {
-                Ok(true) => return (ItemStatus::Ok, None, attempts),
+                Ok(true) => return Some((ItemStatus::Ok, None, attempts)),
                 Ok(false) => {}
                 Err(err) if err.is_retryable() && attempts < max_attempts => {
                     attempts += 1;
@@ -190,18 +211,21 @@ async fn process(
                     backoff = (backoff * 2).min(Duration::from_secs(8));
                     continue;
                 }
-                Err(err) => return (ItemStatus::Failed, Some(err.to_string()), attempts),
+                Err(err) => return Some((ItemStatus::Failed, Some(err.to_string()), attempts)),
             }
+        }
+        if !lease.confirm().await {
+            return None;
         }
         attempts += 1;
         match op.apply(client, &item.id, payload).await {
-            Ok(()) => return (ItemStatus::Ok, None, attempts),
+            Ok(()) => return Some((ItemStatus::Ok, None, attempts)),
             Err(err) if err.is_retryable() && attempts < max_attempts => {
                 check_first = true;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(8));
             }
-            Err(err) => return (ItemStatus::Failed, Some(err.to_string()), attempts),
+            Err(err) => return Some((ItemStatus::Failed, Some(err.to_string()), attempts)),
         }
     }
 }

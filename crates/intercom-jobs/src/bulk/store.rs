@@ -11,6 +11,7 @@ use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use intercom_mirror::now_unix;
 
@@ -64,7 +65,7 @@ impl JobState {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub fn parse(s: &str) -> Self {
         match s {
             "completed" => JobState::Completed,
             "cancelled" => JobState::Cancelled,
@@ -84,7 +85,7 @@ pub enum ItemStatus {
 }
 
 impl ItemStatus {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ItemStatus::Pending => "pending",
             ItemStatus::Ok => "ok",
@@ -92,7 +93,7 @@ impl ItemStatus {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub fn parse(s: &str) -> Self {
         match s {
             "ok" => ItemStatus::Ok,
             "failed" => ItemStatus::Failed,
@@ -166,9 +167,84 @@ impl StoreError {
 /// (a dropped run marks its job interrupted from `Drop`).
 pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
 
+/// A run's hold on a job: while it lives, no other process runs the same job.
+/// Dropping it gives the job up (a store shared by several processes releases its lease).
+pub struct RunLease {
+    /// The job was held before by a process that stopped without finishing it (its lease
+    /// ran out): pending items may have been sent, so each is read back before it is sent.
+    pub takeover: bool,
+    /// Fires when the hold is lost (another process took the job over after the lease
+    /// could not be renewed): the run starts no more items.
+    pub lost: CancellationToken,
+    confirm: Option<ConfirmHold>,
+    _release: Option<Box<dyn Send + Sync>>,
+}
+
+/// Checks with the store that a run still holds its job (see [`RunLease::confirm`]).
+pub type ConfirmHold = Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
+
+impl std::fmt::Debug for RunLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunLease")
+            .field("takeover", &self.takeover)
+            .field("lost", &self.lost.is_cancelled())
+            .finish()
+    }
+}
+
+impl RunLease {
+    /// The hold of a store only one process uses: nothing to take over, never lost.
+    pub fn exclusive() -> Self {
+        Self {
+            takeover: false,
+            lost: CancellationToken::new(),
+            confirm: None,
+            _release: None,
+        }
+    }
+
+    /// A hold that ends when `release` is dropped (it gives the job up); `confirm` asks the
+    /// store whether it is still held, and is called before each write.
+    pub fn new(
+        takeover: bool,
+        lost: CancellationToken,
+        confirm: ConfirmHold,
+        release: impl Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            takeover,
+            lost,
+            confirm: Some(confirm),
+            _release: Some(Box::new(release)),
+        }
+    }
+
+    /// Whether the run still holds its job, asked of the store just before a write is sent
+    /// (a run that stalled past its lease finds out here, before writing what the new holder
+    /// may write too). `false` also fires `lost`.
+    pub async fn confirm(&self) -> bool {
+        if self.lost.is_cancelled() {
+            return false;
+        }
+        let held = match &self.confirm {
+            None => true,
+            Some(check) => check().await,
+        };
+        if !held {
+            self.lost.cancel();
+        }
+        held
+    }
+}
+
 /// Where bulk jobs and their items live. A second backend (a database shared by several
 /// replicas) implements these methods; the runner and the tools see only this trait.
 pub trait JobStore: Send + Sync + std::fmt::Debug {
+    /// Take the right to run `job_id` now: an error when another live process is running it.
+    /// A store one process uses has nothing to coordinate and always grants it.
+    fn begin_run(&self, _job_id: &str) -> StoreFuture<RunLease> {
+        Box::pin(async { Ok(RunLease::exclusive()) })
+    }
     /// Where the jobs are, for messages (a path or a database name, never credentials).
     fn location(&self) -> String;
     /// Store a new job with its items, all or nothing; returns the job's id.

@@ -381,3 +381,60 @@ async fn more_targets_than_the_cap_are_refused() {
         .to_string();
     assert!(err.contains("cap of 10"), "{err}");
 }
+
+/// Issue 16: at small limits a job used about two thirds of each window (100 items at
+/// 50 per 10 s took three windows). The sandbox's own counters say how many requests each
+/// window let through: every window the job covered whole must have carried ≥ 90% of the limit.
+/// At 20 per window (the smallest limit the goal covers) 50 items span at least three windows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_at_a_small_limit_uses_nine_tenths_of_every_window_it_covers() {
+    const N: usize = 50;
+    const LIMIT: u64 = 20;
+    let setup = setup(None, 0.0).await;
+    let ids = setup.contact_ids(N).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteJobStore::open(&dir.path().join("mirror.sqlite3")).unwrap();
+    let job = new_job(&setup, &store, update_rows(&ids, "paced")).await;
+    let (report, before, after) = setup
+        .run_faulted(
+            &store,
+            &job,
+            json!({"rate_limit": LIMIT, "fault_rate": 0.0}),
+        )
+        .await;
+    assert_eq!((report.job.ok, report.job.pending), (N as u64, 0));
+    assert_eq!(
+        stat(&after, "rate_limited") - stat(&before, "rate_limited"),
+        0
+    );
+    // The windows the job's requests fell in, oldest first (before the job the sandbox had
+    // no limit, so it counted no window).
+    let windows: Vec<(i64, u64)> = after["controls"]["rate_windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["start"].as_i64().unwrap(), w["allowed"].as_u64().unwrap()))
+        .collect();
+    let total: u64 = windows.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        total,
+        stat(&after, "requests_total") - stat(&before, "requests_total"),
+        "{windows:?}"
+    );
+    assert!(windows.len() >= 3, "{windows:?}");
+    // The first and last windows are partial (the job started and ended inside them); no
+    // window in between may be missing (an idle one would not be listed) or underused.
+    for pair in windows.windows(2) {
+        assert_eq!(
+            pair[1].0 - pair[0].0,
+            10,
+            "a window without requests: {windows:?}"
+        );
+    }
+    for (start, allowed) in &windows[1..windows.len() - 1] {
+        assert!(
+            *allowed * 10 >= LIMIT * 9,
+            "window {start} carried {allowed} of {LIMIT}: {windows:?}"
+        );
+    }
+}

@@ -20,11 +20,10 @@ use intercom_jobs::analytics::period::ReportPeriod;
 use intercom_jobs::analytics::{
     GroupBy, MetricsError, MetricsReport, MetricsRequest, SourceChoice, chart, report,
 };
-use intercom_mirror::now_unix;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SupportMetricsArgs {
-    /// `today`, `yesterday`, `this_week`, `last_week`, `last_7d` (default) or `last_30d`.
+    /// A period: `today`, `monday`, `last_week`, `last_month`, `last_7d` (default), a date.
     /// Leave empty when giving `from`/`to`.
     #[serde(default)]
     pub period: Option<String>,
@@ -107,12 +106,14 @@ impl IntercomServer {
             }
             None => ws.time_zone(),
         };
+        // One reading of the clock for the whole call.
+        let now = chrono::Utc::now();
         let period = ReportPeriod::resolve(
             args.period.as_deref(),
             args.from.as_deref(),
             args.to.as_deref(),
             time_zone,
-            chrono::Utc::now(),
+            now,
         )
         .map_err(ToolError::invalid)?;
         let group_by = args
@@ -133,16 +134,17 @@ impl IntercomServer {
             period,
             group_by,
             source,
-            now: now_unix(),
+            now: now.timestamp(),
         };
         let progress = McpProgress::from_context(&context);
         let report_progress =
             |done: u64, total: Option<u64>, message: String| progress.report(done, total, message);
         let mirror = self.realtime().map(|r| r.mirror().clone());
-        let report = intercom_jobs::analytics::run(
+        let report = intercom_jobs::analytics::run_with_directory(
             &request,
             Some(ws.api().client()),
             mirror.as_ref(),
+            Some(ws.directory_cache()),
             &report_progress,
         )
         .await

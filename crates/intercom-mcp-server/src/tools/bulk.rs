@@ -449,6 +449,48 @@ fn check_filter_keys(
     Ok(())
 }
 
+/// One search query from the friendly filters (read as search_conversations /
+/// search_contacts read them) ANDed with a raw query; `None` when neither is given. The
+/// `bulk` command of the binary uses it too.
+pub async fn filters_query(
+    ws: &Workspace,
+    kind: TargetKind,
+    filters: Option<Map<String, Value>>,
+    query: Option<Value>,
+) -> Result<Option<Value>, ToolError> {
+    let filters = filters.filter(|f| !f.is_empty());
+    Ok(match (kind, filters) {
+        (_, None) => query,
+        (TargetKind::Company, Some(_)) => {
+            return Err(ToolError::invalid(
+                "companies cannot be selected by filters (Intercom has no company search); give company ids",
+            ));
+        }
+        (TargetKind::Conversation, Some(filters)) => {
+            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
+            let args: super::conversations::SearchConversationsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            let mut parts = args.filters(ws).await?;
+            if let Some(raw) = query {
+                parts.push(raw);
+            }
+            Some(crate::query::all_of(parts)?)
+        }
+        (TargetKind::Contact, Some(filters)) => {
+            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
+            let mut filters = filters;
+            if let Some(raw) = query {
+                filters.insert("query".into(), raw);
+            }
+            let args: super::contacts::SearchContactsArgs =
+                serde_json::from_value(Value::Object(filters))
+                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            Some(super::contacts::contact_query(ws, &args).await?.to_json())
+        }
+    })
+}
+
 /// The targets named by `targets` for `kind`: ids, emails, company, and one search
 /// query made of the friendly filters (read like the search tools read them) ANDed
 /// with the raw query.
@@ -462,37 +504,7 @@ async fn target_spec(
         TargetKind::Company => IdKind::Company,
         TargetKind::Conversation => IdKind::Conversation,
     };
-    let filters = targets.filters.filter(|f| !f.is_empty());
-    let query = match (kind, filters) {
-        (_, None) => targets.query,
-        (TargetKind::Company, Some(_)) => {
-            return Err(ToolError::invalid(
-                "companies cannot be selected by filters (Intercom has no company search); give company ids",
-            ));
-        }
-        (TargetKind::Conversation, Some(filters)) => {
-            check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
-            let args: super::conversations::SearchConversationsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            let mut parts = args.filters(ws).await?;
-            if let Some(raw) = targets.query {
-                parts.push(raw);
-            }
-            Some(crate::query::all_of(parts)?)
-        }
-        (TargetKind::Contact, Some(filters)) => {
-            check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
-            let mut filters = filters;
-            if let Some(raw) = targets.query {
-                filters.insert("query".into(), raw);
-            }
-            let args: super::contacts::SearchContactsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            Some(super::contacts::contact_query(ws, &args).await?.to_json())
-        }
-    };
+    let query = filters_query(ws, kind, targets.filters, targets.query).await?;
     Ok(TargetSpec {
         ids: ids_of(id_kind, targets.ids)?,
         emails: targets.emails.unwrap_or_default(),
@@ -539,7 +551,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_tag",
-        description = "Add or remove one tag on many contacts, companies or conversations (by ids or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
+        description = "Add or remove one tag on many contacts, companies or conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk tag",
             read_only_hint = false,
@@ -556,6 +568,13 @@ impl IntercomServer {
     ) -> Result<Json<BulkOutcome>, ToolError> {
         let object = TagObject::parse(args.object.as_deref().unwrap_or_default())
             .map_err(ToolError::invalid)?;
+        let kind = match object {
+            TagObject::Contacts => TargetKind::Contact,
+            TagObject::Companies => TargetKind::Company,
+            TagObject::Conversations => TargetKind::Conversation,
+        };
+        // The targets are read (and bad ids refused) before a tag is created.
+        let spec = target_spec(&ws, kind, args.targets).await?;
         let tag = args.tag.unwrap_or_default();
         let remove = args.remove.unwrap_or(false);
         let client = ws.api().client();
@@ -570,12 +589,6 @@ impl IntercomServer {
             Err(err) => return Err(bulk_error(err)),
         };
         let admin_id = ws.my_admin_id().await?.into_string();
-        let kind = match object {
-            TagObject::Contacts => TargetKind::Contact,
-            TagObject::Companies => TargetKind::Company,
-            TagObject::Conversations => TargetKind::Conversation,
-        };
-        let spec = target_spec(&ws, kind, args.targets).await?;
         let op = Operation::Tag {
             object,
             tag_id,
@@ -590,7 +603,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations (by ids or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
+        description = "Close, assign, unassign or snooze many conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk manage conversations",
             read_only_hint = false,

@@ -388,7 +388,7 @@ pub struct SearchConversationsArgs {
     /// Seconds to first close, e.g. ">86400".
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub statistics_time_to_first_close: Option<Value>,
-    /// Date (ISO or words: today, yesterday, last_week, 7d, monday).
+    /// Date (ISO or words: today, monday, last_week, last_month, 7d).
     #[serde(default)]
     pub created_after: Option<String>,
     /// Date, as created_after.
@@ -406,7 +406,7 @@ pub struct SearchConversationsArgs {
     /// A participant's email.
     #[serde(default)]
     pub contact_email: Option<String>,
-    /// Admin id, email, name, `me` or `unassigned`.
+    /// Admin or team: name, first name, email or id; `me`; `unassigned`.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub assignee: Option<String>,
     /// Team id or name.
@@ -746,8 +746,15 @@ impl SearchConversationsArgs {
             if matches!(lower.as_str(), "unassigned" | "none" | "nobody") {
                 f.push(filter("admin_assignee_id", "=", 0));
             } else {
-                let (id, _) = ws.resolve_admin(&v).await?;
-                f.push(filter("admin_assignee_id", "=", id));
+                // An admin, or a team when the name is a team's ("assigned to billing").
+                match ws.resolve_assignee(&v).await? {
+                    crate::workspace_context::Assignee::Admin { id, .. } => {
+                        f.push(filter("admin_assignee_id", "=", id));
+                    }
+                    crate::workspace_context::Assignee::Team { id, .. } => {
+                        f.push(filter("team_assignee_id", "=", id));
+                    }
+                }
             }
         }
         if let Some(v) = text(&self.team) {
@@ -880,7 +887,7 @@ pub struct ManageArgs {
     pub id: String,
     /// `close`, `open`, `snooze`, `assign` or `unassign`.
     pub action: String,
-    /// For snooze: until when — an ISO datetime, `tomorrow`, or a span from now such as `2h`, `3d`, `1w`.
+    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: 09:00 local).
     #[serde(default)]
     pub snoozed_until: Option<String>,
     /// For assign: the admin (id, email, name or `me`).

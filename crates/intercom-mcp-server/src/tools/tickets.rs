@@ -558,7 +558,7 @@ pub struct SearchTicketsArgs {
     /// Title contains these words.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub title: Option<String>,
-    /// Date (ISO or words: today, yesterday, last_week, 7d).
+    /// Date (ISO or words: today, monday, last_week, 7d).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub created_after: Option<String>,
     /// Date, as created_after.
@@ -636,7 +636,7 @@ pub struct UpdateTicketArgs {
     /// Open (true) or close (false) the ticket.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub open: Option<bool>,
-    /// Snooze until: ISO date/time or words (`tomorrow`, `4h`, `2d`).
+    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, or an ISO date/time.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub snoozed_until: Option<String>,
     /// Acting admin: id, email, name or `me` (default: the token's admin).

@@ -166,13 +166,31 @@ async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
             Err(e) => ("degraded", json!({"checked": false, "error": e.message})),
         }
     };
-    let body = json!({
+    let mut status = status;
+    let mut body = json!({
         "status": status,
         "server": SERVER_NAME,
         "version": SERVER_VERSION,
         "tools": state.server.catalogue().len(),
         "upstream": upstream,
     });
+    // A fleet's replica also reports the database its shared state lives in.
+    if let Some(check) = state.server.store_health() {
+        let started = Instant::now();
+        let store = match tokio::time::timeout(Duration::from_secs(5), check()).await {
+            Ok(Ok(location)) => json!({"reachable": true, "location": location,
+                                       "latency_ms": started.elapsed().as_millis() as u64}),
+            Ok(Err(e)) => json!({"reachable": false, "error": e}),
+            Err(_) => {
+                json!({"reachable": false, "error": "the database did not answer within 5 s"})
+            }
+        };
+        if store["reachable"] != json!(true) {
+            status = "degraded";
+        }
+        body["status"] = json!(status);
+        body["store"] = store;
+    }
     *state.last.lock() = Some((Instant::now(), body.clone()));
     Json(body)
 }

@@ -42,5 +42,6 @@ mod summary_size;
 mod ticket_tools;
 mod unreadable_answers;
 mod unusable_items;
+mod vocabulary;
 mod webhook_crash;
 mod workspace_tools;

@@ -264,3 +264,88 @@ async fn get_conversation_reads_a_fresh_mirror_and_says_so() {
     assert!(count > 0);
     assert_eq!(from_mirror["message_count"], count);
 }
+
+/// An open conversation's id, from the API.
+async fn an_open_conversation(api: &Client) -> String {
+    let body = json!({"query": {"field": "state", "operator": "=", "value": "open"},
+                      "pagination": {"per_page": 5}});
+    let found = api
+        .send_json(Method::POST, "/conversations/search", &[], Some(body))
+        .await
+        .unwrap();
+    id(&found["conversations"][0]["id"])
+}
+
+#[tokio::test]
+async fn a_write_through_the_server_is_read_back_from_the_mirror_at_once() {
+    let s = setup().await;
+    let conversation = an_open_conversation(&s.api).await;
+    // The mirror answers reads while fresh: before the write it holds the open state.
+    let (_, before, _) = call(
+        &s.with_mirror,
+        "get_conversation",
+        json!({"id": conversation}),
+    )
+    .await;
+    assert_eq!(before["source"], "mirror", "{before}");
+    assert_eq!(before["state"], "open");
+
+    let (is_error, _, said) = call(
+        &s.with_mirror,
+        "manage_conversation",
+        json!({"id": conversation, "action": "close"}),
+    )
+    .await;
+    assert!(!is_error, "{said}");
+    let note = "Read-your-writes check: this reply must be in the next read";
+    let (is_error, _, said) = call(
+        &s.with_mirror,
+        "reply_to_conversation",
+        json!({"id": conversation, "body": note, "message_type": "note"}),
+    )
+    .await;
+    assert!(!is_error, "{said}");
+
+    // The next read, still from the mirror, shows both writes, as Intercom does.
+    let stored = s
+        .api
+        .send_json(
+            Method::GET,
+            &format!("/conversations/{conversation}"),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    let (_, after, text) = call(
+        &s.with_mirror,
+        "get_conversation",
+        json!({"id": conversation}),
+    )
+    .await;
+    assert_eq!(after["source"], "mirror", "{after}");
+    assert_eq!(after["state"], stored["state"], "{after}");
+    assert_eq!(after["state"], "closed");
+    assert!(text.contains(note), "{text}");
+    let mirrored = s
+        .mirror
+        .get(intercom_mirror::ObjectKind::Conversation, &conversation)
+        .await
+        .unwrap()
+        .expect("the conversation is in the mirror");
+    assert_eq!(mirrored.raw["state"], "closed");
+
+    // The change is in the event log, for recent_events.
+    let (_, events, _) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"topics": "conversation.", "limit": 500}),
+    )
+    .await;
+    let logged = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["object_id"] == conversation.as_str());
+    assert!(logged, "{events}");
+}

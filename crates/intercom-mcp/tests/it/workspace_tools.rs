@@ -20,7 +20,9 @@ async fn whoami_matches_me() {
     assert_eq!(out["admin"]["email"], me["email"]);
     assert_eq!(out["workspace_name"], me["app"]["name"]);
     assert_eq!(out["api_version"], "2.16");
-    assert_eq!(out["time_zone"], "UTC");
+    // No zone configured: the workspace's own, as /me gives it (the sandbox's is not UTC).
+    assert_eq!(out["time_zone"], me["app"]["timezone"]);
+    assert_ne!(out["time_zone"], "UTC");
 }
 
 #[tokio::test]

@@ -6,5 +6,8 @@ mod cluster;
 mod claims;
 mod connect;
 mod events;
+mod fleet_mirror;
+mod jobs;
 mod leader;
 mod rate_budget;
+mod runlog;

@@ -1,0 +1,157 @@
+//! Two replicas' mirrors on one event log: a notification is stored once whichever replica
+//! received it, every replica's copy gets it and tells its own subscribers, and a follower
+//! resumes after a restart without handing anything on twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use intercom_mirror::{Mirror, MirrorStore, Notification, NotificationOutcome, SqliteStore};
+use intercom_pg::{Database, fleet_mirror, follow_fleet_events};
+use serde_json::json;
+
+use crate::cluster::{admin, fresh_database};
+
+fn note(id: &str, conversation: &str) -> Notification {
+    Notification {
+        id: id.into(),
+        topic: "conversation.user.created".into(),
+        created_at: 1_700_000_000,
+        received_at: 1_700_000_001,
+        envelope: json!({
+            "type": "notification_event",
+            "id": id,
+            "topic": "conversation.user.created",
+            "created_at": 1_700_000_000,
+            "data": {"item": {"type": "conversation", "id": conversation, "updated_at": 1_700_000_000,
+                              "title": "Printer on fire", "state": "open"}}
+        }),
+    }
+}
+
+struct Replica {
+    mirror: Mirror,
+    local: Arc<SqliteStore>,
+}
+
+async fn replica(url: &str, dir: &std::path::Path, name: &str) -> Replica {
+    let local = Arc::new(SqliteStore::open(&dir.join(format!("{name}.sqlite3"))).unwrap());
+    let db = Database::connect(url).await.unwrap();
+    Replica {
+        mirror: fleet_mirror(local.clone(), db, name.into()),
+        local,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_stored_once_and_reach_every_replica() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = replica(&url, dir.path(), "a").await;
+    let b = replica(&url, dir.path(), "b").await;
+    let mut b_changes = b.mirror.subscribe();
+    let follower = tokio::spawn(follow_fleet_events(
+        b.mirror.clone(),
+        b.local.clone(),
+        Database::connect(&url).await.unwrap(),
+        "b".into(),
+    ));
+
+    let first = a
+        .mirror
+        .record_notifications(vec![note("notif_1", "101")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(first[0], NotificationOutcome::Stored { .. }),
+        "{first:?}"
+    );
+    // The same notification redelivered to B: a duplicate for the fleet.
+    let again = b
+        .mirror
+        .record_notifications(vec![note("notif_1", "101")])
+        .await
+        .unwrap();
+    assert_eq!(again, vec![NotificationOutcome::Duplicate]);
+    // B's follower applies what A stored (conversation 102 only reached A) and tells B's subscribers.
+    a.mirror
+        .record_notifications(vec![note("notif_2", "102")])
+        .await
+        .unwrap();
+    let change = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let c = b_changes.recv().await.unwrap();
+            if c.id == "102" {
+                return c;
+            }
+        }
+    })
+    .await
+    .expect("B's subscribers hear of the conversation A received");
+    assert!(change.created);
+    assert!(
+        b.local
+            .get(intercom_mirror::ObjectKind::Conversation, "102")
+            .unwrap()
+            .is_some()
+    );
+
+    // Both replicas read one log: same events, same sequence.
+    let from_a = a.mirror.events_with_payload(0, 10).await.unwrap();
+    let from_b = b.mirror.events_with_payload(0, 10).await.unwrap();
+    assert_eq!(from_a.len(), 2);
+    assert_eq!(
+        from_a.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
+        from_b.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>()
+    );
+    let stats = b.mirror.stats().await.unwrap();
+    assert_eq!(
+        (stats.events, stats.last_webhook_at),
+        (2, Some(1_700_000_001))
+    );
+    let stored: i64 = admin(&url)
+        .await
+        .query_one("SELECT count(*) FROM events WHERE id = 'notif_1'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 1);
+
+    // B restarts its follower: it resumes after the last event it handled. A new event
+    // arrives while it is down; it is the first (and only) thing the new follower hands on.
+    let position_key = "mirror_follower:b";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let saved: Option<String> = admin(&url)
+            .await
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&position_key])
+            .await
+            .unwrap()
+            .map(|r| r.get(0));
+        if saved.as_deref() == Some(&from_a[1].0.seq.to_string()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the follower never saved its position"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    follower.abort();
+    let _ = follower.await;
+    a.mirror
+        .record_notifications(vec![note("notif_3", "103")])
+        .await
+        .unwrap();
+    let mut b_changes = b.mirror.subscribe();
+    let _follower = tokio::spawn(follow_fleet_events(
+        b.mirror.clone(),
+        b.local.clone(),
+        Database::connect(&url).await.unwrap(),
+        "b".into(),
+    ));
+    let next = tokio::time::timeout(Duration::from_secs(15), b_changes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, "103");
+}
