@@ -286,15 +286,54 @@ impl IntercomServer {
                 enabled.join(", ")
             )
         } else {
+            // The tools with their arguments, for clients that do not read the list again.
+            let lines: Vec<String> = added
+                .iter()
+                .filter_map(|name| self.catalogue().iter().find(|e| e.tool.name == *name))
+                .map(|e| signature(&e.tool))
+                .collect();
             format!(
-                "Added {} tool(s): {}. Enabled toolsets: {}.",
+                "Added {} tool(s) (enabled toolsets: {}); tools/list now shows them:\n{}",
                 added.len(),
-                added.join(", "),
-                enabled.join(", ")
+                enabled.join(", "),
+                lines.join("\n")
             )
         };
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(json!({ "enabled": enabled, "added_tools": added }));
         Ok(result)
     }
+}
+
+/// `name(required*, optional): first sentence of the description`.
+fn signature(tool: &Tool) -> String {
+    let required: Vec<&str> = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let args: Vec<String> = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .keys()
+                .map(|k| {
+                    if required.contains(&k.as_str()) {
+                        format!("{k}*")
+                    } else {
+                        k.clone()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let description = tool.description.as_deref().unwrap_or_default();
+    let first = description
+        .split_once(". ")
+        .map_or(description, |(first, _)| first)
+        .trim_end_matches('.');
+    format!("- {}({}): {first}.", tool.name, args.join(", "))
 }

@@ -126,7 +126,7 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
         .call("enable_toolset", json!({"toolset": "tickets"}))
         .await;
     assert_ne!(enabled.is_error, Some(true), "{enabled:?}");
-    let out = enabled.structured_content.unwrap();
+    let out = enabled.structured_content.clone().unwrap();
     let added: BTreeSet<String> = out["added_tools"]
         .as_array()
         .unwrap()
@@ -137,6 +137,22 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
         added,
         ticket_tools.difference(&expected).cloned().collect(),
         "{out}"
+    );
+    // The answer names each added tool with its arguments (required ones starred).
+    let text = common::text(&enabled);
+    for name in &added {
+        assert!(
+            text.contains(&format!("- {name}(")),
+            "{name} missing: {text}"
+        );
+    }
+    let create = text
+        .lines()
+        .find(|l| l.starts_with("- create_ticket("))
+        .unwrap();
+    assert!(
+        create.contains("type*") && create.contains("contact*") && create.contains("title*"),
+        "{create}"
     );
     tokio::time::timeout(Duration::from_secs(10), a.changes.recv())
         .await
