@@ -19,15 +19,13 @@ const MAX_EVENTS: u32 = 500;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecentEventsArgs {
-    /// Topics to keep: exact names (`conversation.user.replied`) or prefixes ending in a dot
-    /// (`conversation.`, `ticket.`). Array or comma-separated. Default: every topic.
+    /// Topics or prefixes ending in a dot (`conversation.`, `ticket.state.updated`); default all.
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub topics: Option<Vec<String>>,
-    /// Only events that happened at or after this time: ISO date/time, Unix seconds, an age
-    /// such as `15m`, `2h`, `7d`, or words such as `today`.
+    /// Events at or after: ISO time, Unix seconds, `15m`, `2h`, `today`.
     #[serde(default)]
     pub since: Option<String>,
-    /// `next_cursor` from the previous call: only events recorded after it ("what changed since I last looked").
+    /// `next_cursor` of the previous call: only events recorded after it.
     #[serde(default)]
     pub cursor: Option<String>,
     /// Maximum number of events (1-500, default 50).
@@ -138,10 +136,7 @@ fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
 impl IntercomServer {
     #[tool(
         name = "recent_events",
-        description = "What changed in Intercom lately, from the webhook and sync event log of the local mirror: \
-                       new replies, assignments, state changes, new contacts and tickets. Use it to catch up \
-                       (\"what happened since I last looked\": pass back next_cursor) instead of searching. \
-                       Filter by topic (`conversation.`, `ticket.state.updated`) and time.",
+        description = "What changed lately (replies, assignments, state changes, new contacts and tickets) from the mirror's event log; pass back next_cursor to catch up since you last looked.",
         annotations(
             title = "Recent events",
             read_only_hint = true,
@@ -208,9 +203,7 @@ impl IntercomServer {
 
     #[tool(
         name = "sync_status",
-        description = "How fresh the local mirror of Intercom is: objects held per kind, when each was last \
-                       synced, the last webhook received, and what is still being backfilled. Use it before \
-                       trusting mirror-backed answers (full-text search, analytics) or to explain stale data.",
+        description = "How fresh the local mirror is: objects per kind, last sync, last webhook, backfill in progress.",
         annotations(
             title = "Mirror sync status",
             read_only_hint = true,
