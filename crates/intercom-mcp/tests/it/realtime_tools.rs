@@ -415,3 +415,51 @@ async fn recent_events_name_the_new_assignee_of_a_write() {
         .unwrap_or_else(|| panic!("no event for {conversation}: {text}"));
     assert!(line.contains(&format!("→ {name}")), "{line}");
 }
+
+/// Tickets resolved today according to `support_metrics` from the mirror.
+async fn resolved_today_from_mirror(client: &InProcessClient) -> u64 {
+    let (is_error, report, text) = call(
+        client,
+        "support_metrics",
+        json!({"period": "today", "source": "mirror"}),
+    )
+    .await;
+    assert!(!is_error, "{text}");
+    assert_eq!(report["source"]["source"], "mirror", "{report}");
+    report["tickets"]["resolved"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_ticket_resolved_through_the_server_counts_in_the_mirrors_metrics_at_once() {
+    let s = setup().await;
+    let body = json!({"query": {"field": "open", "operator": "=", "value": true},
+                      "pagination": {"per_page": 50}});
+    let open = s
+        .api
+        .send_json(Method::POST, "/tickets/search", &[], Some(body))
+        .await
+        .unwrap();
+    let ticket = open["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ticket_state"]["category"] != "resolved")
+        .expect("an unresolved ticket")
+        .clone();
+    let ticket_id = id(&ticket["id"]);
+    let before = resolved_today_from_mirror(&s.with_mirror).await;
+    let (is_error, _, said) = call(
+        &s.with_mirror,
+        "update_ticket",
+        json!({"id": ticket_id, "state": "resolved"}),
+    )
+    .await;
+    assert!(!is_error, "{said}");
+    let stored = s
+        .api
+        .send_json(Method::GET, &format!("/tickets/{ticket_id}"), &[], None)
+        .await
+        .unwrap();
+    assert_eq!(stored["ticket_state"]["category"], "resolved");
+    assert_eq!(resolved_today_from_mirror(&s.with_mirror).await, before + 1);
+}
