@@ -61,7 +61,9 @@ fn to_error(uri: &str, err: ToolError) -> ErrorData {
 
 async fn workspace_json(ws: &Workspace) -> Result<Value, ToolError> {
     let names = ws.names().await?;
-    let states = ws.cached_list("/ticket_states").await?;
+    let states = ws
+        .cached_list(crate::workspace_context::Listed::TicketStates)
+        .await?;
     Ok(json!({
         "admins": names.admins.iter().map(|a| json!({
             "id": a.id, "name": a.name, "email": a.email, "away": a.away,

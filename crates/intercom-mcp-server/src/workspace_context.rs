@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 use hashlink::LruCache;
-use intercom_api::{Client, ClientConfig, Id, Method, RateBudget, Region, Secret};
+use intercom_api::{Client, ClientConfig, Id, RateBudget, Region, Secret};
 use parking_lot::Mutex;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -105,34 +105,6 @@ impl Api {
 
     pub fn client(&self) -> &Client {
         &self.client
-    }
-
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ToolError> {
-        Ok(self
-            .client
-            .send_json(Method::GET, path, query, None)
-            .await?)
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Result<Value, ToolError> {
-        Ok(self
-            .client
-            .send_json(Method::POST, path, &[], Some(body))
-            .await?)
-    }
-
-    pub async fn put(&self, path: &str, body: Value) -> Result<Value, ToolError> {
-        Ok(self
-            .client
-            .send_json(Method::PUT, path, &[], Some(body))
-            .await?)
-    }
-
-    pub async fn delete(&self, path: &str, body: Option<Value>) -> Result<Value, ToolError> {
-        Ok(self
-            .client
-            .send_json(Method::DELETE, path, &[], body)
-            .await?)
     }
 }
 
@@ -257,7 +229,12 @@ impl Workspace {
     pub async fn me(&self) -> Result<&Value, ToolError> {
         self.me
             .get_or_try_init(|| async {
-                let me = self.api.get("/me", &[]).await?;
+                // A `/me` that cannot be read (null, not an object) names no admin either.
+                let me = match self.api.client().me().await {
+                    Ok(me) => crate::output::intercom_json(&me),
+                    Err(intercom_api::Error::Decode { .. }) => Value::Null,
+                    Err(e) => return Err(e.into()),
+                };
                 if usable_admin_id(&me).is_none() {
                     return Err(ToolError::upstream(
                         "Intercom's /me answer names no admin (null or no id); nothing was changed. \
@@ -277,8 +254,11 @@ impl Workspace {
             .ok_or_else(|| ToolError::upstream("Intercom's /me answer has no admin id"))
     }
 
-    /// A cached list endpoint (`/admins`, `/teams`, `/tags`, `/ticket_states`).
-    pub async fn cached_list(&self, path: &'static str) -> Result<Arc<Value>, ToolError> {
+    /// A cached list, as Intercom's list JSON (`{"admins": [...]}`, `{"data": [...]}` for
+    /// ticket states) read through the typed client, with `skipped` counting the items that
+    /// could not be read.
+    pub async fn cached_list(&self, list: Listed) -> Result<Arc<Value>, ToolError> {
+        let path = list.path();
         if let Some((at, value)) = self
             .lists
             .lists
@@ -289,7 +269,13 @@ impl Workspace {
         {
             return Ok(value);
         }
-        let value = Arc::new(self.api.get(path, &[]).await?);
+        let client = self.api.client();
+        let value = Arc::new(match list {
+            Listed::Admins => list_json("admins", client.list_admins().await?),
+            Listed::Teams => list_json("teams", client.list_teams().await?),
+            Listed::Tags => list_json("tags", client.list_tags().await?),
+            Listed::TicketStates => list_json("data", client.list_ticket_states().await?),
+        });
         self.lists.lists.lock().insert(
             path,
             Cached {
@@ -300,9 +286,9 @@ impl Workspace {
     }
 
     /// Forget a cached list after a write changed it (a new tag).
-    pub fn invalidate(&self, path: &'static str) {
-        self.lists.lists.lock().remove(path);
-        if matches!(path, "/admins" | "/teams" | "/tags") {
+    pub fn invalidate(&self, list: Listed) {
+        self.lists.lists.lock().remove(list.path());
+        if list != Listed::TicketStates {
             self.directory.invalidate();
         }
     }
@@ -431,7 +417,7 @@ impl Workspace {
                 "the tag is empty; pass a tag name or id",
             ));
         }
-        let cached = self.cached_list("/tags").await?;
+        let cached = self.cached_list(Listed::Tags).await?;
         let tags: Vec<intercom_api::Tag> = items(&cached, "tags")
             .iter()
             .filter_map(|t| serde_json::from_value(t.clone()).ok())
@@ -442,7 +428,7 @@ impl Workspace {
             .resolve_tag_in(&tags, needle, create)
             .await;
         if create {
-            self.invalidate("/tags");
+            self.invalidate(Listed::Tags);
         }
         resolved?.ok_or_else(|| {
             // Close names, from the same list (a tag is never guessed).
@@ -477,6 +463,36 @@ impl Workspace {
 pub enum Assignee {
     Admin { id: Id, name: String },
     Team { id: Id, name: String },
+}
+
+/// The workspace lists kept for a short time (see [`Workspace::cached_list`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Admins,
+    Teams,
+    Tags,
+    TicketStates,
+}
+
+impl Listed {
+    /// The endpoint, also the cache key and what [`Workspace::invalidate`] takes.
+    pub fn path(self) -> &'static str {
+        match self {
+            Listed::Admins => "/admins",
+            Listed::Teams => "/teams",
+            Listed::Tags => "/tags",
+            Listed::TicketStates => "/ticket_states",
+        }
+    }
+}
+
+fn list_json<T: serde::Serialize>(key: &str, page: intercom_api::Page<T>) -> Value {
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(crate::output::intercom_json)
+        .collect();
+    serde_json::json!({ key: items, "skipped": page.skipped })
 }
 
 /// The `data`/named array of an Intercom list body (`{"type":"admin.list","admins":[...]}`).

@@ -583,7 +583,7 @@ impl IntercomServer {
         let resolved = intercom_jobs::bulk::resolve_tag(client, &tag, create).await;
         if create {
             // A tag may have been created: the cached directory no longer lists every tag.
-            ws.invalidate("/tags");
+            ws.invalidate(crate::workspace_context::Listed::Tags);
         }
         let (tag_id, tag_name) = match resolved {
             Ok(found) => found,

@@ -412,7 +412,9 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 }
 
 async fn tag_names(ws: &Workspace) -> Result<HashMap<String, String>, ToolError> {
-    let tags = ws.cached_list("/tags").await?;
+    let tags = ws
+        .cached_list(crate::workspace_context::Listed::Tags)
+        .await?;
     Ok(items(&tags, "tags")
         .iter()
         .map(|t| (id_string(t.get("id")), str_field(t, "name")))

@@ -1052,30 +1052,15 @@ pub(crate) async fn contact_names(
     unique.sort();
     unique.dedup();
     for chunk in unique.chunks(150) {
-        let body = ws
-            .api()
-            .post(
-                "/contacts/search",
-                json!({
-                    "query": {"field": "id", "operator": "IN", "value": chunk},
-                    "pagination": {"per_page": 150},
-                }),
-            )
-            .await?;
-        for c in body
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let id = crate::workspace_context::id_string(c.get("id"));
-            let name = ["name", "email"].iter().find_map(|k| {
-                c.get(*k)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-            });
-            if let Some(name) = name {
+        let request =
+            SearchRequest::new(SearchQuery::field("id").is_in(chunk.iter().cloned())).per_page(150);
+        let page = ws.api().client().search_contacts(&request).await?;
+        for c in page.items {
+            let name = [c.name, c.email]
+                .into_iter()
+                .flatten()
+                .find(|s| !s.is_empty());
+            if let (Some(id), Some(name)) = (c.id, name) {
                 out.insert(id, name);
             }
         }

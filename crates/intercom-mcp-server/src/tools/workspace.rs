@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::context::IntercomServer;
 use crate::output::{Json, Render, Skipped, ToolError};
-use crate::workspace_context::{Workspace, id_string, items, str_field};
+use crate::workspace_context::{Listed, Workspace, id_string, items, str_field};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AdminSummary {
@@ -294,7 +294,7 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<ListAdminsArgs>,
     ) -> Result<Json<AdminList>, ToolError> {
-        let body = ws.cached_list("/admins").await?;
+        let body = ws.cached_list(Listed::Admins).await?;
         let names = ws.names().await?;
         let admins: Vec<AdminSummary> = items(&body, "admins")
             .iter()
@@ -321,7 +321,7 @@ impl IntercomServer {
         &self,
         Extension(ws): Extension<Arc<Workspace>>,
     ) -> Result<Json<TeamList>, ToolError> {
-        let body = ws.cached_list("/teams").await?;
+        let body = ws.cached_list(Listed::Teams).await?;
         let names = ws.names().await?;
         let teams: Vec<TeamSummary> = items(&body, "teams")
             .iter()
@@ -355,7 +355,7 @@ impl IntercomServer {
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<ListTagsArgs>,
     ) -> Result<Json<TagList>, ToolError> {
-        let body = ws.cached_list("/tags").await?;
+        let body = ws.cached_list(Listed::Tags).await?;
         let tags: Vec<TagSummary> = items(&body, "tags")
             .iter()
             .map(|t| TagSummary {
@@ -395,7 +395,7 @@ impl IntercomServer {
             return Err(ToolError::invalid("the tag name is empty; pass `name`"));
         }
         let created = ws.api().client().create_tag(name).await;
-        ws.invalidate("/tags");
+        ws.invalidate(crate::workspace_context::Listed::Tags);
         let created = created?;
         Ok(Json(TagSummary {
             id: created.id.unwrap_or_default(),
