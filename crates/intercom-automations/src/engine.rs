@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use intercom_api::{Client, Method};
+use intercom_api::Client;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -539,15 +539,17 @@ impl Engine {
     }
 
     async fn fetch(&self, ty: ObjectType, id: &str) -> Result<Value, intercom_api::Error> {
-        let plural = match ty {
-            ObjectType::Conversation => "conversations",
-            ObjectType::Ticket => "tickets",
-            ObjectType::Contact => "contacts",
-            ObjectType::Company => "companies",
-        };
-        self.client
-            .send_json(Method::GET, &format!("/{plural}/{id}"), &[], None)
-            .await
+        fn json<T: serde::Serialize>(object: T) -> Value {
+            serde_json::to_value(object).unwrap_or(Value::Null)
+        }
+        let id = intercom_api::Id::new(id)?;
+        let client = &self.client;
+        Ok(match ty {
+            ObjectType::Conversation => json(client.get_conversation(&id).await?),
+            ObjectType::Ticket => json(client.get_ticket(&id).await?),
+            ObjectType::Contact => json(client.get_contact(&id).await?),
+            ObjectType::Company => json(client.get_company(&id).await?),
+        })
     }
 
     /// Fetch the contact and company the rules need; report what could not be had.
