@@ -2,7 +2,8 @@
 // Usage: node count.mjs BINARY [--top N]
 // "Model view" is each tool's name, description and input schema as compact JSON (what a client
 // puts in the model's context); output schemas are counted apart, as most clients leave them out.
-// "dynamic start" is what a session of `--dynamic-toolsets` lists before it enables a toolset.
+// The default is dynamic toolsets: what a session lists before it enables a toolset. Naming
+// toolsets gives a static list.
 import { execFileSync } from "node:child_process";
 import { countTokens } from "@anthropic-ai/tokenizer";
 
@@ -48,16 +49,16 @@ function measure(tools) {
 }
 
 const runs = [
-  ["default", []],
+  ["default (dynamic start)", []],
+  ["--toolsets default (static)", ["--toolsets", "default"]],
   ["--toolsets all", ["--toolsets", "all"]],
-  ["dynamic start", ["--dynamic-toolsets"]],
 ];
 for (const [label, args] of runs) {
   const m = measure(catalogue(args));
   console.log(
     `${label}: ${m.tools} tools, ${m.tokens} tokens (${m.bytes} bytes) for names+descriptions+input schemas; output schemas ${m.outputTokens} tokens`,
   );
-  if (label === "default" || label === "dynamic start") {
+  if (label !== "--toolsets all") {
     console.log(`  worst ${top} (model view tokens / output schema tokens):`);
     for (const t of [...m.perTool].sort((a, b) => b.tokens - a.tokens).slice(0, top)) {
       console.log(`    ${t.name.padEnd(32)} ${String(t.tokens).padStart(6)} / ${t.outputTokens}`);

@@ -48,8 +48,31 @@ async def call_ok(client: Client, tool: str, arguments: dict) -> Any:
     return result
 
 
-async def check_catalogue(client: Client) -> None:
+async def enable_toolsets(client: Client, toolsets: str) -> dict[str, Any]:
+    """What a model does when the server starts a session with a few core tools (dynamic toolsets,
+    the default): call enable_toolset, then read the tool list again. A list that is already whole
+    (static toolsets, or a sessionless 2026-07-28 request) has no enable_toolset and stays as it is.
+    Returns the tools listed afterwards."""
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    if "enable_toolset" not in tools:
+        return tools
+    enabled = await call_ok(client, "enable_toolset", {"toolset": toolsets})
+    added = set((enabled.structured_content or {}).get("added_tools", []))
+    after = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert added <= after.keys(), f"enable_toolset added {sorted(added - after.keys())} but tools/list lacks them"
+    return after
+
+
+async def check_catalogue(client: Client) -> None:
+    first = {tool.name for tool in (await client.list_tools()).tools}
+    if "enable_toolset" in first:
+        # A dynamic session starts small, with search/fetch and the everyday tools.
+        assert {"search", "fetch", "search_conversations", "get_conversation", "find_contact"} <= first, sorted(first)
+        assert len(first) < len(REQUIRED_TOOLS), f"a dynamic session should start small: {sorted(first)}"
+        toolsets = rendered(await call_ok(client, "list_toolsets", {}))
+        for name in ("tickets", "contacts", "companies", "articles", "workspace"):
+            assert name in toolsets, f"list_toolsets lacks {name}: {toolsets[:1000]}"
+    tools = await enable_toolsets(client, "all")
     missing = REQUIRED_TOOLS - tools.keys()
     assert not missing, f"tools/list lacks required tools: {sorted(missing)}"
     for name, tool in tools.items():
@@ -77,6 +100,7 @@ async def check_reads(client: Client, api: httpx.Client) -> None:
     assert str(conversation["id"]) in fetched, fetched[:1000]
 
     teams = api.get("/teams").json()["teams"]
+    assert "list_teams" in await enable_toolsets(client, "workspace"), "list_teams is not listed"
     listed = rendered(await call_ok(client, "list_teams", {}))
     for team in teams:
         assert team["name"] in listed, f"list_teams lacks {team['name']}"

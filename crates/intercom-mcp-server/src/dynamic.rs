@@ -86,6 +86,14 @@ pub fn meta_tools() -> Vec<Tool> {
     vec![list, enable]
 }
 
+/// Whether the request belongs to no session: protocol 2026-07-28 and later carry
+/// everything in each request (versions are dates, so they compare as text).
+fn sessionless(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= rmcp::model::ProtocolVersion::V_2026_07_28.as_str())
+}
+
 impl IntercomServer {
     /// The toolsets this server can list: those selected that have a tool this server can run.
     fn available_toolsets(&self) -> BTreeSet<Toolset> {
@@ -106,7 +114,26 @@ impl IntercomServer {
         }
     }
 
-    /// What `tools/list` answers this session: every runnable tool of the catalogue; in
+    /// What `tools/list` answers this request. Toolsets are enabled per session, so a
+    /// sessionless request (protocol 2026-07-28 and later, where every request stands alone)
+    /// gets every runnable tool, as in static mode.
+    pub fn listed_tools_for(&self, context: &RequestContext<RoleServer>) -> Vec<Tool> {
+        if self.is_dynamic() && sessionless(context) {
+            return self.runnable_tools();
+        }
+        self.listed_tools()
+    }
+
+    /// Every tool of the catalogue that can run here.
+    pub fn runnable_tools(&self) -> Vec<Tool> {
+        self.catalogue()
+            .iter()
+            .filter(|e| self.can_run(e.toolset))
+            .map(|e| e.tool.clone())
+            .collect()
+    }
+
+    /// What `tools/list` answers in a session: every runnable tool of the catalogue; in
     /// dynamic mode the core tools and the enabled toolsets' tools, then the two toolset tools.
     pub fn listed_tools(&self) -> Vec<Tool> {
         let enabled = self.session.enabled.lock().clone();
@@ -127,6 +154,22 @@ impl IntercomServer {
         tools
     }
 
+    /// In dynamic mode, a session's tool list changes when it enables a toolset: the
+    /// `initialize` answer of a session says so (`tools.listChanged`). Sessionless clients
+    /// (2026-07-28) never see the list change, so their discovery does not announce it.
+    pub fn announce_tool_list_changes(&self, result: &mut rmcp::model::InitializeResult) {
+        if self.is_dynamic()
+            && result.protocol_version.as_str()
+                < rmcp::model::ProtocolVersion::V_2026_07_28.as_str()
+        {
+            result
+                .capabilities
+                .tools
+                .get_or_insert_with(Default::default)
+                .list_changed = Some(true);
+        }
+    }
+
     /// Answers `list_toolsets` and `enable_toolset`; `None` for any other name.
     pub(crate) async fn call_toolset_tool(
         &self,
@@ -136,6 +179,12 @@ impl IntercomServer {
     ) -> Option<Result<CallToolResult, ErrorData>> {
         if !self.is_dynamic() {
             return None;
+        }
+        if matches!(name, LIST_TOOLSETS | ENABLE_TOOLSET) && sessionless(context) {
+            return Some(Ok(CallToolResult::error(vec![ContentBlock::text(
+                "toolsets are enabled per session, and this request has none: every tool is \
+                 already listed",
+            )])));
         }
         match name {
             LIST_TOOLSETS => Some(Ok(self.list_toolsets())),
@@ -237,15 +286,54 @@ impl IntercomServer {
                 enabled.join(", ")
             )
         } else {
+            // The tools with their arguments, for clients that do not read the list again.
+            let lines: Vec<String> = added
+                .iter()
+                .filter_map(|name| self.catalogue().iter().find(|e| e.tool.name == *name))
+                .map(|e| signature(&e.tool))
+                .collect();
             format!(
-                "Added {} tool(s): {}. Enabled toolsets: {}.",
+                "Added {} tool(s) (enabled toolsets: {}); tools/list now shows them:\n{}",
                 added.len(),
-                added.join(", "),
-                enabled.join(", ")
+                enabled.join(", "),
+                lines.join("\n")
             )
         };
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(json!({ "enabled": enabled, "added_tools": added }));
         Ok(result)
     }
+}
+
+/// `name(required*, optional): first sentence of the description`.
+fn signature(tool: &Tool) -> String {
+    let required: Vec<&str> = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let args: Vec<String> = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .keys()
+                .map(|k| {
+                    if required.contains(&k.as_str()) {
+                        format!("{k}*")
+                    } else {
+                        k.clone()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let description = tool.description.as_deref().unwrap_or_default();
+    let first = description
+        .split_once(". ")
+        .map_or(description, |(first, _)| first)
+        .trim_end_matches('.');
+    format!("- {}({}): {first}.", tool.name, args.join(", "))
 }

@@ -9,9 +9,9 @@ use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -30,6 +30,11 @@ tickets, contacts, companies and articles. Ids may be given raw, prefixed (conve
 or as Intercom inbox URLs. Dates accept ISO dates or words such as today, yesterday, this_week, \
 last_week, 7d. List tools take limit/cursor and return next_cursor. Call whoami first to learn \
 which admin the token acts as.";
+
+/// Added to the instructions with dynamic toolsets.
+const DYNAMIC_INSTRUCTIONS: &str = " When enable_toolset is listed, only the everyday tools are: \
+list_toolsets names the other toolsets (tickets, contacts, companies, articles, workspace, bulk, \
+analytics) and enable_toolset adds their tools.";
 
 /// Everything needed to build a server.
 #[derive(Debug)]
@@ -75,7 +80,7 @@ impl IntercomServer {
             catalogue,
             options.workspaces,
             options.token_from_request,
-            options.selection.dynamic,
+            options.selection.is_dynamic(),
         ))
     }
 }
@@ -106,12 +111,6 @@ impl ServerHandler for IntercomServer {
             .enable_prompts()
             .enable_completions()
             .build();
-        // Dynamic toolsets: enabling one changes this session's tool list.
-        if self.is_dynamic()
-            && let Some(tools) = capabilities.tools.as_mut()
-        {
-            tools.list_changed = Some(true);
-        }
         // Real time: resource updates need the mirror's change feed.
         if self.realtime().is_some()
             && let Some(resources) = capabilities.resources.as_mut()
@@ -125,15 +124,32 @@ impl ServerHandler for IntercomServer {
                 .with_title("Intercom")
                 .with_description("Work an Intercom workspace: conversations, tickets, contacts, companies, articles."),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(if self.is_dynamic() {
+            format!("{INSTRUCTIONS}{DYNAMIC_INSTRUCTIONS}")
+        } else {
+            INSTRUCTIONS.to_string()
+        })
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        let mut result = self.negotiate_initialize(&request)?;
+        self.announce_tool_list_changes(&mut result);
+        Ok(result)
     }
 
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.listed_tools()))
+        Ok(ListToolsResult::with_all_items(
+            self.listed_tools_for(&context),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -120,8 +120,7 @@ pub struct Selection {
     pub tools: Vec<String>,
     /// Remove every tool that is not annotated read-only, whatever else is asked.
     pub read_only: bool,
-    /// Dynamic toolsets: a session starts with [`CORE`] plus `list_toolsets` /
-    /// `enable_toolset`; the toolsets asked for (all when none is named) can be enabled.
+    /// Dynamic toolsets even when toolsets or tools are named (see [`Selection::is_dynamic`]).
     pub dynamic: bool,
 }
 
@@ -142,18 +141,29 @@ pub const CORE: [&str; 11] = [
 ];
 
 impl Selection {
-    /// Resolve the toolset names into a set, rejecting unknown names.
-    pub fn toolsets(&self) -> Result<BTreeSet<Toolset>, String> {
-        let mut out = BTreeSet::new();
-        let names: Vec<&str> = self
-            .toolsets
+    /// Dynamic toolsets: a session starts with [`CORE`] plus `list_toolsets` /
+    /// `enable_toolset`, and the toolsets asked for (all when none is named) can be enabled.
+    /// The default when no toolset and no tool is named; naming them (`--toolsets default`
+    /// for the usual set) gives a static list unless `dynamic` is set too.
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic || (self.toolset_names().is_empty() && self.tool_names().is_empty())
+    }
+
+    fn toolset_names(&self) -> Vec<&str> {
+        self.toolsets
             .iter()
             .flat_map(|s| s.split(','))
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .collect();
+            .collect()
+    }
+
+    /// Resolve the toolset names into a set, rejecting unknown names.
+    pub fn toolsets(&self) -> Result<BTreeSet<Toolset>, String> {
+        let mut out = BTreeSet::new();
+        let names = self.toolset_names();
         if names.is_empty() {
-            out.extend(if self.dynamic {
+            out.extend(if self.is_dynamic() {
                 &Toolset::ALL[..]
             } else {
                 &Toolset::DEFAULT[..]
@@ -218,11 +228,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_selection_means_default() {
+    fn empty_selection_is_dynamic_over_every_toolset() {
         let sel = Selection::default();
+        assert!(sel.is_dynamic());
+        assert_eq!(sel.toolsets().unwrap().len(), Toolset::ALL.len());
+        let named = Selection {
+            toolsets: vec!["default".into()],
+            ..Default::default()
+        };
+        assert!(!named.is_dynamic());
         assert_eq!(
-            sel.toolsets().unwrap(),
+            named.toolsets().unwrap(),
             Toolset::DEFAULT.into_iter().collect()
+        );
+        let picked = Selection {
+            tools: vec!["whoami".into()],
+            ..Default::default()
+        };
+        assert!(!picked.is_dynamic());
+        let both = Selection {
+            toolsets: vec!["tickets".into()],
+            dynamic: true,
+            ..Default::default()
+        };
+        assert!(both.is_dynamic());
+        assert_eq!(
+            both.toolsets().unwrap(),
+            [Toolset::Tickets].into_iter().collect()
         );
     }
 

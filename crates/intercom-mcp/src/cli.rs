@@ -58,8 +58,9 @@ pub enum Command {
 /// Which tools to expose.
 #[derive(Debug, Clone, Args, Default)]
 pub struct SelectionArgs {
-    /// Toolsets to enable, comma-separated: conversations, tickets, contacts, companies,
+    /// Toolsets to list, comma-separated: conversations, tickets, contacts, companies,
     /// articles, workspace, realtime, bulk, analytics, automations; or `default`, `all`.
+    /// Naming any gives a static list (without any: dynamic toolsets, see below).
     #[arg(long, env = "INTERCOM_MCP_TOOLSETS", value_delimiter = ',')]
     pub toolsets: Vec<String>,
     /// Only these tools (comma-separated names), from any toolset.
@@ -70,7 +71,8 @@ pub struct SelectionArgs {
     pub read_only: bool,
     /// Sessions start with the core tools plus list_toolsets/enable_toolset and add
     /// toolsets on demand (the client is told with notifications/tools/list_changed).
-    /// The toolsets in --toolsets (all when none is named) can be enabled.
+    /// This is the default when neither --toolsets nor --tools is given; with them it makes
+    /// the named toolsets the ones a session can enable.
     #[arg(long = "dynamic-toolsets", env = "INTERCOM_MCP_DYNAMIC_TOOLSETS")]
     pub dynamic_toolsets: bool,
     /// Mask email addresses and phone numbers in tool output (GDPR/CCPA).
@@ -238,6 +240,8 @@ mod tests {
         "emails",
         "file",
         "query",
+        "filters",
+        "company",
         "object",
         "conversation",
         "ticket",

@@ -240,7 +240,8 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
     };
     let server = build_server(&upstream, &args.selection, false)?;
     if args.json && server.is_dynamic() {
-        // What a dynamic session lists before it enables a toolset.
+        // What a dynamic session lists before it enables a toolset (the other tools are
+        // listed with --toolsets).
         println!("{}", serde_json::to_string_pretty(&server.listed_tools())?);
         return Ok(());
     }

@@ -123,7 +123,16 @@ fn record(e: &StoredEvent) -> EventRecord {
         object_id: e.object_id.clone(),
         occurred_at: e.occurred_at,
         received_at: e.received_at,
+        changed: changed_words(e.payload.as_ref()),
     }
+}
+
+/// The `changed` words a sync event's payload carries.
+fn changed_words(payload: Option<&Value>) -> Vec<String> {
+    payload
+        .and_then(|p| p.get("changed"))
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default()
 }
 
 impl MirrorStore for FleetMirrorStore {
@@ -148,7 +157,7 @@ impl MirrorStore for FleetMirrorStore {
                 let full = page.len() == 500;
                 after = page.last().map_or(after, |(e, _)| e.seq);
                 events.extend(page.into_iter().filter(|(e, _)| e.source == "sync").map(
-                    |(e, _)| NewEvent {
+                    |(e, payload)| NewEvent {
                         id: e.id,
                         topic: e.topic,
                         source: e.source,
@@ -156,7 +165,8 @@ impl MirrorStore for FleetMirrorStore {
                         object_id: e.object_id,
                         occurred_at: e.occurred_at,
                         received_at: e.received_at,
-                        payload: None,
+                        // `{"changed": [...]}`: what the change was, in words.
+                        payload,
                     },
                 ));
                 if !full {
@@ -247,7 +257,8 @@ impl MirrorStore for FleetMirrorStore {
             let client = self.db.client().await.map_err(pg_error)?;
             let rows = client
                 .query(
-                    "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at
+                    "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at,
+                            payload
                      FROM events
                      WHERE seq > $1 AND occurred_at >= $2
                        AND (cardinality($3::text[]) + cardinality($4::text[]) = 0
@@ -269,6 +280,7 @@ impl MirrorStore for FleetMirrorStore {
                     object_id: r.get(5),
                     occurred_at: r.get(6),
                     received_at: r.get(7),
+                    changed: changed_words(r.get::<_, Option<Value>>(8).as_ref()),
                 })
                 .collect())
         })

@@ -112,9 +112,7 @@ impl Render for AutomationLogView {
 impl IntercomServer {
     #[tool(
         name = "list_automations",
-        description = "The automation rules this server runs on incoming Intercom events (webhooks and sync): \
-                       for each rule its trigger topics, conditions, ordered actions and whether it is in dry run. \
-                       Use it to explain why something happened automatically or before test_automation.",
+        description = "The automation rules this server runs: triggers, conditions, actions, dry run or not.",
         annotations(
             title = "List automations",
             read_only_hint = true,
@@ -134,10 +132,7 @@ impl IntercomServer {
 
     #[tool(
         name = "test_automation",
-        description = "Try one automation rule in dry run against a given conversation, ticket or contact: shows \
-                       whether each condition matches (with the actual value) and what each action would do. \
-                       Changes nothing in Intercom. Give the rule's name and exactly one of conversation_id, \
-                       ticket_id, contact_id.",
+        description = "Dry-run one automation rule against a conversation, ticket or contact: which conditions match and what each action would do. Changes nothing.",
         annotations(
             title = "Test automation",
             read_only_hint = true,
@@ -168,9 +163,7 @@ impl IntercomServer {
 
     #[tool(
         name = "automation_log",
-        description = "Recent automation runs, newest first: which rule ran on which event and object, the outcome \
-                       (applied, dry_run, no_match, skipped_loop, rate_limited, failed, interrupted) and what each \
-                       action did, with Intercom's reason on failures. Filter by rule, object and outcome.",
+        description = "Recent automation runs, newest first: rule, event, object, outcome and what each action did.",
         annotations(
             title = "Automation log",
             read_only_hint = true,

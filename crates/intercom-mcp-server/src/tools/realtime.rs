@@ -19,15 +19,13 @@ const MAX_EVENTS: u32 = 500;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecentEventsArgs {
-    /// Topics to keep: exact names (`conversation.user.replied`) or prefixes ending in a dot
-    /// (`conversation.`, `ticket.`). Array or comma-separated. Default: every topic.
+    /// Topics or prefixes ending in a dot (`conversation.`, `ticket.state.updated`); default all.
     #[serde(default, deserialize_with = "crate::args::opt_string_list")]
     pub topics: Option<Vec<String>>,
-    /// Only events that happened at or after this time: ISO date/time, Unix seconds, an age
-    /// such as `15m`, `2h`, `7d`, or words such as `today`.
+    /// Events at or after: ISO time, Unix seconds, `15m`, `2h`, `today`.
     #[serde(default)]
     pub since: Option<String>,
-    /// `next_cursor` from the previous call: only events recorded after it ("what changed since I last looked").
+    /// `next_cursor` of the previous call: only events recorded after it.
     #[serde(default)]
     pub cursor: Option<String>,
     /// Maximum number of events (1-500, default 50).
@@ -60,7 +58,15 @@ impl Render for RecentEventsView {
                 let when = chrono::DateTime::from_timestamp(e.occurred_at, 0)
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_default();
-                format!("#{} {when} {}{object} (via {})", e.seq, e.topic, e.source)
+                let changed = if e.changed.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.changed.join("; "))
+                };
+                format!(
+                    "#{} {when} {}{object} (via {}){changed}",
+                    e.seq, e.topic, e.source
+                )
             })
             .collect();
         if lines.is_empty() {
@@ -128,6 +134,34 @@ pub fn require_realtime(server: &IntercomServer) -> Result<&Arc<Realtime>, ToolE
     })
 }
 
+/// `assignee admin 5 → 7` and `team 3 → none` with the directory's names.
+fn name_assignees(change: &str, names: &crate::workspace_context::Names) -> String {
+    let (label, describe): (&str, &dyn Fn(&str) -> String) =
+        if let Some(rest) = change.strip_prefix("assignee admin ") {
+            (rest, &|id| names.describe_admin(id))
+        } else if let Some(rest) = change.strip_prefix("team ") {
+            (rest, &|id| names.describe_team(id))
+        } else {
+            return change.to_string();
+        };
+    let Some((before, after)) = label.split_once(" → ") else {
+        return change.to_string();
+    };
+    let word = |id: &str| {
+        if id == "none" {
+            "nobody".to_string()
+        } else {
+            describe(id)
+        }
+    };
+    let what = if change.starts_with("team ") {
+        "team"
+    } else {
+        "assignee"
+    };
+    format!("{what} {} → {}", word(before), word(after))
+}
+
 fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
     ws.dates()
         .start(text)
@@ -138,10 +172,7 @@ fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
 impl IntercomServer {
     #[tool(
         name = "recent_events",
-        description = "What changed in Intercom lately, from the webhook and sync event log of the local mirror: \
-                       new replies, assignments, state changes, new contacts and tickets. Use it to catch up \
-                       (\"what happened since I last looked\": pass back next_cursor) instead of searching. \
-                       Filter by topic (`conversation.`, `ticket.state.updated`) and time.",
+        description = "What changed lately (replies, assignments, state changes, new contacts and tickets) from the mirror's event log; pass back next_cursor to catch up since you last looked.",
         annotations(
             title = "Recent events",
             read_only_hint = true,
@@ -181,6 +212,15 @@ impl IntercomServer {
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let more = events.len() > limit;
         events.truncate(limit);
+        if events.iter().any(|e| !e.changed.is_empty())
+            && let Ok(names) = ws.names().await
+        {
+            for event in &mut events {
+                for change in &mut event.changed {
+                    *change = name_assignees(change, &names);
+                }
+            }
+        }
         let next_cursor = match events.last() {
             Some(last) => last.seq,
             // Nothing new: keep the caller's position, or start from the end of the log.
@@ -208,9 +248,7 @@ impl IntercomServer {
 
     #[tool(
         name = "sync_status",
-        description = "How fresh the local mirror of Intercom is: objects held per kind, when each was last \
-                       synced, the last webhook received, and what is still being backfilled. Use it before \
-                       trusting mirror-backed answers (full-text search, analytics) or to explain stale data.",
+        description = "How fresh the local mirror is: objects per kind, last sync, last webhook, backfill in progress.",
         annotations(
             title = "Mirror sync status",
             read_only_hint = true,

@@ -15,6 +15,13 @@ fn catalogue(selection: Selection) -> Vec<rmcp::model::Tool> {
     common::server_for("http://127.0.0.1:9", "unused", selection).tools()
 }
 
+/// Every tool a client can be shown: the whole catalogue plus the two dynamic-toolset tools.
+fn every_tool() -> Vec<rmcp::model::Tool> {
+    let mut tools = catalogue(common::all_tools());
+    tools.extend(intercom_mcp_server::dynamic::meta_tools());
+    tools
+}
+
 fn snapshot_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tools")
 }
@@ -35,7 +42,7 @@ fn catalogue_matches_snapshots() {
     let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
     let dir = snapshot_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    let tools = catalogue(common::all_tools());
+    let tools = every_tool();
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
     for tool in &tools {
@@ -70,7 +77,7 @@ fn catalogue_matches_snapshots() {
 
 #[test]
 fn every_tool_is_documented_with_output_schema_and_annotations() {
-    for tool in catalogue(common::all_tools()) {
+    for tool in every_tool() {
         let name = &tool.name;
         let description = tool.description.as_deref().unwrap_or_default();
         assert!(

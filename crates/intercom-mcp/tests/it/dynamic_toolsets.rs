@@ -126,7 +126,7 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
         .call("enable_toolset", json!({"toolset": "tickets"}))
         .await;
     assert_ne!(enabled.is_error, Some(true), "{enabled:?}");
-    let out = enabled.structured_content.unwrap();
+    let out = enabled.structured_content.clone().unwrap();
     let added: BTreeSet<String> = out["added_tools"]
         .as_array()
         .unwrap()
@@ -137,6 +137,22 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
         added,
         ticket_tools.difference(&expected).cloned().collect(),
         "{out}"
+    );
+    // The answer names each added tool with its arguments (required ones starred).
+    let text = common::text(&enabled);
+    for name in &added {
+        assert!(
+            text.contains(&format!("- {name}(")),
+            "{name} missing: {text}"
+        );
+    }
+    let create = text
+        .lines()
+        .find(|l| l.starts_with("- create_ticket("))
+        .unwrap();
+    assert!(
+        create.contains("type*") && create.contains("contact*") && create.contains("title*"),
+        "{create}"
     );
     tokio::time::timeout(Duration::from_secs(10), a.changes.recv())
         .await
@@ -158,6 +174,27 @@ async fn a_session_starts_small_and_enables_toolsets_for_itself() {
 
     // The other session did not change.
     assert_eq!(b.names().await, expected);
+
+    // A tool the session has not listed still runs when called by name (for clients that do
+    // not re-read the list), and answers from the workspace.
+    let teams = b.call("list_teams", json!({})).await;
+    assert_ne!(teams.is_error, Some(true), "{teams:?}");
+    let api = intercom_api::Client::new(
+        intercom_api::ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let real = api
+        .send_json(intercom_api::Method::GET, "/teams", &[], None)
+        .await
+        .unwrap();
+    let text = common::text(&teams);
+    for team in real["teams"].as_array().unwrap() {
+        let name = team["name"].as_str().unwrap();
+        assert!(text.contains(name), "list_teams lacks {name}: {text}");
+    }
 
     // Unknown toolsets and toolsets that cannot run are errors naming what exists.
     for bad in ["nope", "realtime"] {
