@@ -7,7 +7,10 @@
 //!     cargo build --release -p intercom-mcp && \
 //!     cargo run --release -p intercom-mcp --example load -- [clients=100] [seconds=60]
 //!
-//! The server under test is the release binary, spawned as its own process.
+//! The server under test is the release binary, spawned as its own process; with
+//! `LOAD_MCP_URL` (and `LOAD_SANDBOX_URL`, `LOAD_SANDBOX_TOKEN` for the sandbox it uses) the
+//! clients go to servers started elsewhere instead, e.g. a fleet behind a balancer
+//! (tests/python/fleet_load.py).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -127,20 +130,11 @@ struct Tally {
     errors: Vec<String>,
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut args = std::env::args().skip(1);
-    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
-
-    let sandbox = Sandbox::start(SandboxConfig {
-        scale: Scale::Small,
-        // Throughput is measured without Intercom's default budget (1,666 per 10 s).
-        rate_limit: None,
-        ..SandboxConfig::default()
-    })
-    .await?;
+/// Starts the release binary against the sandbox; its `/mcp` URL and the process.
+async fn spawn_server(
+    sandbox_url: &str,
+    sandbox_token: &str,
+) -> anyhow::Result<(String, std::process::Child)> {
     let mut child = Command::new(binary())
         .args([
             "serve",
@@ -151,13 +145,12 @@ async fn main() -> anyhow::Result<()> {
             "--toolsets",
             "all",
         ])
-        .args(["--api-base", &sandbox.base_url()])
-        .env("INTERCOM_ACCESS_TOKEN", sandbox.token())
+        .args(["--api-base", sandbox_url])
+        .env("INTERCOM_ACCESS_TOKEN", sandbox_token)
         .env("INTERCOM_MCP_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;
-    let pid = child.id();
     let mut stderr = child.stderr.take().expect("stderr");
     let base = tokio::task::spawn_blocking(move || {
         let mut seen = String::new();
@@ -180,15 +173,55 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?
     .ok_or_else(|| anyhow::anyhow!("the server did not start"))?;
-    let url = format!("{base}/mcp");
+    Ok((format!("{base}/mcp"), child))
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut args = std::env::args().skip(1);
+    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
+
+    // LOAD_MCP_URL: servers already running (a fleet behind a balancer), using the sandbox at
+    // LOAD_SANDBOX_URL with LOAD_SANDBOX_TOKEN; their memory is then not measured here.
+    let external = std::env::var("LOAD_MCP_URL").ok();
+    let mut sandbox = None;
+    let (sandbox_url, sandbox_token) = match &external {
+        Some(_) => (
+            std::env::var("LOAD_SANDBOX_URL")?,
+            std::env::var("LOAD_SANDBOX_TOKEN")?,
+        ),
+        None => {
+            let started = Sandbox::start(SandboxConfig {
+                scale: Scale::Small,
+                // Throughput is measured without Intercom's default budget (1,666 per 10 s).
+                rate_limit: None,
+                ..SandboxConfig::default()
+            })
+            .await?;
+            let urls = (started.base_url(), started.token().to_string());
+            sandbox = Some(started);
+            urls
+        }
+    };
+    let (url, mut child) = match external {
+        Some(url) => (url, None),
+        None => {
+            let (url, child) = spawn_server(&sandbox_url, &sandbox_token).await?;
+            (url, Some(child))
+        }
+    };
+    let pid = child.as_ref().map(|c| c.id());
+    let rss_kib = |pid: Option<u32>| pid.map_or(0, rss_kib);
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
     let contacts: Vec<String> = {
         let api = intercom_api::Client::new(
-            intercom_api::ClientConfig::builder(sandbox.token())
-                .base_url(sandbox.base_url())
+            intercom_api::ClientConfig::builder(sandbox_token.clone())
+                .base_url(sandbox_url.clone())
                 .build()?,
         )?;
         let list = api
@@ -264,8 +297,11 @@ async fn main() -> anyhow::Result<()> {
         task.await?;
     }
     let rss_end = rss_kib(pid);
-    let _ = child.kill();
-    let _ = child.wait();
+    if let Some(child) = child.as_mut() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drop(sandbox);
 
     let mut t = Arc::try_unwrap(tally)
         .map_err(|_| anyhow::anyhow!("tally still shared"))?
@@ -289,7 +325,11 @@ async fn main() -> anyhow::Result<()> {
             percentile(&t.latencies, 1.0)
         );
     }
-    println!("server RSS idle={rss_start} KiB warm={rss_warm} KiB end={rss_end} KiB");
+    if pid.is_some() {
+        println!("server RSS idle={rss_start} KiB warm={rss_warm} KiB end={rss_end} KiB");
+    } else {
+        println!("server RSS: not measured (servers started elsewhere)");
+    }
     for e in t.errors.iter().take(5) {
         println!("error sample: {e}");
     }

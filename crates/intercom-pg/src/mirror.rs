@@ -139,36 +139,42 @@ impl MirrorStore for FleetMirrorStore {
     fn apply(&self, batch: WriteBatch) -> MirrorResult<Vec<Change>> {
         let log_changes = batch.log_changes;
         let before = if log_changes {
-            self.local.stats()?.last_event_seq.unwrap_or(0)
+            self.local.read(|conn| {
+                conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            })?
         } else {
             0
         };
         let changes = self.local.apply(batch)?;
         if log_changes && !changes.is_empty() {
-            // The changes this batch logged locally, now logged for the fleet (ids carry the
-            // object's version, so another replica's sync of the same change is a duplicate).
-            let logged = self
-                .local
-                .events_with_payload(before, changes.len() * 2 + 16)?;
-            self.block(async {
-                for (event, payload) in logged.into_iter().filter(|(e, _)| e.source == "sync") {
-                    self.log
-                        .append(&NewEvent {
-                            id: event.id,
-                            topic: event.topic,
-                            source: event.source,
-                            object_type: event.object_type,
-                            object_id: event.object_id,
-                            occurred_at: event.occurred_at,
-                            received_at: event.received_at,
-                            // `{"changed": [...]}`: what the change was, in words.
-                            payload,
-                        })
-                        .await
-                        .map_err(pg_error)?;
+            // The changes this batch logged locally (among webhooks logged meanwhile), now
+            // logged for the fleet: their ids carry the object's version, so another replica's
+            // sync of the same change is a duplicate.
+            let mut events = Vec::new();
+            let mut after = before;
+            loop {
+                let page = self.local.events_with_payload(after, 500)?;
+                let full = page.len() == 500;
+                after = page.last().map_or(after, |(e, _)| e.seq);
+                events.extend(page.into_iter().filter(|(e, _)| e.source == "sync").map(
+                    |(e, payload)| NewEvent {
+                        id: e.id,
+                        topic: e.topic,
+                        source: e.source,
+                        object_type: e.object_type,
+                        object_id: e.object_id,
+                        occurred_at: e.occurred_at,
+                        received_at: e.received_at,
+                        // `{"changed": [...]}`: what the change was, in words.
+                        payload,
+                    },
+                ));
+                if !full {
+                    break;
                 }
-                Ok::<_, MirrorError>(())
-            })?;
+            }
+            self.block(self.log.append_many(&events))
+                .map_err(pg_error)?;
         }
         Ok(changes)
     }

@@ -155,3 +155,57 @@ async fn notifications_are_stored_once_and_reach_every_replica() {
         .unwrap();
     assert_eq!(next.id, "103");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_two_replicas_sync_is_logged_once_for_the_fleet() {
+    use intercom_mirror::{ChangeSource, MirrorWrite, ObjectKind, WriteBatch};
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = replica(&url, dir.path(), "a").await;
+    let b = replica(&url, dir.path(), "b").await;
+    // A webhook first: the sync's changes are found among the other events of the local log.
+    a.mirror
+        .record_notifications(vec![note("notif_9", "900")])
+        .await
+        .unwrap();
+    let batch = || {
+        WriteBatch {
+        writes: (0..3)
+            .map(|i| {
+                MirrorWrite::Upsert(
+                    ObjectKind::Conversation,
+                    json!({"type": "conversation", "id": format!("70{i}"), "updated_at": 1_700_000_100 + i,
+                           "state": "open", "title": "synced"}),
+                )
+            })
+            .collect(),
+        checkpoint: None,
+        log_changes: true,
+    }
+    };
+    let changes = a.mirror.apply(batch(), ChangeSource::Sync).await.unwrap();
+    assert_eq!(changes.len(), 3);
+    // B's own sync finds the same three changes (same objects, same versions).
+    assert_eq!(
+        b.mirror
+            .apply(batch(), ChangeSource::Sync)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let rows = admin(&url)
+        .await
+        .query(
+            "SELECT id, object_id FROM events WHERE source = 'sync' ORDER BY seq",
+            &[],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.get::<_, String>(1)).collect();
+    assert_eq!(ids, ["700", "701", "702"]);
+    // Every replica's engine reads them in the shared log, after the webhook.
+    let log = b.mirror.events_with_payload(0, 10).await.unwrap();
+    let sources: Vec<&str> = log.iter().map(|(e, _)| e.source.as_str()).collect();
+    assert_eq!(sources, ["webhook", "sync", "sync", "sync"]);
+}
