@@ -288,6 +288,7 @@ def test_three_replicas_survive_a_sigkill_with_every_effect_exactly_once(postgre
         if not killed:
             wait_for(lambda: kill_the_bulk_runner() or killed, "the bulk job to start", timeout=120)
         assert len(triggers) == TRIGGERS
+        assert killed["items_done"] < BULK_ITEMS, f"the job had finished before its replica was killed: {killed}"
 
         # The killed replica comes back under its name (same port, same local mirror).
         name = killed["name"]
@@ -384,3 +385,22 @@ def test_three_replicas_survive_a_sigkill_with_every_effect_exactly_once(postgre
         for replica in replicas.values():
             replica.process.stop()
         sandbox.process.stop()
+
+
+def test_a_store_that_refuses_the_password_stops_the_replica_with_a_clear_error(postgres: Postgres) -> None:
+    wrong = "not-the-" + PG_PASSWORD
+    url = postgres.url.replace(PG_PASSWORD, wrong)
+    argv = [str(binary_path()), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(free_port()),
+            "--store", url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERCOM_")}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
+    assert f"could not connect to PostgreSQL at 127.0.0.1:{postgres.port}/postgres as postgres" in said, said
+    assert "password authentication failed" in said, said
+    assert wrong not in said and PG_PASSWORD not in said, said
+    # Other subcommands work on a SQLite file and say so, without echoing the URL.
+    done = subprocess.run([str(binary_path()), "export", "--object", "contacts", "--store", url], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "only `serve` uses" in done.stderr, done.stderr
+    assert wrong not in done.stdout + done.stderr

@@ -366,6 +366,38 @@ impl Engine {
             settings,
         };
         for (rule, run_id, conditions) in to_run {
+            if !rule.dry_run {
+                // Recorded before the first action: a run without progress never attempted one,
+                // so a process taking over the run of one that died (a fleet's run log) may
+                // run it. Without this record the run does not start.
+                let started = json!({"conditions": conditions, "actions": []});
+                if let Err(e) = self.log.progress(run_id, &started).await {
+                    let error =
+                        format!("the run's start could not be recorded, so it was not run: {e}");
+                    tracing::error!(rule = %rule.name, event = %ctx.event.id, error = %error, "automation not run");
+                    if let Err(e) = self
+                        .log
+                        .finish(
+                            run_id,
+                            RunStatus::Failed,
+                            &started,
+                            Some(&error),
+                            now_unix(),
+                        )
+                        .await
+                    {
+                        tracing::error!(error = %e, "automations could not record a run outcome");
+                    }
+                    reports.push(report(
+                        rule,
+                        RunStatus::Failed,
+                        conditions,
+                        Vec::new(),
+                        Some(error),
+                    ));
+                    continue;
+                }
+            }
             let log = &self.log;
             let progress = |so_far: &[ActionOutcome]| -> BoxFuture<'static, ()> {
                 let write = log.progress(

@@ -418,7 +418,8 @@ impl Workspace {
 
     /// Resolve a tag name or id to its id; create the tag when `create` is set. The
     /// matching and creating are [`Client::resolve_tag_in`], shared with bulk jobs; the
-    /// workspace only adds its cached tag list.
+    /// workspace adds its cached tag list. A name that is not a tag's is never guessed;
+    /// the error offers close names.
     pub async fn resolve_tag(
         &self,
         name_or_id: &str,
@@ -444,8 +445,27 @@ impl Workspace {
             self.invalidate("/tags");
         }
         resolved?.ok_or_else(|| {
+            // Close names, from the same list (a tag is never guessed).
+            let known = intercom_api::Directory {
+                tags: tags
+                    .iter()
+                    .filter_map(|t| {
+                        Some(intercom_api::DirectoryTag {
+                            id: t.id.clone()?,
+                            name: t.name.clone().unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let near = match known.find_tag(needle) {
+                Err(miss) if !miss.near.is_empty() => {
+                    format!(" (did you mean {}?)", miss.near.join(" or "))
+                }
+                _ => String::new(),
+            };
             ToolError::not_found(format!(
-                "there is no tag named `{needle}`; call list_tags to see the tags, or pass \
+                "there is no tag named `{needle}`{near}; call list_tags to see the tags, or pass \
                  create_missing_tags=true to create it"
             ))
         })

@@ -240,6 +240,8 @@ mod tests {
         "emails",
         "file",
         "query",
+        "filters",
+        "company",
         "object",
         "conversation",
         "ticket",

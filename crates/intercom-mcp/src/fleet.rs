@@ -179,16 +179,8 @@ impl Fleet {
         Arc::new(move || {
             let db = db.clone();
             Box::pin(async move {
-                loop {
-                    match db.try_lead(SYNC_LOCK).await {
-                        Ok(Some(lead)) => return Box::new(lead) as Box<dyn std::any::Any + Send>,
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not take the periodic sync's lock")
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+                let turn = db.lead_when_free(SYNC_LOCK, Duration::from_secs(1)).await;
+                Box::new(turn) as Box<dyn std::any::Any + Send>
             })
         })
     }

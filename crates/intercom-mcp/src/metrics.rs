@@ -21,10 +21,11 @@ pub struct MetricsArgs {
     pub sandbox: SandboxChoice,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// today, yesterday, this_week, last_week, last_7d or last_30d (default last_7d).
+    /// A period in the date words every command takes: today, yesterday, monday, last friday,
+    /// this_week, last_week, this_month, last_month, last_7d (default), a date.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
-    /// First day (YYYY-MM-DD, workspace time zone) of a custom period.
+    /// Start of a custom period: a date (workspace time zone), a date-time or date words.
     #[arg(long)]
     pub from: Option<String>,
     /// Last day (inclusive) of a custom period; default now.

@@ -6,6 +6,7 @@
 //! live-update plumbing (resource subscriptions) listens to.
 
 pub mod columns;
+pub mod describe;
 pub mod export;
 pub mod sqlite;
 pub mod store;

@@ -1,6 +1,6 @@
 //! SQLite backend of the mirror: one file, WAL, one writer and a small pool of readers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -316,7 +316,7 @@ impl MirrorStore for SqliteStore {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at,
-                        payload
+                        payload, json_extract(payload, '$.changed')
                  FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
             stmt.query_map(params![after_seq, limit.max(1) as i64], |r| {
@@ -331,6 +331,7 @@ impl MirrorStore for SqliteStore {
                         object_id: r.get(5)?,
                         occurred_at: r.get(6)?,
                         received_at: r.get(7)?,
+                        changed: changed_words(r.get(9)?),
                     },
                     payload.and_then(|p| serde_json::from_str(&p).ok()),
                 ))
@@ -348,7 +349,8 @@ impl MirrorStore for SqliteStore {
 
     fn recent_events(&self, query: &EventQuery) -> MirrorResult<Vec<EventRecord>> {
         let mut sql = String::from(
-            "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at
+            "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at,
+                    json_extract(payload, '$.changed')
              FROM events WHERE seq > ?1 AND occurred_at >= ?2",
         );
         let mut args: Vec<Sql> = vec![
@@ -384,6 +386,7 @@ impl MirrorStore for SqliteStore {
                     object_id: r.get(5)?,
                     occurred_at: r.get(6)?,
                     received_at: r.get(7)?,
+                    changed: changed_words(r.get(8)?),
                 })
             })?
             .collect()
@@ -471,6 +474,8 @@ struct Applied {
     change: Change,
     /// `updated_at` when the object is new or newer than before (what sync logs).
     logged_version: Option<i64>,
+    /// What changed, in words, for the event log.
+    changed: Vec<String>,
 }
 
 fn apply_write(
@@ -497,18 +502,19 @@ fn upsert(
         )));
     };
     let new_updated = raw.get("updated_at").and_then(Value::as_i64);
-    let previous: Option<Option<i64>> = if kind.has_updated_at() {
-        tx.prepare_cached(&format!(
-            "SELECT updated_at FROM {} WHERE id = ?1",
+    let stored: Option<(Option<i64>, String)> = tx
+        .prepare_cached(&format!(
+            "SELECT {}, raw FROM {} WHERE id = ?1",
+            if kind.has_updated_at() {
+                "updated_at"
+            } else {
+                "NULL"
+            },
             kind.plural()
         ))?
-        .query_row(params![id], |r| r.get(0))
-        .optional()?
-    } else {
-        tx.prepare_cached(&format!("SELECT NULL FROM {} WHERE id = ?1", kind.plural()))?
-            .query_row(params![id], |r| r.get(0))
-            .optional()?
-    };
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let previous: Option<Option<i64>> = stored.as_ref().map(|(updated, _)| *updated);
     // An older copy (a late webhook, a slow page) never overwrites a newer one.
     let stale = matches!((previous, new_updated), (Some(Some(old)), Some(new)) if new < old);
 
@@ -540,6 +546,14 @@ fn upsert(
             }
         }
     }
+    // Parts this conversation did not have yet, to name them in the event log.
+    let known_parts: HashSet<String> = if stored.is_some() && !parts.is_empty() {
+        tx.prepare_cached("SELECT id FROM conversation_parts WHERE conversation_id = ?1")?
+            .query_map(params![id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    } else {
+        HashSet::new()
+    };
     let mut parts_changed = false;
     for part in &parts {
         parts_changed |= upsert_part(tx, &id, part)?;
@@ -547,6 +561,21 @@ fn upsert(
     if !row_changed && !parts_changed {
         return Ok(None);
     }
+    let changed = match &stored {
+        Some((_, old_raw)) if !stale => {
+            let old: Option<Value> = serde_json::from_str(old_raw).ok();
+            let new_parts: Vec<&Value> = parts
+                .iter()
+                .filter(|p| {
+                    p.get("id")
+                        .and_then(id_string)
+                        .is_some_and(|pid| !known_parts.contains(&pid))
+                })
+                .collect();
+            crate::describe::describe_change(kind, old.as_ref(), &object, &new_parts)
+        }
+        _ => Vec::new(),
+    };
     let created = previous.is_none();
     let newer = match (previous, new_updated) {
         (None, _) => true,
@@ -562,6 +591,7 @@ fn upsert(
             deleted: false,
         },
         logged_version: newer.then(|| new_updated.unwrap_or(now)),
+        changed,
     }))
 }
 
@@ -661,7 +691,14 @@ fn delete(tx: &Transaction<'_>, kind: ObjectKind, id: &str) -> MirrorResult<Opti
             deleted: true,
         },
         logged_version: None,
+        changed: Vec::new(),
     }))
+}
+
+/// The `changed` words of an event's payload (a JSON array), when it has them.
+fn changed_words(json: Option<String>) -> Vec<String> {
+    json.and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
 }
 
 /// Incremental sync logs what it found changed; the id makes a rerun of the same page log nothing new.
@@ -674,7 +711,7 @@ fn log_sync_change(tx: &Transaction<'_>, applied: &Applied, now: i64) -> MirrorR
     tx.prepare_cached(
         "INSERT OR IGNORE INTO events
              (id, topic, source, object_type, object_id, occurred_at, received_at, payload)
-         VALUES (?1, ?2, 'sync', ?3, ?4, ?5, ?6, NULL)",
+         VALUES (?1, ?2, 'sync', ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         format!("sync:{}:{}:{version}", change.kind.singular(), change.id),
@@ -683,6 +720,8 @@ fn log_sync_change(tx: &Transaction<'_>, applied: &Applied, now: i64) -> MirrorR
         change.id,
         version,
         now,
+        (!applied.changed.is_empty())
+            .then(|| serde_json::json!({ "changed": applied.changed }).to_string()),
     ])?;
     Ok(())
 }

@@ -207,6 +207,10 @@ pub struct EventRecord {
     pub occurred_at: i64,
     /// When this server recorded it (Unix seconds).
     pub received_at: i64,
+    /// What changed, in words (`state open → closed`, `new note by Ann Lee`), when the
+    /// mirror saw the object before and after.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
 }
 
 /// A filter over the event log.

@@ -22,6 +22,9 @@ use crate::error::Error;
 
 /// The claims scope of running bulk jobs.
 pub const BULK_JOB_SCOPE: &str = "bulk_job";
+/// A job stored but never started is orphaned only after this long (its creator starts it at
+/// once; another replica must not take it from under it).
+const UNSTARTED_GRACE_SECS: i64 = 60;
 /// How long a run's hold on a job lasts without renewal (renewed every third of it).
 pub const DEFAULT_JOB_LEASE: Duration = Duration::from_secs(30);
 
@@ -70,8 +73,9 @@ impl PgJobStore {
         &self.inner.owner
     }
 
-    /// Jobs left `running` by a replica that stopped without a word (its lease ran out): what
-    /// another replica resumes. Oldest lease first, at most `limit`.
+    /// Jobs left `running` by a replica that stopped without a word (its lease ran out, or it
+    /// stopped between storing the job and starting it, a minute ago or more): what another
+    /// replica resumes. Oldest lease first, at most `limit`.
     pub async fn orphaned_jobs(&self, limit: i64) -> Result<Vec<String>, StoreError> {
         let inner = &self.inner;
         let client = inner.db.client().await.map_err(|e| inner.err(e))?;
@@ -80,10 +84,15 @@ impl PgJobStore {
                 "SELECT j.id FROM bulk_jobs j
                  LEFT JOIN claims c ON c.scope = $1 AND c.key = j.id
                  WHERE j.state = 'running'
-                   AND (c.key IS NULL OR (c.completed_at IS NULL AND c.lease_until <= clock_timestamp()))
+                   AND CASE WHEN c.key IS NULL THEN j.updated_at <= $3
+                            ELSE c.completed_at IS NULL AND c.lease_until <= clock_timestamp() END
                  ORDER BY c.lease_until NULLS FIRST, j.created_at
                  LIMIT $2",
-                &[&BULK_JOB_SCOPE, &limit],
+                &[
+                    &BULK_JOB_SCOPE,
+                    &limit,
+                    &(now_unix() - UNSTARTED_GRACE_SECS),
+                ],
             )
             .await
             .map_err(|e| inner.q("list orphaned bulk jobs", e))?;

@@ -20,6 +20,20 @@ pub struct Leadership {
 }
 
 impl Database {
+    /// Waits until this replica is the one doing `name` (looking again every `poll`), so
+    /// replicas take turns: each run of periodic work holds the returned leadership while it
+    /// runs. Errors reaching the database are logged and retried.
+    pub async fn lead_when_free(&self, name: &str, poll: std::time::Duration) -> Leadership {
+        loop {
+            match self.try_lead(name).await {
+                Ok(Some(lead)) => return lead,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, lock = name, "could not take a leader lock"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
     /// Becomes the one replica doing `name` (e.g. "sync") if no other is: `None` when another
     /// holds it. Never waits for the lock.
     pub async fn try_lead(&self, name: &str) -> Result<Option<Leadership>> {

@@ -29,6 +29,8 @@ use crate::events::{Appended, EventLog, NewEvent, StoredEvent};
 
 /// Events a follower handles between two saves of its position.
 const SAVE_EVERY: u32 = 50;
+/// Most events a follower applies to the local copy in one transaction.
+const BATCH: usize = 200;
 
 /// The mirror store of one replica of a fleet.
 pub struct FleetMirrorStore {
@@ -121,7 +123,16 @@ fn record(e: &StoredEvent) -> EventRecord {
         object_id: e.object_id.clone(),
         occurred_at: e.occurred_at,
         received_at: e.received_at,
+        changed: changed_words(e.payload.as_ref()),
     }
+}
+
+/// The `changed` words a sync event's payload carries.
+fn changed_words(payload: Option<&Value>) -> Vec<String> {
+    payload
+        .and_then(|p| p.get("changed"))
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default()
 }
 
 impl MirrorStore for FleetMirrorStore {
@@ -140,7 +151,7 @@ impl MirrorStore for FleetMirrorStore {
                 .local
                 .events_with_payload(before, changes.len() * 2 + 16)?;
             self.block(async {
-                for (event, _) in logged.into_iter().filter(|(e, _)| e.source == "sync") {
+                for (event, payload) in logged.into_iter().filter(|(e, _)| e.source == "sync") {
                     self.log
                         .append(&NewEvent {
                             id: event.id,
@@ -150,7 +161,8 @@ impl MirrorStore for FleetMirrorStore {
                             object_id: event.object_id,
                             occurred_at: event.occurred_at,
                             received_at: event.received_at,
-                            payload: None,
+                            // `{"changed": [...]}`: what the change was, in words.
+                            payload,
                         })
                         .await
                         .map_err(pg_error)?;
@@ -165,22 +177,29 @@ impl MirrorStore for FleetMirrorStore {
         &self,
         notifications: Vec<Notification>,
     ) -> MirrorResult<Vec<NotificationOutcome>> {
-        let mut outcomes = Vec::with_capacity(notifications.len());
-        for note in notifications {
-            let appended = self.block(self.log.append(&Self::webhook_event(&note)));
-            let appended = appended.map_err(pg_error)?;
-            // Applied to this replica's copy either way (a duplicate may be one another replica
-            // stored and this one has not applied yet); the shared log says whether it is new.
-            let local = self.local.record_notifications(vec![note])?;
-            let changes = match local.into_iter().next() {
-                Some(NotificationOutcome::Stored { changes, .. }) => changes,
-                _ => Vec::new(),
-            };
-            outcomes.push(match appended {
-                Appended::New(seq) => NotificationOutcome::Stored { seq, changes },
+        // One append for the whole batch (the receiver groups concurrent deliveries), then one
+        // local transaction. Applied to this replica's copy either way: a duplicate may be one
+        // another replica stored that this one has not applied yet; the shared log says
+        // whether it is new.
+        let events: Vec<NewEvent> = notifications.iter().map(Self::webhook_event).collect();
+        let appended = self
+            .block(self.log.append_many(&events))
+            .map_err(pg_error)?;
+        let local = self.local.record_notifications(notifications)?;
+        let outcomes = appended
+            .into_iter()
+            .zip(local)
+            .map(|(shared, local)| match shared {
+                Appended::New(seq) => NotificationOutcome::Stored {
+                    seq,
+                    changes: match local {
+                        NotificationOutcome::Stored { changes, .. } => changes,
+                        NotificationOutcome::Duplicate => Vec::new(),
+                    },
+                },
                 Appended::Duplicate(_) => NotificationOutcome::Duplicate,
-            });
-        }
+            })
+            .collect();
         Ok(outcomes)
     }
 
@@ -232,7 +251,8 @@ impl MirrorStore for FleetMirrorStore {
             let client = self.db.client().await.map_err(pg_error)?;
             let rows = client
                 .query(
-                    "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at
+                    "SELECT seq, id, topic, source, object_type, object_id, occurred_at, received_at,
+                            payload
                      FROM events
                      WHERE seq > $1 AND occurred_at >= $2
                        AND (cardinality($3::text[]) + cardinality($4::text[]) = 0
@@ -254,6 +274,7 @@ impl MirrorStore for FleetMirrorStore {
                     object_id: r.get(5),
                     occurred_at: r.get(6),
                     received_at: r.get(7),
+                    changed: changed_words(r.get::<_, Option<Value>>(8).as_ref()),
                 })
                 .collect())
         })
@@ -351,9 +372,17 @@ pub async fn follow(mirror: Mirror, local: Arc<SqliteStore>, db: Database, repli
                 continue;
             }
         };
-        handled = event.seq;
-        apply_fleet_event(&mirror, &local, event).await;
-        unsaved += 1;
+        // What has been read already goes in one local transaction with it.
+        let mut batch = vec![event];
+        while batch.len() < BATCH {
+            match subscription.ready() {
+                Some(event) => batch.push(event),
+                None => break,
+            }
+        }
+        handled = batch.last().map_or(handled, |e| e.seq);
+        unsaved += batch.len() as u32;
+        apply_fleet_events(&mirror, &local, batch).await;
         if unsaved >= SAVE_EVERY {
             save_position(&db, &key, handled).await;
             unsaved = 0;
@@ -361,33 +390,41 @@ pub async fn follow(mirror: Mirror, local: Arc<SqliteStore>, db: Database, repli
     }
 }
 
-/// Applies a webhook another replica stored to this replica's copy and broadcasts what changed
-/// (nothing when the copy has it already). Sync changes are each replica's own sync's to apply.
-async fn apply_fleet_event(mirror: &Mirror, local: &Arc<SqliteStore>, event: StoredEvent) {
-    let seq = event.seq;
-    let (true, Some(envelope)) = (event.source == "webhook", event.payload) else {
+/// Applies webhooks other replicas stored to this replica's copy (one transaction) and
+/// broadcasts what changed (nothing for those the copy has already). Sync changes are each
+/// replica's own sync's to apply.
+async fn apply_fleet_events(mirror: &Mirror, local: &Arc<SqliteStore>, events: Vec<StoredEvent>) {
+    let first = events.first().map_or(0, |e| e.seq);
+    let notes: Vec<Notification> = events
+        .into_iter()
+        .filter(|e| e.source == "webhook")
+        .filter_map(|e| {
+            Some(Notification {
+                envelope: e.payload?,
+                id: e.id,
+                topic: e.topic,
+                created_at: e.occurred_at,
+                received_at: e.received_at,
+            })
+        })
+        .collect();
+    if notes.is_empty() {
         return;
-    };
-    let note = Notification {
-        id: event.id,
-        topic: event.topic.clone(),
-        created_at: event.occurred_at,
-        received_at: event.received_at,
-        envelope,
-    };
+    }
+    let topics: Vec<String> = notes.iter().map(|n| n.topic.clone()).collect();
     let local = local.clone();
-    match tokio::task::spawn_blocking(move || local.record_notifications(vec![note])).await {
+    match tokio::task::spawn_blocking(move || local.record_notifications(notes)).await {
         Ok(Ok(outcomes)) => {
-            for outcome in outcomes {
+            for (outcome, topic) in outcomes.into_iter().zip(&topics) {
                 if let NotificationOutcome::Stored { changes, .. } = outcome {
-                    mirror.publish(changes, ChangeSource::Webhook, Some(&event.topic));
+                    mirror.publish(changes, ChangeSource::Webhook, Some(topic));
                 }
             }
         }
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, seq, "could not apply a fleet event to the local mirror")
+            tracing::warn!(error = %e, from_seq = first, "could not apply fleet events to the local mirror")
         }
-        Err(e) => tracing::warn!(error = %e, seq, "applying a fleet event failed"),
+        Err(e) => tracing::warn!(error = %e, from_seq = first, "applying fleet events failed"),
     }
 }
 

@@ -3,10 +3,12 @@
 //! Every replica's engine reads the whole shared event log; the unique `(event_id, rule)` row
 //! decides which replica runs a rule on an event: of replicas racing for it exactly one
 //! inserts it. The winner also holds a claim (scope `automation_run`) with a lease, which says
-//! whose run it is and whether that replica is still alive. A run left `claimed` by a replica
-//! that died is marked `interrupted` (its lease ran out, or the replica restarted under the
-//! same name), never run again: an action may have reached Intercom before the replica died,
-//! and each rule runs at most once per event, as with the SQLite run log.
+//! whose run it is and whether that replica is still alive. The engine records a run's start
+//! before its first action, so a run without progress never attempted one: when its process is
+//! gone (lease ran out, or the replica restarted under the same name and reads the event again)
+//! the next claim takes it over and runs it. A run that had started is marked `interrupted`,
+//! never run again: an action may have reached Intercom before the replica died, and each rule
+//! runs at most once per event, as with the SQLite run log.
 //!
 //! Round-robin positions, echoes and the rate cap's counts are shared by the fleet; the
 //! engine's read position in the event log (`event_cursor`) is each replica's own.
@@ -140,8 +142,43 @@ impl Inner {
                 )
                 .await
                 .map_err(q)?;
-            let seq = won.map(|r| r.get::<_, i64>(0));
-            if seq.is_some() {
+            let mut seq = won.map(|r| r.get::<_, i64>(0));
+            if seq.is_none() {
+                // Taken over: a run its process never started (no progress recorded: the
+                // engine records the start before the first action), whose process is gone
+                // (lease ran out, or an earlier process of this replica).
+                seq = tx
+                    .query_opt(
+                        "UPDATE claims c
+                            SET owner = $3,
+                                lease_until = clock_timestamp() + make_interval(secs => $6),
+                                attempts = c.attempts + 1,
+                                claimed_at = clock_timestamp()
+                           FROM automation_runs r
+                          WHERE r.event_id = $1 AND r.rule = $2 AND r.status = 'claimed'
+                            AND r.detail IS NULL
+                            AND c.scope = $4 AND c.key = $5 AND c.completed_at IS NULL
+                            AND c.owner <> $3
+                            AND (c.lease_until <= clock_timestamp()
+                                 OR left(c.owner, length($7) + 1) = $7 || '#')
+                      RETURNING r.seq",
+                        &[
+                            &event.id,
+                            rule,
+                            &self.owner,
+                            &AUTOMATION_RUN_SCOPE,
+                            &run_key(&event.id, rule),
+                            &self.lease.as_secs_f64(),
+                            &self.replica,
+                        ],
+                    )
+                    .await
+                    .map_err(q)?
+                    .map(|r| r.get::<_, i64>(0));
+                if let Some(taken) = seq {
+                    tracing::info!(event = %event.id, rule = %rule, run = taken, "took over an automation run whose process is gone before it started");
+                }
+            } else {
                 tx.execute(
                     "INSERT INTO claims (scope, key, owner, lease_until, attempts, claimed_at)
                      VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), 1, clock_timestamp())
@@ -220,7 +257,15 @@ impl Inner {
                          AND c.completed_at IS NULL
                          AND c.lease_until > clock_timestamp()
                          AND (left(c.owner, length($3) + 1) <> $3 || '#' OR c.owner = $4)
-                   )",
+                   )
+                   -- An earlier process's run that never started is taken over when this
+                   -- replica's engine reads its event again (its read position is before it).
+                   AND NOT (r.detail IS NULL AND EXISTS (
+                       SELECT 1 FROM claims c
+                       WHERE c.scope = $2 AND c.key = r.event_id || '/' || r.rule
+                         AND c.completed_at IS NULL
+                         AND left(c.owner, length($3) + 1) = $3 || '#' AND c.owner <> $4
+                   ))",
                 &[&now, &AUTOMATION_RUN_SCOPE, &self.replica, &self.owner],
             )
             .await

@@ -580,8 +580,12 @@ impl IntercomServer {
         let client = ws.api().client();
         // A dry run never creates a tag.
         let create = !remove && args.control.dry_run == Some(false);
-        let (tag_id, tag_name) = match intercom_jobs::bulk::resolve_tag(client, &tag, create).await
-        {
+        let resolved = intercom_jobs::bulk::resolve_tag(client, &tag, create).await;
+        if create {
+            // A tag may have been created: the cached directory no longer lists every tag.
+            ws.invalidate("/tags");
+        }
+        let (tag_id, tag_name) = match resolved {
             Ok(found) => found,
             Err(BulkError::Invalid(_)) if !remove && !create => {
                 (String::new(), tag.trim().to_string())
@@ -603,7 +607,7 @@ impl IntercomServer {
 
     #[tool(
         name = "bulk_manage_conversations",
-        description = "Close, assign, unassign or snooze many conversations (by ids, emails, company or a search). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
+        description = "Close, assign, unassign or snooze many conversations (by ids or search filters). Dry run by default: shows the exact targets; dry_run=false runs a resumable job.",
         annotations(
             title = "Bulk manage conversations",
             read_only_hint = false,

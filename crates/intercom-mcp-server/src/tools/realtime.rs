@@ -58,7 +58,15 @@ impl Render for RecentEventsView {
                 let when = chrono::DateTime::from_timestamp(e.occurred_at, 0)
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_default();
-                format!("#{} {when} {}{object} (via {})", e.seq, e.topic, e.source)
+                let changed = if e.changed.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.changed.join("; "))
+                };
+                format!(
+                    "#{} {when} {}{object} (via {}){changed}",
+                    e.seq, e.topic, e.source
+                )
             })
             .collect();
         if lines.is_empty() {
@@ -126,6 +134,34 @@ pub fn require_realtime(server: &IntercomServer) -> Result<&Arc<Realtime>, ToolE
     })
 }
 
+/// `assignee admin 5 → 7` and `team 3 → none` with the directory's names.
+fn name_assignees(change: &str, names: &crate::workspace_context::Names) -> String {
+    let (label, describe): (&str, &dyn Fn(&str) -> String) =
+        if let Some(rest) = change.strip_prefix("assignee admin ") {
+            (rest, &|id| names.describe_admin(id))
+        } else if let Some(rest) = change.strip_prefix("team ") {
+            (rest, &|id| names.describe_team(id))
+        } else {
+            return change.to_string();
+        };
+    let Some((before, after)) = label.split_once(" → ") else {
+        return change.to_string();
+    };
+    let word = |id: &str| {
+        if id == "none" {
+            "nobody".to_string()
+        } else {
+            describe(id)
+        }
+    };
+    let what = if change.starts_with("team ") {
+        "team"
+    } else {
+        "assignee"
+    };
+    format!("{what} {} → {}", word(before), word(after))
+}
+
 fn parse_since(text: &str, ws: &Workspace) -> Result<i64, ToolError> {
     ws.dates()
         .start(text)
@@ -176,6 +212,15 @@ impl IntercomServer {
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let more = events.len() > limit;
         events.truncate(limit);
+        if events.iter().any(|e| !e.changed.is_empty())
+            && let Ok(names) = ws.names().await
+        {
+            for event in &mut events {
+                for change in &mut event.changed {
+                    *change = name_assignees(change, &names);
+                }
+            }
+        }
         let next_cursor = match events.last() {
             Some(last) => last.seq,
             // Nothing new: keep the caller's position, or start from the end of the log.

@@ -342,10 +342,76 @@ async fn a_write_through_the_server_is_read_back_from_the_mirror_at_once() {
         json!({"topics": "conversation.", "limit": 500}),
     )
     .await;
-    let logged = events["events"]
+    // It says what changed, not only the topic.
+    let changed: Vec<String> = events["events"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["object_id"] == conversation.as_str());
-    assert!(logged, "{events}");
+        .filter(|e| e["object_id"] == conversation.as_str())
+        .flat_map(|e| e["changed"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        changed.iter().any(|c| c == "state open → closed"),
+        "{changed:?} in {events}"
+    );
+}
+
+#[tokio::test]
+async fn recent_events_name_the_new_assignee_of_a_write() {
+    let s = setup().await;
+    let conversation = an_open_conversation(&s.api).await;
+    let admins = s
+        .api
+        .send_json(Method::GET, "/admins", &[], None)
+        .await
+        .unwrap();
+    let stored = s
+        .api
+        .send_json(
+            Method::GET,
+            &format!("/conversations/{conversation}"),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    // An admin other than the current assignee, named the way a person would.
+    let target = admins["admins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| id(&a["id"]) != id(&stored["admin_assignee_id"]))
+        .unwrap()
+        .clone();
+    let name = target["name"].as_str().unwrap().to_string();
+    let (is_error, _, said) = call(
+        &s.with_mirror,
+        "manage_conversation",
+        json!({"id": conversation, "action": "assign", "assignee": target["email"]}),
+    )
+    .await;
+    assert!(!is_error, "{said}");
+    let after = s
+        .api
+        .send_json(
+            Method::GET,
+            &format!("/conversations/{conversation}"),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(id(&after["admin_assignee_id"]), id(&target["id"]));
+    let (_, _, text) = call(
+        &s.with_mirror,
+        "recent_events",
+        json!({"topics": "conversation.", "limit": 500}),
+    )
+    .await;
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("conversation {conversation} ")))
+        .unwrap_or_else(|| panic!("no event for {conversation}: {text}"));
+    assert!(line.contains(&format!("→ {name}")), "{line}");
 }

@@ -401,6 +401,22 @@ async fn admins_and_teams_resolve_by_first_name_part_or_email_or_list_near_match
     .await;
     assert_eq!(out["total_count"].as_u64(), Some(expected), "{out}");
     assert!(expected > 0);
+
+    // A tag is never guessed, but a misspelt one is pointed at.
+    let tags = h.get("/tags").await["data"].as_array().unwrap().clone();
+    let tag = tags[0]["name"].as_str().unwrap().to_string();
+    let misspelt: String = {
+        let mut chars: Vec<char> = tag.chars().collect();
+        let last = chars.len() - 1;
+        chars.swap(last - 1, last);
+        chars.into_iter().collect()
+    };
+    assert!(!tags.iter().any(|t| t["name"] == misspelt.as_str()));
+    let message = err(&h, &store, "search_conversations", json!({"tag": misspelt})).await;
+    assert!(
+        message.contains("did you mean") && message.contains(&tag),
+        "{message}"
+    );
 }
 
 /// A company with at least two contacts, and those contacts.

@@ -194,3 +194,39 @@ async fn a_subscription_survives_its_connection_being_cut() {
         "two"
     );
 }
+
+#[tokio::test]
+async fn a_batch_is_stored_in_order_once_per_id_and_announced() {
+    let (_url, a, b) = two_replicas().await;
+    let mut sub = b.subscribe(0);
+    assert!(matches!(
+        a.append(&event("n2")).await.unwrap(),
+        Appended::New(_)
+    ));
+    let first = next_within(&mut sub, Duration::from_secs(10)).await;
+    // A batch with an id stored earlier (by another replica) and one given twice.
+    let batch = [
+        event("n1"),
+        event("n2"),
+        event("n3"),
+        event("n1"),
+        event("n4"),
+    ];
+    let outcomes = b.append_many(&batch).await.unwrap();
+    let seqs: Vec<i64> = outcomes.iter().map(|o| o.seq()).collect();
+    assert!(matches!(outcomes[0], Appended::New(_)), "{outcomes:?}");
+    assert_eq!(outcomes[1], Appended::Duplicate(first.seq));
+    assert!(matches!(outcomes[2], Appended::New(_)), "{outcomes:?}");
+    assert_eq!(outcomes[3], Appended::Duplicate(seqs[0]));
+    assert!(matches!(outcomes[4], Appended::New(_)), "{outcomes:?}");
+    // New ones take sequence numbers in the batch's order.
+    assert!(seqs[0] < seqs[2] && seqs[2] < seqs[4], "{seqs:?}");
+    // The subscriber on the other replica gets them, in order, once each.
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(next_within(&mut sub, Duration::from_secs(10)).await.id);
+    }
+    assert_eq!(got, ["n1", "n3", "n4"]);
+    assert_eq!(a.after(0, 100).await.unwrap().len(), 4);
+    assert!(a.append_many(&[]).await.unwrap().is_empty());
+}

@@ -244,3 +244,31 @@ async fn a_finished_run_gives_the_job_up_and_records_nothing_twice() {
     // Listing from either replica shows the same job.
     assert_eq!(a.recent_jobs(5).await.unwrap()[0].id, job);
 }
+
+#[tokio::test]
+async fn a_job_just_stored_is_not_taken_from_its_creator() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let url = fresh_database().await;
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Small,
+        seed: 7,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = client(&sandbox);
+    let a = PgJobStore::new(Database::connect(&url).await.unwrap(), "replica-a");
+    let (job, _) = new_job(&client, &a, "fresh").await;
+    // Stored `running` with no run yet: its creator is about to start it.
+    assert!(a.orphaned_jobs(10).await.unwrap().is_empty());
+    // Stored long ago and never started (the creator died in between): orphaned.
+    crate::cluster::admin(&url)
+        .await
+        .execute(
+            "UPDATE bulk_jobs SET updated_at = updated_at - 3600 WHERE id = $1",
+            &[&job],
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.orphaned_jobs(10).await.unwrap(), vec![job]);
+}

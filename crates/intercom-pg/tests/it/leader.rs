@@ -74,3 +74,36 @@ async fn a_leader_whose_connection_dies_knows_it_and_another_takes_over() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn replicas_waiting_for_their_turn_take_it_one_after_another() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let url = fresh_database().await;
+    let holding = Arc::new(AtomicUsize::new(0));
+    let turns = Arc::new(AtomicUsize::new(0));
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        let db = Database::connect(&url).await.unwrap();
+        let (holding, turns) = (holding.clone(), turns.clone());
+        replicas.push(tokio::spawn(async move {
+            for _ in 0..3 {
+                let turn = db.lead_when_free("sync", Duration::from_millis(20)).await;
+                // Nobody else holds a turn while this one does.
+                assert_eq!(
+                    holding.fetch_add(1, Ordering::SeqCst),
+                    0,
+                    "two turns at once"
+                );
+                tokio::task::yield_now().await;
+                turns.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(holding.fetch_sub(1, Ordering::SeqCst), 1);
+                turn.release().await.unwrap();
+            }
+        }));
+    }
+    for r in replicas {
+        r.await.unwrap();
+    }
+    assert_eq!(turns.load(Ordering::SeqCst), 9);
+}

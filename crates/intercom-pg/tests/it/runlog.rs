@@ -101,6 +101,8 @@ async fn only_runs_of_replicas_that_are_gone_are_closed_as_interrupted() {
         .await
         .unwrap()[0]
         .unwrap();
+    // B's run started (the engine records that before the first action).
+    b.progress(b_run, &json!({"actions": []})).await.unwrap();
     // Another replica starting leaves the live runs of A and B alone.
     let b2 = replica(&url, "c", Duration::from_secs(60)).await;
     assert_eq!(b2.mark_interrupted(2).await.unwrap(), 0);
@@ -128,7 +130,7 @@ async fn only_runs_of_replicas_that_are_gone_are_closed_as_interrupted() {
     let status = |id| rows.iter().find(|r| r.seq == id).unwrap().status;
     assert_eq!(status(a_run), RunStatus::Interrupted);
     assert_eq!(status(b_run), RunStatus::Claimed);
-    // B restarts under its own name: its previous process's run is closed at once (no wait).
+    // B restarts under its own name: its previous process's started run is closed at once.
     let b_again = replica(&url, "b", Duration::from_secs(60)).await;
     assert_eq!(b_again.mark_interrupted(4).await.unwrap(), 1);
     // An interrupted run is never run again.
@@ -172,4 +174,94 @@ async fn turns_are_shared_and_read_positions_are_per_replica() {
             .unwrap(),
         vec!["r"]
     );
+}
+
+#[tokio::test]
+async fn a_run_never_started_by_a_process_that_is_gone_is_taken_over_once() {
+    let url = fresh_database().await;
+    let rules = [("tag", false)];
+    // B claims and dies before its first action (no progress recorded).
+    let b = replica(&url, "b", Duration::from_secs(60)).await;
+    let run = b
+        .claim(&event("n1"), None, Some("c1"), &rules, 1)
+        .await
+        .unwrap()[0]
+        .unwrap();
+    // Another live replica reading the event again does not take a live lease's run.
+    let c = replica(&url, "c", Duration::from_secs(60)).await;
+    assert_eq!(
+        c.claim(&event("n1"), None, Some("c1"), &rules, 2)
+            .await
+            .unwrap(),
+        vec![None]
+    );
+    // B restarts under its name: starting closes nothing of it (the run never started), and
+    // reading the event again takes the run over, once.
+    let b2 = replica(&url, "b", Duration::from_secs(60)).await;
+    assert_eq!(b2.mark_interrupted(3).await.unwrap(), 0);
+    assert_eq!(
+        b2.claim(&event("n1"), None, Some("c1"), &rules, 4)
+            .await
+            .unwrap(),
+        vec![Some(run)]
+    );
+    assert_eq!(
+        b2.claim(&event("n1"), None, Some("c1"), &rules, 5)
+            .await
+            .unwrap(),
+        vec![None]
+    );
+    assert_eq!(
+        c.claim(&event("n1"), None, Some("c1"), &rules, 5)
+            .await
+            .unwrap(),
+        vec![None]
+    );
+    let attempts: i32 = crate::cluster::admin(&url)
+        .await
+        .query_one("SELECT attempts FROM claims WHERE key = 'n1/tag'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(attempts, 2);
+    // Once it started, a process that dies leaves it to be closed, not rerun.
+    b2.progress(run, &json!({"actions": [{"action": "add_tag"}]}))
+        .await
+        .unwrap();
+    let b3 = replica(&url, "b", Duration::from_secs(60)).await;
+    assert_eq!(
+        b3.claim(&event("n1"), None, Some("c1"), &rules, 6)
+            .await
+            .unwrap(),
+        vec![None]
+    );
+    assert_eq!(b3.mark_interrupted(7).await.unwrap(), 1);
+
+    // A replica whose lease ran out, never started: another replica reading it takes it over.
+    let short = replica(&url, "d", Duration::from_millis(200)).await;
+    let run = short
+        .claim(&event("n2"), None, Some("c1"), &rules, 8)
+        .await
+        .unwrap()[0]
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match c
+            .claim(&event("n2"), None, Some("c1"), &rules, 9)
+            .await
+            .unwrap()[0]
+        {
+            Some(taken) => {
+                assert_eq!(taken, run);
+                break;
+            }
+            None => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the lease never ran out"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
