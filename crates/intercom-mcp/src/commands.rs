@@ -182,11 +182,17 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         .client(token)
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let target = client.config().describe_target();
-    let me = client
-        .send_json(intercom_api::Method::GET, "/me", &[], None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let Some(admin_id) = intercom_mcp_server::workspace_context::usable_admin_id(&me) else {
+    // `/me` is nullable in the spec: a null answer, or one without an admin id, is a FAIL.
+    let me = match client.me().await {
+        Ok(me) => Some(me),
+        Err(intercom_api::Error::Decode { .. }) => None,
+        Err(e) => bail!("{e}"),
+    };
+    let usable = me.and_then(|me| {
+        let id = me.admin.id.clone().filter(|id| !id.trim().is_empty())?;
+        Some((me, id))
+    });
+    let Some((me, admin_id)) = usable else {
         println!("Intercom:    {target}");
         bail!(
             "FAIL: Intercom's /me answer names no admin (null or no id); writes cannot be attributed. \
@@ -194,18 +200,18 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         );
     };
     let rate = client.rate_limit();
-    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
-    let app = me.get("app").cloned().unwrap_or(Value::Null);
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    let app = me.app.clone().unwrap_or_default();
     println!("Intercom:    {target}");
     println!(
         "Workspace:   {} ({})",
-        field(&app, "name"),
-        field(&app, "id_code")
+        or_unknown(&app.name),
+        or_unknown(&app.id_code)
     );
     println!(
         "Admin:       {} <{}> (id {})",
-        field(&me, "name"),
-        field(&me, "email"),
+        or_unknown(&me.admin.name),
+        or_unknown(&me.admin.email),
         admin_id
     );
     println!("API version: {}", intercom_api::API_VERSION);
@@ -223,8 +229,8 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
         Some(zone) => println!("Time zone:   {zone} (configured)"),
         None => println!(
             "Time zone:   {} (the workspace's own; set INTERCOM_MCP_TIME_ZONE to override)",
-            app.get("timezone")
-                .and_then(Value::as_str)
+            app.timezone
+                .as_deref()
                 .unwrap_or("UTC (the workspace did not say)")
         ),
     }

@@ -60,3 +60,41 @@ async fn null_then_idless_then_valid_me_is_retried_not_cached() {
         "asked again after each unusable answer, then kept"
     );
 }
+
+/// `doctor` against a workspace whose `/me` names no admin says FAIL, never "OK".
+#[tokio::test]
+async fn doctor_fails_on_a_me_answer_that_names_no_admin() {
+    for answer in [
+        Value::Null,
+        json!({"type": "admin", "name": "No Id", "id": ""}),
+    ] {
+        let app = Router::new().route("/me", get(move || async move { Json(answer) }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_intercom-mcp"))
+            .args([
+                "doctor",
+                "--api-base",
+                &base,
+                "--access-token",
+                "tok-secret",
+            ])
+            .env_remove("INTERCOM_ACCESS_TOKEN")
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stdout}");
+        assert!(
+            stderr.contains("FAIL") && stderr.contains("names no admin"),
+            "{stderr}"
+        );
+        assert!(
+            !stdout.contains("OK") && !stdout.contains("Admin:"),
+            "{stdout}"
+        );
+        assert!(!stderr.contains("tok-secret") && !stdout.contains("tok-secret"));
+    }
+}
