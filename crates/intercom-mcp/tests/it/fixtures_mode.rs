@@ -9,11 +9,7 @@ use std::sync::Arc;
 use intercom_mcp_server::inprocess::InProcessClient;
 use intercom_mcp_server::server::{IntercomServer, ServerOptions};
 use intercom_mcp_server::workspace_context::{ApiSettings, Workspaces};
-use rmcp::model::{
-    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
-    Reference,
-};
-use serde_json::json;
+use rmcp::model::{ArgumentInfo, CompleteRequestParams, Reference};
 
 fn server() -> IntercomServer {
     IntercomServer::new(ServerOptions {
@@ -28,6 +24,8 @@ fn server() -> IntercomServer {
 #[tokio::test]
 async fn fixtures_appear_only_when_asked_for() {
     use intercom_mcp_server::fixtures::FixtureServer;
+    use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams};
+    use serde_json::json;
 
     let plain = InProcessClient::connect(server()).await.unwrap();
     let plain_tools = plain.peer().list_all_tools().await.unwrap();
