@@ -23,6 +23,8 @@ use crate::ratelimit::{RateBudget, RateLimitSnapshot, RateLimiter};
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// Set by [`Client::never_resending`]: no write is repeated once it may have been processed.
+    never_resend: bool,
 }
 
 pub(crate) struct Inner {
@@ -195,12 +197,25 @@ impl Client {
                 auth_header,
                 budget,
             }),
+            never_resend: false,
         })
     }
 
     /// The configuration this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// This client (same pool and rate budget) with no write repeated once it may have been
+    /// processed, whatever the method (a dropped connection after a PUT included): for callers
+    /// that read the target back before resending, such as bulk jobs, so that no write lands
+    /// twice. 429s and refused connections, which prove nothing was processed, are still
+    /// retried; reads retry as usual.
+    pub fn never_resending(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            never_resend: true,
+        }
     }
 
     /// A snapshot of the shared rate-limit state.
@@ -236,22 +251,6 @@ impl Client {
     ) -> Result<Value> {
         self.execute(Self::raw_call(method, path, query, body, true))
             .await
-    }
-
-    /// Like [`Client::send_json`], but never repeats a request that may have been processed,
-    /// whatever its method (a dropped connection after a PUT included): for callers that read
-    /// the target back before resending, such as bulk jobs, so that no write lands twice.
-    /// 429s and refused connections, which prove nothing was processed, are still retried.
-    pub async fn send_json_once(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Result<Value> {
-        let mut call = Self::raw_call(method, path, query, body, false);
-        call.idempotent = false;
-        self.execute(call).await
     }
 
     fn raw_call(
@@ -341,7 +340,10 @@ impl Client {
     }
 
     /// Runs a call with pacing and retries, returning the JSON body of the 2xx answer.
-    pub(crate) async fn execute(&self, call: Call) -> Result<Value> {
+    pub(crate) async fn execute(&self, mut call: Call) -> Result<Value> {
+        if self.never_resend && call.method != Method::GET {
+            call.idempotent = false;
+        }
         let policy = &self.inner.config.retry;
         let started = Instant::now();
         let url = self.url_for(&call.target)?;

@@ -107,6 +107,21 @@ impl Client {
         .await
     }
 
+    /// `POST /tags {name, companies: [{id, untag}]}`: tags (or, with `untag`, untags) one
+    /// company with the tag of that name.
+    pub async fn tag_company(&self, name: &str, company_id: &Id, untag: bool) -> Result<Tag> {
+        let mut company = json!({"id": company_id});
+        if untag {
+            company["untag"] = json!(true);
+        }
+        self.call(
+            Call::post(&["tags"])
+                .body(json!({"name": name, "companies": [company]}))
+                .resource("company", company_id),
+        )
+        .await
+    }
+
     /// `POST /tags {id, name}`: renames a tag.
     pub async fn rename_tag(&self, tag_id: &Id, name: &str) -> Result<Tag> {
         self.call(

@@ -229,17 +229,14 @@ async fn retry_after_header_is_honoured() {
 }
 
 #[tokio::test]
-async fn send_json_once_does_not_repeat_a_put_whose_connection_dropped() {
+async fn a_never_resending_client_does_not_repeat_a_put_whose_connection_dropped() {
     let (base, hits) = resetting_server().await;
     let c = client_with(&base, fast_retry(5), Duration::from_secs(5));
     let body = json!({"custom_attributes": {"plan": "pro"}});
+    let update: intercom_api::ContactInput = serde_json::from_value(body.clone()).unwrap();
     let err = c
-        .send_json_once(
-            intercom_api::Method::PUT,
-            "/contacts/c1",
-            &[],
-            Some(body.clone()),
-        )
+        .never_resending()
+        .update_contact(&intercom_api::Id::new("c1").unwrap(), &update)
         .await
         .unwrap_err();
     // The call has returned: every attempt it made met the reset, which comes after the count.

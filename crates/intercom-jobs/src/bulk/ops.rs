@@ -1,9 +1,9 @@
 //! The operations a bulk job applies to each target, and how to tell whether an
 //! item already took effect (so an ambiguous failure is never applied twice).
 
-use intercom_api::{Client, Method};
+use intercom_api::{Assignee, Client, ContactInput, Id, Method};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use intercom_mirror::columns::id_string;
 
@@ -168,22 +168,25 @@ impl Operation {
         merged
     }
 
-    /// Send the change for one target. Every write goes through `send_json_once`, which
-    /// repeats only what provably was not processed (429, refused connections), so
-    /// an ambiguous failure comes back here to be checked before any resend.
+    /// Send the change for one target through the typed client, never resending a write
+    /// that may have been processed ([`Client::never_resending`]): an ambiguous failure
+    /// comes back here to be checked before any resend. An accepted write whose answer could
+    /// not be read took effect, so it counts as applied.
     pub async fn apply(
         &self,
         client: &Client,
         id: &str,
         payload: Option<&Value>,
     ) -> intercom_api::Result<()> {
-        let id = path_segment(id);
-        match self {
+        let client = client.never_resending();
+        let target = Id::new(id)?;
+        let outcome = match self {
             Operation::UpdateContacts { .. } => {
-                let body = Value::Object(self.contact_update(payload));
-                client
-                    .send_json_once(Method::PUT, &format!("/contacts/{id}"), &[], Some(body))
-                    .await?;
+                let update: ContactInput =
+                    serde_json::from_value(Value::Object(self.contact_update(payload))).map_err(
+                        |e| intercom_api::Error::InvalidRequest(format!("contact attributes: {e}")),
+                    )?;
+                client.update_contact(&target, &update).await.map(drop)
             }
             Operation::Tag {
                 object,
@@ -192,79 +195,59 @@ impl Operation {
                 remove,
                 admin_id,
             } => {
-                let tag = path_segment(tag_id);
+                let tag = Id::new(tag_id)?;
                 match (object, remove) {
-                    (TagObject::Contacts, false) => {
-                        let path = format!("/contacts/{id}/tags");
-                        client
-                            .send_json_once(Method::POST, &path, &[], Some(json!({"id": tag_id})))
-                            .await?;
-                    }
-                    (TagObject::Contacts, true) => {
-                        let path = format!("/contacts/{id}/tags/{tag}");
-                        client
-                            .send_json_once(Method::DELETE, &path, &[], None)
-                            .await?;
-                    }
+                    (TagObject::Contacts, false) => client.tag_contact(&target, &tag).await,
+                    (TagObject::Contacts, true) => client.untag_contact(&target, &tag).await,
                     (TagObject::Conversations, false) => {
-                        let path = format!("/conversations/{id}/tags");
-                        let body = json!({"id": tag_id, "admin_id": admin_id});
-                        client
-                            .send_json_once(Method::POST, &path, &[], Some(body))
-                            .await?;
+                        let admin = Id::new(admin_id)?;
+                        client.tag_conversation(&target, &tag, &admin).await
                     }
                     (TagObject::Conversations, true) => {
-                        let path = format!("/conversations/{id}/tags/{tag}");
-                        let body = json!({"admin_id": admin_id});
-                        client
-                            .send_json_once(Method::DELETE, &path, &[], Some(body))
-                            .await?;
+                        let admin = Id::new(admin_id)?;
+                        client.untag_conversation(&target, &tag, &admin).await
                     }
                     (TagObject::Companies, remove) => {
-                        let mut company = json!({"id": id});
-                        if *remove {
-                            company["untag"] = json!(true);
-                        }
-                        let body = json!({"name": tag_name, "companies": [company]});
-                        client
-                            .send_json_once(Method::POST, "/tags", &[], Some(body))
-                            .await?;
+                        client.tag_company(tag_name, &target, *remove).await
                     }
                 }
+                .map(drop)
             }
             Operation::ManageConversations { action, admin_id } => {
-                let body = match action {
+                let admin = Id::new(admin_id)?;
+                match action {
                     ConversationAction::Close { body } => {
-                        let mut b =
-                            json!({"message_type": "close", "type": "admin", "admin_id": admin_id});
-                        if let Some(text) = body {
-                            b["body"] = json!(text);
-                        }
-                        b
+                        client
+                            .close_conversation(&target, &admin, body.as_deref())
+                            .await
                     }
                     ConversationAction::Assign {
                         assignee_id, team, ..
-                    } => json!({
-                        "message_type": "assignment",
-                        "type": if *team { "team" } else { "admin" },
-                        "admin_id": admin_id,
-                        "assignee_id": assignee_id,
-                    }),
-                    ConversationAction::Unassign => json!({
-                        "message_type": "assignment", "type": "admin",
-                        "admin_id": admin_id, "assignee_id": "0",
-                    }),
-                    ConversationAction::Snooze { until } => json!({
-                        "message_type": "snoozed", "admin_id": admin_id, "snoozed_until": until,
-                    }),
-                };
-                let path = format!("/conversations/{id}/parts");
-                client
-                    .send_json_once(Method::POST, &path, &[], Some(body))
-                    .await?;
+                    } => {
+                        let assignee_id = Id::new(assignee_id)?;
+                        let assignee = if *team {
+                            Assignee::Team(assignee_id)
+                        } else {
+                            Assignee::Admin(assignee_id)
+                        };
+                        client
+                            .assign_conversation(&target, &admin, &assignee, None)
+                            .await
+                    }
+                    ConversationAction::Unassign => {
+                        client.unassign_conversation(&target, &admin).await
+                    }
+                    ConversationAction::Snooze { until } => {
+                        client.snooze_conversation(&target, &admin, *until).await
+                    }
+                }
+                .map(drop)
             }
+        };
+        match outcome {
+            Err(e) if e.is_applied_but_unreadable() => Ok(()),
+            other => other,
         }
-        Ok(())
     }
 
     /// Whether the target already shows the change (read back after an ambiguous failure).
@@ -368,6 +351,7 @@ pub fn contact_matches(contact: &Value, update: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn operations_round_trip_through_json() {
