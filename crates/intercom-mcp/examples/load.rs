@@ -8,6 +8,7 @@
 //!     cargo run --release -p intercom-mcp --example load -- [clients=100] [seconds=60]
 //!
 //! The server under test is the release binary, spawned as its own process; with
+//! `LOAD_SERVER_ARGS` adds `serve` flags to the spawned server; with
 //! `LOAD_MCP_URL` (and `LOAD_SANDBOX_URL`, `LOAD_SANDBOX_TOKEN` for the sandbox it uses) the
 //! clients go to servers started elsewhere instead, e.g. a fleet behind a balancer
 //! (tests/python/fleet_load.py).
@@ -99,8 +100,8 @@ impl Client {
         })
     }
 
-    /// One tool call: Ok(true) when it succeeded, Ok(false) for an isError result.
-    async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<bool> {
+    /// One tool call: Ok(None) when it succeeded, Ok(Some(text)) for an isError result.
+    async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<Option<String>> {
         self.next_id += 1;
         let body = rpc(
             self.next_id,
@@ -118,7 +119,14 @@ impl Client {
         let status = resp.status();
         let text = resp.text().await?;
         let v = answer(&text).ok_or_else(|| anyhow::anyhow!("HTTP {status}: {text}"))?;
-        Ok(v["result"]["isError"] != true && v.get("error").is_none())
+        if let Some(error) = v.get("error") {
+            return Ok(Some(error.to_string()));
+        }
+        if v["result"]["isError"] == true {
+            let said = v["result"]["content"][0]["text"].as_str().unwrap_or("");
+            return Ok(Some(said.chars().take(160).collect()));
+        }
+        Ok(None)
     }
 }
 
@@ -146,6 +154,12 @@ async fn spawn_server(
             "all",
         ])
         .args(["--api-base", sandbox_url])
+        // LOAD_SERVER_ARGS: more `serve` flags, e.g. `--max-concurrent-per-client 32`.
+        .args(
+            std::env::var("LOAD_SERVER_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .env("INTERCOM_ACCESS_TOKEN", sandbox_token)
         .env("INTERCOM_MCP_LOG", "warn")
         .stdout(Stdio::null())
@@ -282,9 +296,9 @@ async fn main() -> anyhow::Result<()> {
                 let mut t = tally.lock().unwrap();
                 t.latencies.push(took);
                 match outcome {
-                    Ok(true) if write => t.writes += 1,
-                    Ok(true) => t.reads += 1,
-                    Ok(false) => t.errors.push(format!("{tool}: isError")),
+                    Ok(None) if write => t.writes += 1,
+                    Ok(None) => t.reads += 1,
+                    Ok(Some(said)) => t.errors.push(format!("{tool}: isError: {said}")),
                     Err(e) => t.errors.push(format!("{tool}: {e}")),
                 }
             }
@@ -330,8 +344,19 @@ async fn main() -> anyhow::Result<()> {
     } else {
         println!("server RSS: not measured (servers started elsewhere)");
     }
-    for e in t.errors.iter().take(5) {
-        println!("error sample: {e}");
+    // The kinds of error, most frequent first (ids and numbers masked so alike messages group).
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in &t.errors {
+        let masked: String = e
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+        *kinds.entry(masked).or_default() += 1;
+    }
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    for (kind, n) in kinds.iter().take(8) {
+        println!("errors x{n}: {kind}");
     }
     Ok(())
 }
