@@ -354,7 +354,7 @@ async fn main() -> anyhow::Result<()> {
         *kinds.entry(masked).or_default() += 1;
     }
     let mut kinds: Vec<_> = kinds.into_iter().collect();
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|kind| std::cmp::Reverse(kind.1));
     for (kind, n) in kinds.iter().take(8) {
         println!("errors x{n}: {kind}");
     }
