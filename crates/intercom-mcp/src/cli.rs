@@ -172,6 +172,15 @@ pub struct ServeArgs {
         value_parser = parse_positive
     )]
     pub max_concurrent_per_client: usize,
+    /// On SIGTERM or Ctrl-C, keep serving this many seconds while /healthz answers 503
+    /// `draining`, so a load balancer takes this replica out first (a rolling restart
+    /// loses no request). Set it above the balancer's health-check fall time.
+    #[arg(
+        long = "drain-seconds",
+        env = "INTERCOM_MCP_DRAIN_SECONDS",
+        default_value_t = 0
+    )]
+    pub drain_seconds: u64,
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
     pub realtime: crate::mirror::RealtimeServeArgs,

@@ -146,12 +146,17 @@ async fn serve_transport(
                 max_body_bytes: args.max_body_bytes,
                 max_concurrent_per_client: args.max_concurrent_per_client,
                 oauth,
+                drain: std::time::Duration::from_secs(args.drain_seconds),
             };
             let shutdown = CancellationToken::new();
-            let ctrl_c = shutdown.clone();
+            let signalled = shutdown.clone();
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                ctrl_c.cancel();
+                stop_signal().await;
+                signalled.cancel();
+                // A second signal does not wait for the drain.
+                stop_signal().await;
+                eprintln!("intercom-mcp: second stop signal, exiting now");
+                std::process::exit(130);
             });
             let has_auth = options.auth_token.is_some();
             let sandbox = upstream.sandbox.is_some();
@@ -167,6 +172,29 @@ async fn serve_transport(
             })
             .await
         }
+    }
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM (what service managers and orchestrators send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

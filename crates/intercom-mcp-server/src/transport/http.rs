@@ -42,6 +42,10 @@ pub struct HttpOptions {
     pub max_concurrent_per_client: usize,
     /// Sign in with Intercom: clients present this server's OAuth access tokens.
     pub oauth: Option<Arc<crate::oauth::OAuthServer>>,
+    /// After the shutdown signal, how long requests are still served while `/healthz`
+    /// answers 503 `draining`, so a load balancer takes the replica out of rotation before
+    /// it stops accepting connections.
+    pub drain: Duration,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -53,6 +57,7 @@ impl std::fmt::Debug for HttpOptions {
             .field("token_from_request", &self.token_from_request)
             .field("max_concurrent_per_client", &self.max_concurrent_per_client)
             .field("oauth", &self.oauth.is_some())
+            .field("drain", &self.drain)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +74,7 @@ impl Default for HttpOptions {
             max_body_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_concurrent_per_client: DEFAULT_MAX_CONCURRENT_PER_CLIENT,
             oauth: None,
+            drain: Duration::ZERO,
         }
     }
 }
@@ -126,17 +132,26 @@ impl HttpOptions {
 /// Upstream probe results are reused briefly so `/healthz` stays cheap.
 const HEALTH_CACHE: Duration = Duration::from_secs(10);
 
+/// Longest wait, once the server stops accepting, for open requests and streams to end.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 struct HealthState {
     server: IntercomServer,
     last: Arc<Mutex<Option<(Instant, serde_json::Value)>>>,
+    /// Cancelled once shutdown began: the probe says 503 so the balancer stops sending.
+    draining: CancellationToken,
 }
 
-async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
+async fn healthz(State(state): State<HealthState>) -> axum::response::Response {
+    if state.draining.is_cancelled() {
+        let body = json!({"status": "draining", "server": SERVER_NAME, "version": SERVER_VERSION});
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     if let Some((at, body)) = state.last.lock().clone()
         && at.elapsed() < HEALTH_CACHE
     {
-        return Json(body);
+        return Json(body).into_response();
     }
     let workspaces = state.server.workspaces();
     let (status, upstream) = if !workspaces.has_default_token() {
@@ -192,7 +207,7 @@ async fn healthz(State(state): State<HealthState>) -> impl IntoResponse {
         body["store"] = store;
     }
     *state.last.lock() = Some((Instant::now(), body.clone()));
-    Json(body)
+    Json(body).into_response()
 }
 
 /// Build the axum application (also used by tests, which bind it themselves).
@@ -200,6 +215,17 @@ pub fn router<H: McpHandler>(
     server: H,
     options: &HttpOptions,
     shutdown: CancellationToken,
+) -> Router {
+    draining_router(server, options, shutdown.clone(), shutdown)
+}
+
+/// [`router`] whose `/healthz` says `draining` once `draining` is cancelled, while MCP
+/// sessions run until `shutdown` is.
+fn draining_router<H: McpHandler>(
+    server: H,
+    options: &HttpOptions,
+    shutdown: CancellationToken,
+    draining: CancellationToken,
 ) -> Router {
     let policy = Arc::new(options.policy());
     let factory_server = server.clone();
@@ -259,6 +285,7 @@ pub fn router<H: McpHandler>(
         .with_state(HealthState {
             server: server.intercom().clone(),
             last: Arc::new(Mutex::new(None)),
+            draining,
         });
     // The liveness probe answers whatever Host a load balancer or orchestrator sends (a
     // replica's address, a pod IP): it reveals no workspace data.
@@ -276,6 +303,10 @@ pub fn router<H: McpHandler>(
 
 /// Bind and serve until `shutdown` is cancelled. Returns the bound address
 /// through `on_bound` before serving (port 0 picks a free port).
+///
+/// Once `shutdown` is cancelled, requests are still served for `options.drain` while
+/// `/healthz` answers 503; then no new connection is accepted, and open requests and
+/// streams get up to [`STOP_GRACE`] to end.
 pub async fn serve_http<H: McpHandler>(
     server: H,
     options: HttpOptions,
@@ -283,7 +314,21 @@ pub async fn serve_http<H: McpHandler>(
     on_bound: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     options.check().map_err(anyhow::Error::msg)?;
-    let app = router(server, &options, shutdown.clone());
+    let stop = CancellationToken::new();
+    let app = draining_router(server, &options, stop.clone(), shutdown.clone());
+    let drain = options.drain;
+    let stopping = stop.clone();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        if !drain.is_zero() {
+            tracing::info!(
+                seconds = drain.as_secs_f64(),
+                "shutting down: /healthz answers 503 while open work finishes"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        stopping.cancel();
+    });
     let host = options.host.trim_start_matches('[').trim_end_matches(']');
     let listener = tokio::net::TcpListener::bind((host, options.port))
         .await
@@ -299,11 +344,22 @@ pub async fn serve_http<H: McpHandler>(
         }
     });
     // Connect info gives the per-client limits the peer address.
-    axum::serve(
+    let graceful = stop.clone();
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await?;
+    .with_graceful_shutdown(async move { graceful.cancelled().await });
+    let give_up = async {
+        stop.cancelled().await;
+        tokio::time::sleep(STOP_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = give_up => tracing::warn!(
+            "open connections did not end within {} s of shutdown; closing them",
+            STOP_GRACE.as_secs()
+        ),
+    }
     Ok(())
 }

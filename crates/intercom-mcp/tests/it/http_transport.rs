@@ -549,3 +549,71 @@ fn binding_beyond_loopback_needs_a_token() {
     assert!(guarded.check().is_ok());
     assert!(HttpOptions::default().check().is_ok());
 }
+
+/// A rolling restart: after the stop signal the server keeps answering for the drain
+/// period while `/healthz` says 503 `draining` (so a balancer takes it out first), then
+/// stops accepting connections and returns.
+#[tokio::test]
+async fn after_the_stop_signal_requests_are_served_while_healthz_says_draining() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        scale: Scale::Tiny,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let server = common::server_for(&sandbox.base_url(), sandbox.token(), common::all_tools());
+    let shutdown = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let options = HttpOptions {
+        port: 0,
+        drain: Duration::from_secs(2),
+        ..HttpOptions::default()
+    };
+    let serving = tokio::spawn(serve_http(server, options, shutdown.clone(), move |addr| {
+        let _ = tx.send(addr);
+    }));
+    let addr = tokio::time::timeout(Duration::from_secs(10), rx)
+        .await
+        .unwrap()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let http = http_client();
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    shutdown.cancel();
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "draining", "{body}");
+    // Still served while draining: a sessionless tool call gets its answer.
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let mut tool_call = call(2, "whoami", json!({}));
+    tool_call["params"]["_meta"] = meta;
+    let resp = http
+        .post(format!("{base}/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("Content-Type", "application/json")
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", "whoami")
+        .json(&tool_call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let out = find_response(&resp.text().await.unwrap(), 2).unwrap();
+    assert_ne!(out["result"]["isError"], true, "{out}");
+
+    // Then it stops: serve_http returns and the port takes no new connection.
+    tokio::time::timeout(Duration::from_secs(15), serving)
+        .await
+        .expect("the server stopped after the drain")
+        .unwrap()
+        .unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
