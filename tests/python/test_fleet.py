@@ -142,20 +142,23 @@ def start_replica(name: str, port: int, store_dir: Path, env: dict[str, str], ru
     return Replica(name, port, local, process)
 
 
-def start_balancer(replicas: list[Replica], tmp_path: Path, env: dict[str, str]) -> tuple[ManagedProcess, str]:
-    """deploy/haproxy.cfg with one `server` line per replica; the process and its URL."""
+def start_balancer(replicas: list[Replica], tmp_path: Path, env: dict[str, str],
+                   stats_port: int | None = None) -> tuple[ManagedProcess, str]:
+    """deploy/haproxy.cfg as the deployer runs it (REPLICA_1..3), optionally with a stats page
+    at `http://127.0.0.1:{stats_port}/stats`; the process and the balancer's URL."""
+    assert len(replicas) <= 3, "deploy/haproxy.cfg names up to three replicas"
     listen = free_port()
-    lines = "".join(f'    server replica{i} "${{REPLICA_{i}}}"\n' for i in range(1, len(replicas) + 1))
-    two = '    server replica1 "${REPLICA_1}"\n    server replica2 "${REPLICA_2}"\n'
-    config = HAPROXY_CONFIG.read_text()
-    assert config.count(two) == 2, "deploy/haproxy.cfg no longer lists replica1 and replica2 in both backends"
-    config_path = tmp_path / "haproxy.cfg"
-    config_path.write_text(config.replace(two, lines))
+    configs = ["-f", str(HAPROXY_CONFIG)]
+    if stats_port is not None:
+        stats = tmp_path / "haproxy-stats.cfg"
+        stats.write_text(f"frontend stats\n    bind 127.0.0.1:{stats_port}\n    stats enable\n    stats uri /stats\n")
+        configs += ["-f", str(stats)]
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     assert Path(haproxy).exists(), "HAProxy is not installed: run scripts/setup.sh"
     addresses = {f"REPLICA_{i}": r.address for i, r in enumerate(replicas, 1)}
-    balancer = ManagedProcess("haproxy", [haproxy, "-db", "-f", str(config_path)],
-                              env | {"LISTEN": f"127.0.0.1:{listen}"} | addresses).start()
+    unset = {k: v for k, v in env.items() if not k.startswith("REPLICA_")}
+    balancer = ManagedProcess("haproxy", [haproxy, "-db", *configs],
+                              unset | {"LISTEN": f"127.0.0.1:{listen}"} | addresses).start()
     front = f"http://127.0.0.1:{listen}"
     balancer.wait_until(lambda: httpx.get(f"{front}/healthz", timeout=5).status_code == 200)
     return balancer, front

@@ -1,5 +1,5 @@
 """A rolling restart of a fleet (docs/DEPLOY.md): three replicas on one PostgreSQL behind the
-deployer's HAProxy configuration are stopped with SIGTERM and started again one at a time, while
+deployer's HAProxy configuration (deploy/haproxy.cfg as it is, REPLICA_1..3) are stopped with SIGTERM and started again one at a time, while
 signed webhooks and sessionless MCP tool calls arrive at the balancer without pause.
 
 Each replica runs with `--drain-seconds 3` (INTERCOM_MCP_DRAIN_SECONDS): on SIGTERM its
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import shutil
 import signal
 import threading
 import time
@@ -27,31 +26,10 @@ import httpx
 from mcp import Client
 
 from conftest import ManagedProcess, free_port, serve_env, start_sandbox
-from test_fleet import (HAPROXY_CONFIG, WEBHOOK_SECRET, Postgres, Replica, notification, postgres,  # noqa: F401
-                        sign, start_replica, wait_for)
+from test_fleet import (WEBHOOK_SECRET, Postgres, Replica, notification, postgres,  # noqa: F401
+                        sign, start_balancer, start_replica, wait_for)
 
 DRAIN_SECONDS = 3
-
-
-def start_balancer_with_stats(replicas: list[Replica], tmp_path: Path, env: dict[str, str]):
-    """deploy/haproxy.cfg with a `server` line per replica and a stats page; process, URL, stats URL."""
-    listen, stats = free_port(), free_port()
-    lines = "".join(f'    server replica{i} "${{REPLICA_{i}}}"\n' for i in range(1, len(replicas) + 1))
-    two = '    server replica1 "${REPLICA_1}"\n    server replica2 "${REPLICA_2}"\n'
-    config = HAPROXY_CONFIG.read_text()
-    assert config.count(two) == 2, "deploy/haproxy.cfg no longer lists replica1 and replica2 in both backends"
-    config = config.replace(two, lines)
-    config += f"\nfrontend stats\n    bind 127.0.0.1:{stats}\n    stats enable\n    stats uri /stats\n"
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(config)
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    assert Path(haproxy).exists(), "HAProxy is not installed: run scripts/setup.sh"
-    addresses = {f"REPLICA_{i}": r.address for i, r in enumerate(replicas, 1)}
-    balancer = ManagedProcess("haproxy", [haproxy, "-db", "-f", str(path)],
-                              env | {"LISTEN": f"127.0.0.1:{listen}"} | addresses).start()
-    front = f"http://127.0.0.1:{listen}"
-    balancer.wait_until(lambda: httpx.get(f"{front}/healthz", timeout=5).status_code == 200)
-    return balancer, front, f"http://127.0.0.1:{stats}/stats;csv"
 
 
 def backend_servers(stats_url: str) -> dict[str, dict[str, str]]:
@@ -73,7 +51,9 @@ def test_a_rolling_restart_loses_no_webhook_and_no_call(postgres: Postgres, tmp_
         ports = {name: free_port() for name in names}
         for name in names:
             replicas[name] = start_replica(name, ports[name], tmp_path, env, None, postgres)
-        balancer, front, stats = start_balancer_with_stats([replicas[n] for n in names], tmp_path, env)
+        stats_port = free_port()
+        balancer, front = start_balancer([replicas[n] for n in names], tmp_path, env, stats_port)
+        stats = f"http://127.0.0.1:{stats_port}/stats;csv"
         wait_for(lambda: all(s["status"] == "UP" for s in backend_servers(stats).values()), "every replica UP")
 
         stop = threading.Event()
