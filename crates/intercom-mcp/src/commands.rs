@@ -59,17 +59,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.oauth.oauth && args.transport != TransportKind::Http {
         anyhow::bail!("--oauth needs --transport http (sign-in is for remote MCP clients)");
     }
-    let oauth = crate::oauth::build(
-        &args.oauth,
-        &upstream,
-        // Sign-in grants are not in the fleet's database yet: --oauth-store or the default file.
-        args.realtime
-            .store
-            .store
-            .as_ref()
-            .filter(|_| fleet.is_none()),
-        args.port,
-    )?;
+    let grants_at = match &fleet {
+        Some(fleet) => crate::oauth::GrantsAt::Fleet(fleet.grant_store()),
+        None => crate::oauth::GrantsAt::File(args.realtime.store.store.as_ref()),
+    };
+    let oauth = crate::oauth::build(&args.oauth, &upstream, grants_at, args.port)?;
     if upstream.token.is_none() && !token_from_request {
         tracing::warn!(
             "no Intercom access token: tools will fail until INTERCOM_ACCESS_TOKEN is set \

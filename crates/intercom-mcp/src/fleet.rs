@@ -116,6 +116,11 @@ impl Fleet {
         Arc::new(self.jobs.clone())
     }
 
+    /// Sign-in grants for the whole fleet (a sign-in may start and end on different replicas).
+    pub fn grant_store(&self) -> Arc<dyn intercom_mcp_server::oauth::store::GrantStore> {
+        Arc::new(intercom_pg::PgGrantStore::new(self.db.clone()))
+    }
+
     pub fn run_log(&self) -> Arc<dyn RunLog> {
         Arc::new(PgRunLog::new(self.db.clone(), &self.replica))
     }

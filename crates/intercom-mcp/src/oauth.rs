@@ -8,7 +8,7 @@ use clap::Args;
 use intercom_api::{Region, Secret};
 
 use intercom_mcp_server::oauth::seal::SealingKey;
-use intercom_mcp_server::oauth::store::SqliteGrantStore;
+use intercom_mcp_server::oauth::store::{GrantStore, SqliteGrantStore};
 use intercom_mcp_server::oauth::{OAuthConfig, OAuthServer};
 use intercom_mcp_server::transport::auth::is_loopback_host;
 
@@ -67,10 +67,18 @@ fn authorize_url(region: Region) -> &'static str {
 
 /// Builds the authorization server, or says what is missing. Under `--sandbox` the
 /// Intercom app is the sandbox's own (registered here with a fresh id and secret).
+/// Where grants are kept: the fleet's database, unless `--oauth-store` names a file.
+pub enum GrantsAt<'a> {
+    /// A single process: `--oauth-store`, else the mirror's store file (`--store`), else the default.
+    File(Option<&'a PathBuf>),
+    /// A replica of a fleet: its PostgreSQL store (`--oauth-store` still picks a file).
+    Fleet(Arc<dyn GrantStore>),
+}
+
 pub fn build(
     args: &OAuthServeArgs,
     upstream: &Upstream,
-    mirror_store: Option<&PathBuf>,
+    grants_at: GrantsAt<'_>,
     bound_port: u16,
 ) -> anyhow::Result<Option<Arc<OAuthServer>>> {
     if !args.oauth {
@@ -163,16 +171,28 @@ pub fn build(
     {
         config.intercom_authorize_url = url;
     }
-    let path = args
-        .oauth_store
-        .clone()
-        .or_else(|| mirror_store.cloned())
-        .unwrap_or_else(intercom_mirror::default_store_path);
-    let store = SqliteGrantStore::open(&path).map_err(|e| {
-        anyhow::anyhow!("could not open the grant store at {}: {e}", path.display())
-    })?;
-    tracing::info!(public_url = %config.public_url, store = %path.display(), "sign in with Intercom enabled");
-    Ok(Some(Arc::new(OAuthServer::new(config, Arc::new(store))?)))
+    let (store, location): (Arc<dyn GrantStore>, String) = match grants_at {
+        GrantsAt::Fleet(store) if args.oauth_store.is_none() => {
+            (store, "the fleet's PostgreSQL store".into())
+        }
+        other => {
+            let mirror_store = match other {
+                GrantsAt::File(path) => path.cloned(),
+                GrantsAt::Fleet(_) => None,
+            };
+            let path = args
+                .oauth_store
+                .clone()
+                .or(mirror_store)
+                .unwrap_or_else(intercom_mirror::default_store_path);
+            let store = SqliteGrantStore::open(&path).map_err(|e| {
+                anyhow::anyhow!("could not open the grant store at {}: {e}", path.display())
+            })?;
+            (Arc::new(store), path.display().to_string())
+        }
+    };
+    tracing::info!(public_url = %config.public_url, store = %location, "sign in with Intercom enabled");
+    Ok(Some(Arc::new(OAuthServer::new(config, store)?)))
 }
 
 /// With the embedded sandbox, Intercom's consent page and token endpoint are the sandbox's, and

@@ -10,11 +10,14 @@
 //!   resumable from any sequence number.
 //! - [`PgJobStore`] and [`PgRunLog`]: the bulk job store and the automations run log of the
 //!   engines, shared by the fleet (leases say which replica runs what).
+//! - [`PgGrantStore`]: sign-in with Intercom (OAuth) for the whole fleet: clients, sealed grants,
+//!   one-use codes and sign-ins in progress, whichever replica a request reaches.
 
 mod claims;
 mod db;
 mod error;
 mod events;
+mod grants;
 mod jobs;
 mod leader;
 mod locks;
@@ -29,6 +32,7 @@ pub use error::{Error, Result};
 pub use events::{
     Appended, EVENTS_CHANNEL, EventLog, LISTENER_NAME, NewEvent, StoredEvent, Subscription,
 };
+pub use grants::PgGrantStore;
 pub use jobs::{BULK_JOB_SCOPE, DEFAULT_JOB_LEASE, PgJobStore};
 pub use leader::Leadership;
 pub use migrate::{MIGRATIONS, Migration};

@@ -289,10 +289,10 @@ async fn authorize(State(server): Shared, Query(q): Query<AuthorizeQuery>) -> Re
         None => server.config.resource(),
     };
     let upstream_state = random_token("");
-    {
-        let mut pending = server.pending.lock();
-        pending.retain(|_, p| p.started.elapsed() < SIGN_IN_WINDOW);
-        if pending.len() >= MAX_PENDING {
+    let now = now_unix();
+    match server.store.count_live(TokenKind::SignIn, now).await {
+        Ok(n) if n < MAX_PENDING as u64 => {}
+        Ok(_) => {
             return redirect_error(
                 &redirect_uri,
                 "temporarily_unavailable",
@@ -301,16 +301,40 @@ async fn authorize(State(server): Shared, Query(q): Query<AuthorizeQuery>) -> Re
                 issuer,
             );
         }
-        pending.insert(
-            upstream_state.clone(),
-            PendingSignIn {
-                client_id: client.client_id,
-                redirect_uri,
-                client_state: q.state,
-                code_challenge: challenge,
-                resource,
-                started: std::time::Instant::now(),
-            },
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the sign-ins in progress");
+            return redirect_error(
+                &redirect_uri,
+                "temporarily_unavailable",
+                "the sign-in could not be started; try again",
+                state,
+                issuer,
+            );
+        }
+    }
+    let pending = PendingSignIn {
+        client_id: client.client_id,
+        redirect_uri: redirect_uri.clone(),
+        client_state: q.state.clone(),
+        code_challenge: challenge,
+        resource,
+    };
+    let record = TokenRecord {
+        token_hash: token_hash(&upstream_state),
+        kind: TokenKind::SignIn,
+        grant_id: String::new(),
+        expires_at: now + SIGN_IN_WINDOW.as_secs() as i64,
+        used_at: None,
+        detail: Some(serde_json::to_string(&pending).unwrap_or_default()),
+    };
+    if let Err(e) = server.store.put_token(record).await {
+        tracing::warn!(error = %e, "could not store the sign-in");
+        return redirect_error(
+            &redirect_uri,
+            "temporarily_unavailable",
+            "the sign-in could not be started; try again",
+            state,
+            issuer,
         );
     }
     let Ok(mut intercom) = url::Url::parse(&server.config.intercom_authorize_url) else {
@@ -355,14 +379,30 @@ struct StoredCodeDetail {
     code_challenge: String,
 }
 
+/// The sign-in `upstream_state` names, taken once: a second callback with the same state (a
+/// replay, or a race between replicas) finds it used.
+async fn take_sign_in(server: &OAuthServer, upstream_state: &str) -> Option<PendingSignIn> {
+    let hash = token_hash(upstream_state);
+    let record = server.store.token(hash.clone()).await.ok().flatten()?;
+    if record.kind != TokenKind::SignIn
+        || record.used_at.is_some()
+        || record.expires_at < now_unix()
+    {
+        return None;
+    }
+    if !server.store.use_token(hash, now_unix()).await.ok()? {
+        return None;
+    }
+    serde_json::from_str(record.detail.as_deref()?).ok()
+}
+
 /// `/oauth/callback`: Intercom's redirect after consent. Trades Intercom's code for the
 /// person's token, seals it in a new grant, and redirects to the client with our code.
 async fn callback(State(server): Shared, Query(q): Query<CallbackQuery>) -> Response {
-    let pending = q
-        .state
-        .as_deref()
-        .and_then(|s| server.pending.lock().remove(s))
-        .filter(|p| p.started.elapsed() < SIGN_IN_WINDOW);
+    let pending = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        Some(upstream_state) => take_sign_in(&server, upstream_state).await,
+        None => None,
+    };
     let Some(pending) = pending else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -743,7 +783,9 @@ async fn revoke(
         Ok(r) => r,
         Err(_) => return store_failed(),
     };
-    if let Some(record) = record.filter(|r| r.kind != TokenKind::Code) {
+    if let Some(record) =
+        record.filter(|r| matches!(r.kind, TokenKind::Access | TokenKind::Refresh))
+    {
         let owner_ok = match (
             &request.client_id,
             server.store.grant(record.grant_id.clone()).await,

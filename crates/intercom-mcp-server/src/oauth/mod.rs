@@ -15,7 +15,6 @@ mod endpoints;
 pub mod seal;
 pub mod store;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +24,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use intercom_api::Secret;
-use parking_lot::Mutex;
 
 use self::seal::{SealingKey, token_hash};
 use self::store::{GrantStore, TokenKind};
@@ -94,14 +92,15 @@ impl OAuthConfig {
     }
 }
 
-/// A sign-in between `/authorize` and Intercom's redirect to `/oauth/callback`.
+/// A sign-in between `/authorize` and Intercom's redirect to `/oauth/callback`, kept in the
+/// grant store (as a [`store::TokenKind::SignIn`]) so any replica of a fleet can finish it.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct PendingSignIn {
     client_id: String,
     redirect_uri: String,
     client_state: Option<String>,
     code_challenge: String,
     resource: String,
-    started: std::time::Instant,
 }
 
 /// How long a person has to finish signing in on Intercom's page.
@@ -115,7 +114,6 @@ const CODE_TTL_SECS: i64 = 60;
 pub struct OAuthServer {
     config: OAuthConfig,
     store: Arc<dyn GrantStore>,
-    pending: Mutex<HashMap<String, PendingSignIn>>,
     http: reqwest::Client,
 }
 
@@ -137,7 +135,6 @@ impl OAuthServer {
         Ok(OAuthServer {
             config,
             store,
-            pending: Mutex::new(HashMap::new()),
             http,
         })
     }

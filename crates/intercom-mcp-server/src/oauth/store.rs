@@ -1,6 +1,7 @@
-//! Where grants live: registered clients, grants (the sealed Intercom token), and the
-//! hashes of issued codes and tokens. Behind a small async trait so another database
-//! can follow; SQLite (the mirror's file) is the one here.
+//! Where grants live: registered clients, grants (the sealed Intercom token), the hashes of
+//! issued codes and tokens, and sign-ins in progress. Behind a small async trait: SQLite (the
+//! mirror's file) here, PostgreSQL for a fleet (`intercom-pg`), so that a sign-in started on
+//! one replica can finish on another.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,22 +50,27 @@ pub enum TokenKind {
     Code,
     Access,
     Refresh,
+    /// A sign-in between `/authorize` and Intercom's redirect back, known by the hash of the
+    /// `state` sent to Intercom; `detail` holds what the callback needs, no grant yet.
+    SignIn,
 }
 
 impl TokenKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Code => "code",
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::SignIn => "sign_in",
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "code" => Some(TokenKind::Code),
             "access" => Some(TokenKind::Access),
             "refresh" => Some(TokenKind::Refresh),
+            "sign_in" => Some(TokenKind::SignIn),
             _ => None,
         }
     }
@@ -96,6 +102,8 @@ pub trait GrantStore: Send + Sync {
     fn use_token(&self, token_hash: String, at: i64) -> BoxFuture<'static, StoreResult<bool>>;
     /// Drops codes and tokens that expired before `now`.
     fn purge_expired(&self, now: i64) -> BoxFuture<'static, StoreResult<u64>>;
+    /// How many of `kind` are neither used nor expired at `now` (sign-ins in progress).
+    fn count_live(&self, kind: TokenKind, now: i64) -> BoxFuture<'static, StoreResult<u64>>;
 }
 
 const SCHEMA: &str = "
@@ -299,6 +307,17 @@ impl GrantStore for SqliteGrantStore {
         self.run(move |c| {
             c.execute("DELETE FROM oauth_tokens WHERE expires_at < ?1", [now])
                 .map(|n| n as u64)
+        })
+    }
+
+    fn count_live(&self, kind: TokenKind, now: i64) -> BoxFuture<'static, StoreResult<u64>> {
+        self.run(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM oauth_tokens WHERE kind = ?1 AND used_at IS NULL AND expires_at >= ?2",
+                params![kind.as_str(), now],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
         })
     }
 }

@@ -7,6 +7,7 @@ mod claims;
 mod connect;
 mod events;
 mod fleet_mirror;
+mod grants;
 mod jobs;
 mod leader;
 mod rate_budget;
