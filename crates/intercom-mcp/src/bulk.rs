@@ -320,18 +320,9 @@ where
             let operation = operation(client.clone()).await?;
             let targets = targets::resolve(&client, kind, &spec, cap).await?;
             if common.dry_run {
-                let already = |item: &intercom_jobs::bulk::NewItem| {
-                    targets
-                        .objects
-                        .get(&item.id)
-                        .and_then(|o| operation.shows_change(o, item.payload.as_ref()))
-                        .unwrap_or(false)
-                };
-                let done = targets
-                    .items
-                    .iter()
-                    .filter(|i| i.failed.is_none() && already(i))
-                    .count();
+                let already =
+                    |item: &intercom_jobs::bulk::NewItem| targets.shows_change(&operation, item);
+                let done = targets.items.iter().filter(|i| already(i)).count();
                 println!(
                     "Dry run: {} — {} target(s), {done} already show the change:",
                     operation.describe(),
@@ -396,8 +387,15 @@ fn print_report(report: &JobReport, json: bool) -> anyhow::Result<()> {
     }
     let job = &report.job;
     println!(
-        "job {}: {} — {:?}: {} ok, {} failed, {} pending of {}",
-        job.id, job.description, job.state, job.ok, job.failed, job.pending, job.total
+        "job {}: {} — {:?}: {} changed, {} already so (no request sent), {} failed, {} pending of {}",
+        job.id,
+        job.description,
+        job.state,
+        job.ok,
+        job.unchanged,
+        job.failed,
+        job.pending,
+        job.total
     );
     if report.elapsed_ms > 0 {
         println!(
@@ -430,8 +428,8 @@ async fn status(args: StatusArgs) -> anyhow::Result<bool> {
     let Some(job_id) = args.job else {
         for job in store.recent_jobs(20).await? {
             println!(
-                "{}  {:?}  {} ok / {} failed / {} pending  {}",
-                job.id, job.state, job.ok, job.failed, job.pending, job.description
+                "{}  {:?}  {} ok / {} already so / {} failed / {} pending  {}",
+                job.id, job.state, job.ok, job.unchanged, job.failed, job.pending, job.description
             );
         }
         return Ok(true);

@@ -142,9 +142,19 @@ impl Inner {
             labels.push(item.label.clone());
             payloads.push(item.payload.clone());
             let failed = item.failed.is_some();
-            statuses.push(if failed { "failed" } else { "pending" });
+            let unchanged = !failed && item.unchanged;
+            statuses.push(
+                if failed {
+                    ItemStatus::Failed
+                } else if unchanged {
+                    ItemStatus::Unchanged
+                } else {
+                    ItemStatus::Pending
+                }
+                .as_str(),
+            );
             errors.push(item.failed.clone());
-            finished.push(failed.then_some(now));
+            finished.push((failed || unchanged).then_some(now));
         }
         tx.execute(
             "INSERT INTO bulk_items (job_id, seq, target_id, label, payload, status, error, finished_at)
@@ -164,7 +174,8 @@ impl Inner {
                 "SELECT j.id, j.kind, j.spec, j.description, j.state, j.created_at, j.updated_at, j.total,
                         count(*) FILTER (WHERE i.status = 'ok'),
                         count(*) FILTER (WHERE i.status = 'failed'),
-                        count(*) FILTER (WHERE i.status = 'pending')
+                        count(*) FILTER (WHERE i.status = 'pending'),
+                        count(*) FILTER (WHERE i.status = 'unchanged')
                  FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id
                  WHERE j.id = $1 GROUP BY j.id",
                 &[&id.trim()],
@@ -183,6 +194,7 @@ impl Inner {
             ok: r.get::<_, i64>(8) as u64,
             failed: r.get::<_, i64>(9) as u64,
             pending: r.get::<_, i64>(10) as u64,
+            unchanged: r.get::<_, i64>(11) as u64,
         }))
     }
 

@@ -50,7 +50,9 @@ impl From<intercom_api::IdError> for BulkError {
     }
 }
 
-/// Store a job for `operation` over `targets`; returns its id.
+/// Store a job for `operation` over `targets`; returns its id. Targets that already show
+/// the change (their objects, read while resolving, say so) are stored as
+/// [`ItemStatus::Unchanged`]: a run sends nothing for them.
 pub async fn start_job(
     store: &dyn JobStore,
     operation: &Operation,
@@ -58,13 +60,16 @@ pub async fn start_job(
 ) -> Result<String, BulkError> {
     let spec = serde_json::to_value(operation)
         .map_err(|e| BulkError::Invalid(format!("could not store the operation: {e}")))?;
+    let items: Vec<NewItem> = targets
+        .items
+        .iter()
+        .map(|item| NewItem {
+            unchanged: targets.shows_change(operation, item),
+            ..item.clone()
+        })
+        .collect();
     Ok(store
-        .create_job(
-            operation.kind(),
-            &spec,
-            &operation.describe(),
-            &targets.items,
-        )
+        .create_job(operation.kind(), &spec, &operation.describe(), &items)
         .await?)
 }
 

@@ -45,7 +45,8 @@ impl Default for RunOptions {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JobReport {
     pub job: JobRecord,
-    /// Every item with its outcome (`ok`, or `failed` with Intercom's reason).
+    /// Every item with its outcome (`ok`; `unchanged`: it already showed the change, no
+    /// request sent; or `failed` with Intercom's reason).
     pub items: Vec<ItemRecord>,
     /// Wall time of this run.
     pub elapsed_ms: u64,
@@ -99,8 +100,8 @@ pub async fn run_job(
     })?;
     if job.state == JobState::Completed {
         return Err(BulkError::Invalid(format!(
-            "job `{job_id}` is already completed ({} ok, {} failed); call bulk_job_status for its report",
-            job.ok, job.failed
+            "job `{job_id}` is already completed ({} ok, {} already so, {} failed); call bulk_job_status for its report",
+            job.ok, job.unchanged, job.failed
         )));
     }
     // Another process may be running this job (a store shared by replicas): the lease says.
@@ -114,7 +115,7 @@ pub async fn run_job(
     };
     let pending = store.items(job_id, Some(ItemStatus::Pending)).await?;
     let total = job.total;
-    let mut done = job.ok + job.failed;
+    let mut done = job.ok + job.failed + job.unchanged;
     let mut queue = pending.into_iter();
     let mut in_flight = FuturesUnordered::new();
     // Until the first answer tells the client the rate limit, send one request at a time.

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS bulk_items (
     target_id TEXT NOT NULL,
     label TEXT NOT NULL,
     payload TEXT,                    -- per-item arguments (CSV row attributes), JSON
-    status TEXT NOT NULL,            -- pending | ok | failed
+    status TEXT NOT NULL,            -- pending | ok | failed | unchanged
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     finished_at INTEGER,
@@ -82,6 +82,8 @@ pub enum ItemStatus {
     Pending,
     Ok,
     Failed,
+    /// The target already showed the change when the job started: no request was sent.
+    Unchanged,
 }
 
 impl ItemStatus {
@@ -90,6 +92,7 @@ impl ItemStatus {
             ItemStatus::Pending => "pending",
             ItemStatus::Ok => "ok",
             ItemStatus::Failed => "failed",
+            ItemStatus::Unchanged => "unchanged",
         }
     }
 
@@ -97,6 +100,7 @@ impl ItemStatus {
         match s {
             "ok" => ItemStatus::Ok,
             "failed" => ItemStatus::Failed,
+            "unchanged" => ItemStatus::Unchanged,
             _ => ItemStatus::Pending,
         }
     }
@@ -127,6 +131,9 @@ pub struct NewItem {
     pub payload: Option<Value>,
     /// Already known to fail (e.g. an email with no contact): stored as failed.
     pub failed: Option<String>,
+    /// Already shows the change (read when the targets were resolved): stored as
+    /// `unchanged`, and a run sends nothing for it.
+    pub unchanged: bool,
 }
 
 /// A stored job.
@@ -141,9 +148,12 @@ pub struct JobRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub total: u64,
+    /// Items changed by a request.
     pub ok: u64,
     pub failed: u64,
     pub pending: u64,
+    /// Items that already showed the change: no request was sent for them.
+    pub unchanged: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -453,9 +463,10 @@ impl SqliteJobs {
                 )
                 .map_err(|e| self.err(e))?;
             for (seq, item) in items.iter().enumerate() {
-                let (status, finished) = match item.failed {
-                    Some(_) => (ItemStatus::Failed, Some(now)),
-                    None => (ItemStatus::Pending, None),
+                let (status, finished) = match (&item.failed, item.unchanged) {
+                    (Some(_), _) => (ItemStatus::Failed, Some(now)),
+                    (None, true) => (ItemStatus::Unchanged, Some(now)),
+                    (None, false) => (ItemStatus::Pending, None),
                 };
                 insert
                     .execute(params![
@@ -481,7 +492,8 @@ impl SqliteJobs {
             "SELECT j.id, j.kind, j.spec, j.description, j.state, j.created_at, j.updated_at, j.total,
                     (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'ok'),
                     (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'failed'),
-                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'pending')
+                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'pending'),
+                    (SELECT count(*) FROM bulk_items i WHERE i.job_id = j.id AND i.status = 'unchanged')
              FROM bulk_jobs j WHERE j.id = ?1",
             params![id.trim()],
             |r| {
@@ -499,6 +511,7 @@ impl SqliteJobs {
                     ok: r.get::<_, i64>(8)? as u64,
                     failed: r.get::<_, i64>(9)? as u64,
                     pending: r.get::<_, i64>(10)? as u64,
+                    unchanged: r.get::<_, i64>(11)? as u64,
                 })
             },
         )
@@ -600,12 +613,21 @@ mod tests {
                 label: "a@x".into(),
                 payload: None,
                 failed: None,
+                unchanged: false,
+            },
+            NewItem {
+                id: "3".into(),
+                label: "c@x".into(),
+                payload: None,
+                failed: None,
+                unchanged: true,
             },
             NewItem {
                 id: "".into(),
                 label: "b@x".into(),
                 payload: None,
                 failed: Some("no contact".into()),
+                unchanged: false,
             },
         ];
         let id = store
@@ -618,7 +640,14 @@ mod tests {
             .await
             .unwrap();
         let job = store.job(&id).await.unwrap().unwrap();
-        assert_eq!((job.total, job.pending, job.failed), (2, 1, 1));
+        assert_eq!(
+            (job.total, job.pending, job.failed, job.unchanged),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(
+            store.items(&id, Some(ItemStatus::Pending)).await.unwrap()[0].id,
+            "1"
+        );
         store
             .finish_item(&id, 0, ItemStatus::Ok, None, 2)
             .await
@@ -634,6 +663,10 @@ mod tests {
         );
         let items = store.items(&id, None).await.unwrap();
         assert_eq!(items[0].attempts, 2);
-        assert_eq!(items[1].error.as_deref(), Some("no contact"));
+        assert_eq!(items[2].error.as_deref(), Some("no contact"));
+        assert_eq!(
+            (items[1].status, items[1].attempts),
+            (ItemStatus::Unchanged, 0)
+        );
     }
 }

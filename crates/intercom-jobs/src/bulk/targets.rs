@@ -11,6 +11,7 @@ use intercom_api::{Client, Id, SearchQuery};
 use serde_json::Value;
 
 use super::BulkError;
+use super::ops::Operation;
 use super::store::NewItem;
 use crate::analytics::source::search_pages;
 use intercom_mirror::columns::id_string;
@@ -77,6 +78,17 @@ pub struct Targets {
 impl Targets {
     pub fn runnable(&self) -> usize {
         self.items.iter().filter(|i| i.failed.is_none()).count()
+    }
+
+    /// Whether `item` already shows `operation`'s change, as its object read while
+    /// resolving says (false when that object was not read or does not tell).
+    pub fn shows_change(&self, operation: &Operation, item: &NewItem) -> bool {
+        item.failed.is_none()
+            && self
+                .objects
+                .get(&item.id)
+                .and_then(|o| operation.shows_change(o, item.payload.as_ref()))
+                .unwrap_or(false)
     }
 }
 
@@ -175,6 +187,7 @@ pub async fn resolve(
                         label: describe(kind, object),
                         payload: None,
                         failed: None,
+                        unchanged: false,
                     },
                 );
             }
@@ -185,6 +198,7 @@ pub async fn resolve(
                     label: id.clone(),
                     payload: None,
                     failed: Some(format!("no {} has the id {id}", kind.singular_name())),
+                    unchanged: false,
                 },
             ),
         }
@@ -207,6 +221,7 @@ pub async fn resolve(
                     label: describe(kind, &object),
                     payload: None,
                     failed: None,
+                    unchanged: false,
                 },
             );
             objects.insert(id, object);
@@ -221,6 +236,7 @@ pub async fn resolve(
                     label: row.email.clone().unwrap_or_else(|| id.clone()),
                     payload: row.payload.clone(),
                     failed: None,
+                    unchanged: false,
                 },
             ),
             (None, Some(email)) if kind == TargetKind::Contact => {
@@ -267,6 +283,7 @@ pub async fn resolve(
                     id: id.clone(),
                     payload: None,
                     failed: None,
+                    unchanged: false,
                 },
             );
             objects.insert(id, object);
@@ -471,6 +488,7 @@ async fn contacts_by_email(
                 label: email.into(),
                 payload,
                 failed: Some(format!("no contact has the email {email}")),
+                unchanged: false,
             },
             None,
         )]);
@@ -484,6 +502,7 @@ async fn contacts_by_email(
                     label: describe(TargetKind::Contact, &object),
                     payload: payload.clone(),
                     failed: None,
+                    unchanged: false,
                 },
                 Some(object),
             )

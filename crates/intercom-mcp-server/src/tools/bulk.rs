@@ -131,7 +131,7 @@ pub struct TargetView {
     pub id: String,
     /// Who or what it is: name and email, a conversation's subject and customer.
     pub label: String,
-    /// True when it already shows the change (a run leaves it as it is).
+    /// True when it already shows the change (a run sends nothing for it).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub already: bool,
 }
@@ -160,7 +160,8 @@ pub struct BulkOutcome {
     pub skipped: Vec<SkippedView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<JobRecord>,
-    /// Per item: `ok`, or `failed` with Intercom's reason.
+    /// Per item: `ok` (changed), `unchanged` (it already showed the change: no request
+    /// sent), or `failed` with Intercom's reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<ItemRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,8 +198,15 @@ impl Render for BulkOutcome {
             }
         } else if let Some(job) = &self.job {
             out.push_str(&format!(
-                "Job {} ({}): {:?} — {} ok, {} failed, {} pending of {}.\n",
-                job.id, job.description, job.state, job.ok, job.failed, job.pending, job.total
+                "Job {} ({}): {:?} — {} changed, {} already so (no request sent), {} failed, {} pending of {}.\n",
+                job.id,
+                job.description,
+                job.state,
+                job.ok,
+                job.unchanged,
+                job.failed,
+                job.pending,
+                job.total
             ));
             for item in self.items.iter().filter(|i| i.error.is_some()) {
                 out.push_str(&format!(
@@ -300,11 +308,7 @@ impl IntercomServer {
                         .map(|i| TargetView {
                             id: i.id.clone(),
                             label: i.label.clone(),
-                            already: targets
-                                .objects
-                                .get(&i.id)
-                                .and_then(|o| operation.shows_change(o, i.payload.as_ref()))
-                                .unwrap_or(false),
+                            already: targets.shows_change(&operation, i),
                         })
                         .collect();
                     let already = views.iter().filter(|v| v.already).count() as u64;

@@ -410,3 +410,113 @@ async fn tag_and_untag_companies() {
     assert_eq!(refused.is_error, Some(true));
     assert!(text(&refused).contains("ids"), "{}", text(&refused));
 }
+
+/// Tagging everyone twice: the second run finds every target already tagged (from the
+/// objects it read to name them), sends no tag write, and its report says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_sends_nothing_for_targets_already_so_and_counts_them() {
+    let bench = start().await;
+    let contacts = bench.contacts(5).await;
+    let ids: Vec<String> = contacts[..3].iter().map(|c| id_of(&c["id"])).collect();
+    let emails: Vec<String> = contacts[3..]
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().to_string())
+        .collect();
+    let all_ids: Vec<String> = contacts.iter().map(|c| id_of(&c["id"])).collect();
+    let args = json!({"object": "contacts", "tag": "everyone-twice", "ids": ids,
+                      "emails": emails, "dry_run": false});
+    let stats = async || {
+        bench
+            .api
+            .send_json(Method::GET, "/_sandbox/stats", &[], None)
+            .await
+            .unwrap()
+    };
+    let tag_writes = |stats: &Value| -> u64 {
+        stats["requests_by_route"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(route, _)| route.contains("/tags"))
+            .filter(|(route, _)| route.starts_with("POST") || route.starts_with("DELETE"))
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum()
+    };
+    let carries = async |id: &str| -> usize {
+        let tags = bench
+            .api
+            .send_json(Method::GET, &format!("/contacts/{id}/tags"), &[], None)
+            .await
+            .unwrap();
+        tags["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["name"] == "everyone-twice")
+            .count()
+    };
+
+    let first = bench.ok("bulk_tag", args.clone()).await;
+    assert_eq!(
+        (
+            first["job"]["ok"].as_u64(),
+            first["job"]["unchanged"].as_u64(),
+            first["job"]["failed"].as_u64()
+        ),
+        (Some(5), Some(0), Some(0)),
+        "{first}"
+    );
+    for id in &all_ids {
+        assert_eq!(carries(id).await, 1, "contact {id}");
+    }
+
+    // The dry run marks all five; the run then sends no tag write.
+    let mut dry = args.clone();
+    dry["dry_run"] = json!(true);
+    let dry = bench.ok("bulk_tag", dry).await;
+    assert_eq!(
+        (dry["count"].as_u64(), dry["already_done"].as_u64()),
+        (Some(5), Some(5)),
+        "{dry}"
+    );
+    let before = stats().await;
+    let result = bench.call("bulk_tag", args.clone()).await;
+    let after = stats().await;
+    assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    let second = result.structured_content.clone().unwrap();
+    assert_eq!(second["job"]["state"], "completed");
+    assert_eq!(
+        (
+            second["job"]["ok"].as_u64(),
+            second["job"]["unchanged"].as_u64(),
+            second["job"]["failed"].as_u64(),
+            second["job"]["pending"].as_u64()
+        ),
+        (Some(0), Some(5), Some(0), Some(0)),
+        "{second}"
+    );
+    let statuses: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["unchanged"; 5]);
+    assert!(
+        text(&result).contains("5 already so (no request sent)"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(
+        tag_writes(&after),
+        tag_writes(&before),
+        "{before} -> {after}"
+    );
+    assert_eq!(
+        after["writes_applied"], before["writes_applied"],
+        "the second run wrote"
+    );
+    for id in &all_ids {
+        assert_eq!(carries(id).await, 1, "contact {id}");
+    }
+}
