@@ -2,6 +2,7 @@
 //! workspace (conversations, tickets, contacts, companies, articles) over
 //! stdio, Streamable HTTP and legacy SSE.
 
+pub mod aliases;
 pub mod args;
 pub mod catalogue;
 pub mod context;

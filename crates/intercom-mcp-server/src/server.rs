@@ -153,6 +153,7 @@ impl ServerHandler for IntercomServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        let name = crate::aliases::canonical(name);
         self.catalogue()
             .iter()
             .find(|e| e.tool.name == name)
@@ -166,9 +167,16 @@ impl ServerHandler for IntercomServer {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // An unlisted alias runs the tool it names (see `crate::aliases`).
+        if let Some(alias) = crate::aliases::alias(&request.name)
+            && self.shared.router.has_route(alias.tool)
+        {
+            request.arguments = alias.arguments(request.arguments.take());
+            request.name = alias.tool.into();
+        }
         if let Some(result) = self
             .call_toolset_tool(&request.name, request.arguments.as_ref(), &context)
             .await
