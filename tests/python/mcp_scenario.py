@@ -108,6 +108,10 @@ async def check_reads(client: Client, api: httpx.Client) -> None:
     conversation = api.get("/conversations", params={"per_page": 1}).json()["conversations"][0]
     fetched = rendered(await call_ok(client, "get_conversation", {"id": str(conversation["id"])}))
     assert str(conversation["id"]) in fetched, fetched[:1000]
+    # `detail: summary` trims the structured copy; the client checks it against the output schema.
+    short = await call_ok(client, "get_conversation", {"id": str(conversation["id"]), "detail": "summary"})
+    assert rendered(short).count(str(conversation["id"])) >= 2, rendered(short)[:1000]
+    await call_ok(client, "find_contact", {"id": contact["id"], "detail": "summary"})
 
     teams = api.get("/teams").json()["teams"]
     assert "list_teams" in await enable_toolsets(client, "workspace"), "list_teams is not listed"

@@ -21,6 +21,7 @@ pub mod redact;
 pub mod render;
 pub mod resources;
 pub mod server;
+pub mod summary;
 pub mod tools;
 pub mod toolsets;
 pub mod transport;

@@ -199,6 +199,7 @@ impl ServerHandler for IntercomServer {
         workspace.learn_time_zone().await;
         context.extensions.insert(workspace.clone());
         let name = request.name.clone();
+        let summary = crate::summary::asks_for_summary(request.arguments.as_ref());
         let started = std::time::Instant::now();
         // `notifications/cancelled` fires `ct`; a client whose connection or event stream
         // closed fires `gone`. Either drops the tool's future, and with it every request
@@ -243,6 +244,10 @@ impl ServerHandler for IntercomServer {
                 // rmcp marks every error branch `isError`; a write that landed is a success.
                 if crate::error::is_applied_outcome(&done) {
                     done.is_error = Some(false);
+                }
+                if summary {
+                    let schema = self.get_tool(&name).and_then(|t| t.output_schema);
+                    crate::summary::slim(&name, schema.as_deref(), &mut done);
                 }
                 if self.redacts_pii() {
                     crate::redact::redact_result(&mut done);
