@@ -220,10 +220,11 @@ pub struct FindContactArgs {
     /// Your own id for the contact (`external_id`).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub external_id: Option<String>,
-    /// `summary` (default) or `full` (adds recent notes).
+    /// `full` adds recent notes.
     #[serde(default, deserialize_with = "crate::render::opt_detail")]
+    #[schemars(with = "Option<String>")]
     pub detail: Option<Detail>,
-    /// `true`: one line per match with paging, even when the arguments name one contact.
+    /// List matches even when one contact is named.
     #[serde(default, deserialize_with = "crate::args::opt_bool")]
     pub list: Option<bool>,
     #[serde(flatten)]
@@ -304,7 +305,7 @@ pub struct SearchContactsArgs {
     /// Name contains this text.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub name: Option<String>,
-    /// Email contains this text (a full address matches exactly that contact).
+    /// Email, or part of it.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub email: Option<String>,
     /// Phone number (exact).
@@ -319,16 +320,16 @@ pub struct SearchContactsArgs {
     /// Tag name or id the contacts carry.
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub tag: Option<String>,
-    /// Custom attributes that must equal these values, e.g. `{"plan": "pro"}`.
+    /// Custom attributes to equal, e.g. `{"plan": "pro"}`.
     #[serde(default, deserialize_with = "crate::args::opt_object")]
     pub custom_attributes: Option<Map<String, Value>>,
-    /// Created on or after this day: ISO date or words (`today`, `yesterday`, `7d`, `last_week`…).
+    /// Created on or after: a date or words (`today`, `7d`, `last_week`).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub created_after: Option<String>,
-    /// Seen on or after this day (same forms as `created_after`).
+    /// Seen on or after (as `created_after`).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub last_seen_after: Option<String>,
-    /// A raw Intercom contact search query (`{field, operator, value}` or an AND/OR group), ANDed with the rest.
+    /// Raw Intercom search query, ANDed with the rest.
     #[serde(default, deserialize_with = "crate::args::opt_json")]
     pub query: Option<Value>,
     #[serde(flatten)]
@@ -725,7 +726,7 @@ async fn one_contact(ws: &Workspace, args: FindContactArgs) -> Result<ContactVie
 impl IntercomServer {
     #[tool(
         name = "find_contact",
-        description = "Find contacts. An id, external_id, full email or phone gives that contact's profile; filters (name, email part, domain, role, tag, custom attributes, dates, raw query) or `list: true` give one line per match with paging.",
+        description = "One contact's profile by id, external_id, full email or phone; with filters or `list: true`, one line per match, paged.",
         annotations(title = "Find contact", read_only_hint = true, open_world_hint = true)
     )]
     async fn find_contact(

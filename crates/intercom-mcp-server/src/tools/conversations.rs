@@ -442,7 +442,7 @@ pub struct SearchConversationsArgs {
     #[serde(default)]
     #[schemars(skip)]
     pub starting_after: Option<String>,
-    /// `summary`: the structured copy leaves out what the text shows in full.
+    /// `summary`: structured copy without what the text shows.
     #[serde(default, deserialize_with = "crate::render::opt_detail")]
     #[schemars(with = "Option<String>")]
     pub detail: Option<crate::render::Detail>,
