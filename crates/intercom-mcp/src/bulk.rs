@@ -126,8 +126,8 @@ pub struct ManageArgs {
     /// --assignee is a team.
     #[arg(long)]
     pub team: bool,
-    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, an ISO date/time (a date alone: 09:00
-    /// in the workspace time zone).
+    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, an ISO date/time (a date alone: the
+    /// start of the working day, `--workday-start`, in the workspace time zone).
     #[arg(long)]
     pub until: Option<String>,
     /// Message posted with a close.
@@ -190,6 +190,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
         }
         BulkCommand::ManageConversations(a) => {
             let configured = crate::upstream::configured_time_zone(&a.common.connection)?;
+            let workday_start = a.common.connection.workday_start;
             let (action, assignee, team, until, message) = (
                 a.action.clone(),
                 a.assignee.clone(),
@@ -217,7 +218,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                         team,
                         until.as_deref(),
                         message,
-                        &intercom_core::dates::Dates::now(zone),
+                        &intercom_core::dates::Dates::now(zone).with_workday_start(workday_start),
                         directory.as_ref(),
                     )
                     .map_err(intercom_jobs::bulk::BulkError::Invalid)?;
@@ -306,7 +307,8 @@ where
                 let ws = intercom_mcp_server::workspace_context::Workspace::new(
                     client.clone(),
                     Some(zone),
-                );
+                )
+                .with_workday_start(common.connection.workday_start);
                 spec.query = intercom_mcp_server::tools::bulk::filters_query(
                     &ws,
                     kind,

@@ -887,7 +887,7 @@ pub struct ManageArgs {
     pub id: String,
     /// `close`, `open`, `snooze`, `assign` or `unassign`.
     pub action: String,
-    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: 09:00 local).
+    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: the start of the working day, 09:00 unless configured).
     #[serde(default)]
     pub snoozed_until: Option<String>,
     /// For assign: the admin (id, email, name or `me`).
