@@ -52,6 +52,9 @@ pub struct CommonArgs {
     /// Target ids, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub ids: Vec<String>,
+    /// Contacts only: contact emails, comma-separated (each contact with that email).
+    #[arg(long, value_delimiter = ',')]
+    pub emails: Vec<String>,
     /// An Intercom search query (JSON) selecting the targets.
     #[arg(long)]
     pub query: Option<String>,
@@ -90,9 +93,6 @@ pub struct CommonArgs {
 pub struct UpdateContactsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Contact emails, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub emails: Vec<String>,
     /// Attribute to set on every target: `name=Ann`, `custom.plan=pro` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -150,14 +150,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
         BulkCommand::UpdateContacts(a) => {
             let attributes = parse_sets(&a.set)?;
             let op = Operation::UpdateContacts { attributes };
-            execute(
-                &a.common,
-                TargetKind::Contact,
-                a.emails.clone(),
-                |_| async { Ok(op) },
-                true,
-            )
-            .await
+            execute(&a.common, TargetKind::Contact, |_| async { Ok(op) }, true).await
         }
         BulkCommand::Tag(a) => {
             let object = TagObject::parse(&a.object).map_err(anyhow::Error::msg)?;
@@ -167,13 +160,21 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                 TagObject::Conversations => TargetKind::Conversation,
             };
             let (tag, remove, admin) = (a.tag.clone(), a.remove, a.common.admin_id.clone());
+            // A dry run never creates a tag.
+            let dry_run = a.common.dry_run;
             execute(
                 &a.common,
                 kind,
-                Vec::new(),
                 |client: Client| async move {
-                    let (tag_id, tag_name) =
-                        intercom_jobs::bulk::resolve_tag(&client, &tag, !remove).await?;
+                    let resolved =
+                        intercom_jobs::bulk::resolve_tag(&client, &tag, !remove && !dry_run).await;
+                    let (tag_id, tag_name) = match resolved {
+                        Ok(found) => found,
+                        Err(intercom_jobs::bulk::BulkError::Invalid(_)) if !remove && dry_run => {
+                            (String::new(), tag.trim().to_string())
+                        }
+                        Err(err) => return Err(err),
+                    };
                     let admin_id =
                         intercom_jobs::bulk::acting_admin(&client, admin.as_deref()).await?;
                     Ok(Operation::Tag {
@@ -202,7 +203,6 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
             execute(
                 &a.common,
                 TargetKind::Conversation,
-                Vec::new(),
                 |client: Client| async move {
                     let zone = match configured {
                         Some(zone) => zone,
@@ -267,7 +267,6 @@ fn open_store(store: &StoreArgs) -> anyhow::Result<SqliteJobStore> {
 async fn execute<F, Fut>(
     common: &CommonArgs,
     kind: TargetKind,
-    emails: Vec<String>,
     operation: F,
     email_is_target: bool,
 ) -> anyhow::Result<bool>
@@ -289,7 +288,7 @@ where
         None => {
             let mut spec = TargetSpec {
                 ids: common.ids.clone(),
-                emails,
+                emails: common.emails.clone(),
                 company: common.company.clone(),
                 ..TargetSpec::default()
             };
@@ -319,8 +318,9 @@ where
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             }
             let cap = common.max_items.unwrap_or_else(configured_max_items);
-            let operation = operation(client.clone()).await?;
+            // The targets are read (and bad ones refused) before the operation may create a tag.
             let targets = targets::resolve(&client, kind, &spec, cap).await?;
+            let operation = operation(client.clone()).await?;
             if common.dry_run {
                 let already =
                     |item: &intercom_jobs::bulk::NewItem| targets.shows_change(&operation, item);

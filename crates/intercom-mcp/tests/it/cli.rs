@@ -186,3 +186,145 @@ fn stdio_serves_json_rpc_on_stdout_only() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exits cleanly when stdin closes");
 }
+
+/// `intercom-mcp bulk tag --emails a,b` against a sandbox this test runs: the dry run names
+/// the people and the unknown address, the run tags exactly them (read back over REST), a
+/// second run sends nothing, and emails of other objects are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_tag_by_emails_from_the_command_line() {
+    let h = crate::common::Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite3");
+    let contacts: Vec<Value> = h.get("/contacts").await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["email"].is_string())
+        .take(2)
+        .cloned()
+        .collect();
+    assert_eq!(contacts.len(), 2, "two contacts with an email");
+    let emails: Vec<&str> = contacts
+        .iter()
+        .map(|c| c["email"].as_str().unwrap())
+        .collect();
+    let ids: Vec<String> = contacts
+        .iter()
+        .map(|c| crate::common::id_of(&c["id"]))
+        .collect();
+    let run = |args: Vec<String>| {
+        let store = store.clone();
+        let base = h.sandbox.base_url();
+        let token = h.sandbox.token().to_string();
+        async move {
+            let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_intercom-mcp"));
+            for var in [
+                "INTERCOM_ACCESS_TOKEN",
+                "INTERCOM_API_BASE",
+                "INTERCOM_MCP_SANDBOX",
+                "INTERCOM_MCP_ADMIN_ID",
+            ] {
+                cmd.env_remove(var);
+            }
+            let out = cmd
+                .env("INTERCOM_MCP_LOG", "warn")
+                .args(["bulk", "tag"])
+                .args(&args)
+                .args(["--api-base", &base, "--access-token", &token])
+                .arg("--store")
+                .arg(&store)
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let tagged = async |id: &str| -> bool {
+        h.get(&format!("/contacts/{id}/tags")).await["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "cli-emails")
+    };
+    let base_args = |list: String| -> Vec<String> {
+        [
+            "--object",
+            "contacts",
+            "--tag",
+            "cli-emails",
+            "--emails",
+            &list,
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+
+    // Dry run: both people by name and email, the unknown address skipped, nothing written.
+    let mut dry = base_args(format!("{},nobody@nowhere.invalid", emails.join(",")));
+    dry.push("--dry-run".into());
+    let (ok, out, errs) = run(dry).await;
+    assert!(ok, "{out}\n{errs}");
+    assert!(
+        out.contains("2 target(s), 0 already show the change"),
+        "{out}"
+    );
+    for (email, id) in emails.iter().zip(&ids) {
+        assert!(
+            out.contains(email) && out.contains(&format!("(id {id})")),
+            "{out}"
+        );
+        assert!(!tagged(id).await);
+    }
+    assert!(
+        out.contains("skipped nobody@nowhere.invalid: no contact has the email"),
+        "{out}"
+    );
+    let tag_exists = async |name: &str| {
+        h.get("/tags").await["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == name)
+    };
+    assert!(!tag_exists("cli-emails").await, "a dry run created the tag");
+
+    // The run tags exactly them.
+    let (ok, out, errs) = run(base_args(emails.join(","))).await;
+    assert!(ok, "{out}\n{errs}");
+    assert!(out.contains("2 changed, 0 already so"), "{out}");
+    for id in &ids {
+        assert!(tagged(id).await, "contact {id}");
+    }
+    // Again: both already so, no request sent.
+    let before = h.get("/_sandbox/stats").await["writes_applied"].clone();
+    let (ok, out, errs) = run(base_args(emails.join(","))).await;
+    assert!(ok, "{out}\n{errs}");
+    assert!(
+        out.contains("0 changed, 2 already so (no request sent)"),
+        "{out}"
+    );
+    assert_eq!(h.get("/_sandbox/stats").await["writes_applied"], before);
+
+    // Emails name contacts only.
+    let (ok, _, errs) = run([
+        "--object",
+        "conversations",
+        "--tag",
+        "cli-never",
+        "--emails",
+        emails[0],
+    ]
+    .map(str::to_string)
+    .to_vec())
+    .await;
+    assert!(!ok);
+    assert!(errs.contains("emails only name contacts"), "{errs}");
+    assert!(
+        !tag_exists("cli-never").await,
+        "a refused run created its tag"
+    );
+}
