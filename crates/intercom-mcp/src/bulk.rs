@@ -299,6 +299,7 @@ where
                 spec.query =
                     Some(serde_json::from_str(query).context("--query is not valid JSON")?);
             }
+            let cap = common.max_items.unwrap_or_else(configured_max_items);
             if let Some(filters) = &common.filters {
                 let filters: serde_json::Map<String, Value> =
                     serde_json::from_str(filters).context("--filters is not a JSON object")?;
@@ -308,16 +309,24 @@ where
                     Some(zone),
                 )
                 .with_workday_start(common.connection.workday_start);
-                spec.query = intercom_mcp_server::tools::bulk::filters_query(
+                // The command reads no mirror: `text` goes to Intercom's search (the note says
+                // what that matches).
+                let selected = intercom_mcp_server::tools::bulk::filter_targets(
                     &ws,
+                    None,
                     kind,
                     Some(filters),
                     spec.query.take(),
+                    cap,
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
+                if let Some(note) = &selected.note {
+                    eprintln!("note: {note}");
+                }
+                spec.query = selected.query;
+                spec.selected = selected.ids;
             }
-            let cap = common.max_items.unwrap_or_else(configured_max_items);
             // The targets are read (and bad ones refused) before the operation may create a tag.
             let targets = targets::resolve(&client, kind, &spec, cap).await?;
             let operation = operation(client.clone()).await?;

@@ -1218,3 +1218,154 @@ async fn triage_and_customer_360_prompts_run_on_the_tools_that_answer() {
     assert!(want > 0);
     assert_eq!(tickets["total_count"].as_u64().unwrap() as usize, want);
 }
+
+/// The ids a bulk dry run lists, its count, and its text.
+async fn bulk_dry_targets(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    tool: &str,
+    args: Value,
+) -> (HashSet<String>, Value, String) {
+    let result = client.call(tool, args.clone()).await.unwrap();
+    let text = common::text(&result);
+    assert_ne!(result.is_error, Some(true), "{tool} {args}: {text}");
+    let out = result.structured_content.unwrap();
+    assert_eq!(out["dry_run"], true, "{out}");
+    let ids: HashSet<String> = out["targets"]
+        .as_array()
+        .map(|t| t.iter().map(|t| id_of(&t["id"])).collect())
+        .unwrap_or_default();
+    assert_eq!(out["count"].as_u64().unwrap() as usize, ids.len(), "{out}");
+    (ids, out, text)
+}
+
+/// Bulk conversation targets take search_conversations' filters, `text` and `sla` included:
+/// with the mirror `text` matches every message, without it Intercom's search of the first
+/// message (and the answer says so); `sla` keeps the matches with that status. Every set is
+/// checked against threads read one by one over REST, and a run tags exactly the matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_targets_take_text_and_sla_like_search_conversations() {
+    use intercom_mcp_server::inprocess::InProcessClient;
+    use intercom_mcp_server::live::Realtime;
+    let sandbox = crate::realtime_support::sandbox(
+        Scale::Small,
+        intercom_sandbox::SandboxConfig {
+            rate_limit: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = crate::realtime_support::api_client(&sandbox);
+    let (dir, mirror) = crate::realtime_support::temp_mirror();
+    crate::realtime_support::sync(&mirror, &api).await;
+    let (server, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let with_mirror = InProcessClient::connect(server.with_realtime(Realtime::start(mirror, None)))
+        .await
+        .unwrap();
+    let (plain, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let plain = plain.with_job_store(std::sync::Arc::new(
+        intercom_jobs::bulk::SqliteJobStore::at(&dir.path().join("jobs.sqlite3")),
+    ));
+    let without_mirror = InProcessClient::connect(plain).await.unwrap();
+
+    // Ground truth: every thread read, every message's words.
+    let threads = every_thread(&api).await;
+    let open = |t: &&Value| t["open"] == true;
+    let any_message: HashSet<String> = threads
+        .iter()
+        .filter(open)
+        .filter(|t| thread_mentions(t, &["refund"]))
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    let first_message: HashSet<String> = threads
+        .iter()
+        .filter(open)
+        .filter(|t| body_words(t["source"]["body"].as_str().unwrap_or_default()).contains("refund"))
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    assert!(
+        any_message.len() > first_message.len() && first_message.is_subset(&any_message),
+        "the sandbox has open conversations mentioning refunds after the first message ({} vs {})",
+        any_message.len(),
+        first_message.len()
+    );
+    let args = json!({"object": "conversations", "tag": "bulk-text",
+                      "filters": {"text": "refund", "open": true}});
+
+    // With the mirror: every message.
+    let (got, _, text) = bulk_dry_targets(&with_mirror, "bulk_tag", args.clone()).await;
+    assert_eq!(got, any_message);
+    assert!(text.contains("full-text search"), "{text}");
+    // Without: the first message only, and the answer says so.
+    let (got, out, text) = bulk_dry_targets(&without_mirror, "bulk_tag", args.clone()).await;
+    assert_eq!(got, first_message);
+    assert!(text.contains("first message (source.body) only"), "{text}");
+    assert!(out["note"].as_str().unwrap().contains("--sync"), "{out}");
+
+    // SLA: the status most open conversations have, and with words too (mirror).
+    let mut by_status: HashMap<String, HashSet<String>> = HashMap::new();
+    for t in threads.iter().filter(open) {
+        if let Some(status) = t["sla_applied"]["sla_status"].as_str() {
+            by_status
+                .entry(status.to_string())
+                .or_default()
+                .insert(id_of(&t["id"]));
+        }
+    }
+    let (status, want) = by_status
+        .into_iter()
+        .max_by_key(|(s, ids)| (ids.len(), s.clone()))
+        .expect("open conversations with an SLA in the sandbox");
+    let sla_args = json!({"action": "close",
+                          "filters": {"sla": status, "open": true}});
+    for client in [&with_mirror, &without_mirror] {
+        let (got, _, _) =
+            bulk_dry_targets(client, "bulk_manage_conversations", sla_args.clone()).await;
+        assert_eq!(got, want, "sla {status}");
+    }
+    let both: HashSet<String> = want.intersection(&any_message).cloned().collect();
+    let (got, _, _) = bulk_dry_targets(
+        &with_mirror,
+        "bulk_manage_conversations",
+        json!({"action": "close", "filters": {"sla": status, "open": true, "text": "refund"}}),
+    )
+    .await;
+    assert_eq!(got, both, "refund and sla {status}");
+    let unknown = with_mirror
+        .call(
+            "bulk_tag",
+            json!({"object": "conversations", "tag": "x", "filters": {"sla": "late"}}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        common::text(&unknown).contains("missed, active, hit or cancelled"),
+        "{}",
+        common::text(&unknown)
+    );
+
+    // The run (mirror): exactly the conversations that mention refunds carry the tag.
+    let mut run = args.clone();
+    run["dry_run"] = json!(false);
+    let result = with_mirror.call("bulk_tag", run).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", common::text(&result));
+    let report = result.structured_content.unwrap();
+    assert_eq!(
+        report["job"]["ok"].as_u64().unwrap() as usize,
+        any_message.len(),
+        "{report}"
+    );
+    let tagged: HashSet<String> = every_thread(&api)
+        .await
+        .iter()
+        .filter(|t| {
+            t["tags"]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|tag| tag["name"] == "bulk-text")
+        })
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    assert_eq!(tagged, any_message);
+    drop(sandbox);
+}
