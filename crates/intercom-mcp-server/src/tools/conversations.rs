@@ -899,8 +899,7 @@ pub(crate) async fn mirror_text_ids(
     ))
 }
 
-/// Conversations matching `query` whose SLA has status `sla`: Intercom cannot search on
-/// SLA, so the other filters' matches are read (at most `scan_cap`) and kept by status.
+/// What [`sla_matches`] found.
 pub(crate) struct SlaMatches {
     pub matching: Vec<Value>,
     /// How many matches of the other filters were read.
@@ -911,6 +910,9 @@ pub(crate) struct SlaMatches {
     pub nulls: usize,
 }
 
+/// Conversations matching `query` whose SLA has status `sla`: Intercom cannot search on
+/// SLA, so the other filters' matches are read (at most `scan_cap`) and kept by status.
+/// search_conversations and the bulk tools' `sla` filter both read SLA this way.
 pub(crate) async fn sla_matches(
     ws: &Workspace,
     query: Value,
