@@ -10,5 +10,6 @@ mod fleet_mirror;
 mod grants;
 mod jobs;
 mod leader;
+mod mirror_store;
 mod rate_budget;
 mod runlog;
