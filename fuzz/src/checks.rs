@@ -71,7 +71,6 @@ tool_arg_types![
     tickets::NoArgs,
     contacts::FindContactArgs,
     contacts::SearchContactsArgs,
-    contacts::GetContactArgs,
     contacts::ContactFields,
     contacts::UpdateContactArgs,
     contacts::MergeContactsArgs,

@@ -6,7 +6,8 @@
 //! by serde, not by the schema). Number formats (`uint32`, `int64`, ...) and `"minimum": 0` of
 //! unsigned integers go, `$schema` goes, and descriptions are folded onto one line.
 //!
-//! Output schemas keep every type (a `null` a tool returns must still validate) and lose only
+//! Output schemas say `"type": "object"` at their root (a tool answering one of several
+//! shapes has an `anyOf` there) and keep every type (a `null` a tool returns must still validate) and lose only
 //! what constrains nothing a client checks: `$schema`, number formats, `"minimum": 0` and the
 //! line breaks of descriptions.
 
@@ -22,6 +23,11 @@ pub fn compact_input_schema(schema: &mut Map<String, Value>) {
 pub fn compact_output_schema(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     compact_object(schema, false);
+    // Structured content is always an object, and MCP clients check that the output schema
+    // says so at its root, also when it is a choice of object shapes (`anyOf`).
+    if !schema.contains_key("type") {
+        schema.insert("type".into(), Value::String("object".into()));
+    }
 }
 
 fn compact_object(schema: &mut Map<String, Value>, input: bool) {

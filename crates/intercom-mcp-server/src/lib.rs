@@ -2,6 +2,7 @@
 //! workspace (conversations, tickets, contacts, companies, articles) over
 //! stdio, Streamable HTTP and legacy SSE.
 
+pub mod aliases;
 pub mod args;
 pub mod catalogue;
 pub mod context;
@@ -20,6 +21,7 @@ pub mod redact;
 pub mod render;
 pub mod resources;
 pub mod server;
+pub mod summary;
 pub mod tools;
 pub mod toolsets;
 pub mod transport;

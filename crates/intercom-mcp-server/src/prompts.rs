@@ -212,7 +212,7 @@ pub fn get(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromptResult
                      1. Call `find_contact {find}` once: it returns the profile (name, role, tags, companies, owner, \
                      custom attributes, how many notes). Use its id from then on; do not look the contact up again. If it \
                      finds nobody, say so and stop.\n\
-                     2. If the profile mentions notes, call get_contact with that id and detail \"full\" to read them.\n\
+                     2. If the profile mentions notes, read them with the same tool, given the profile's `id` and detail \"full\" (not the email).\n\
                      3. For each company on the profile, call get_company with the company id.\n\
                      4. Call `search_conversations {conversations}` for their recent conversations (total_count is how \
                      many they have) and `search_tickets {tickets}` for their open tickets.\n\

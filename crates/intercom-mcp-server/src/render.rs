@@ -119,6 +119,7 @@ pub struct Omission {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Transcript {
     /// Messages in order (the middle may be cut; see `omitted`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<Message>,
     /// Messages in the whole thread.
     pub message_count: usize,

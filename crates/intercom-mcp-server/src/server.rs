@@ -153,6 +153,7 @@ impl ServerHandler for IntercomServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        let name = crate::aliases::canonical(name);
         self.catalogue()
             .iter()
             .find(|e| e.tool.name == name)
@@ -166,9 +167,16 @@ impl ServerHandler for IntercomServer {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // An unlisted alias runs the tool it names (see `crate::aliases`).
+        if let Some(alias) = crate::aliases::alias(&request.name)
+            && self.shared.router.has_route(alias.tool)
+        {
+            request.arguments = alias.arguments(request.arguments.take());
+            request.name = alias.tool.into();
+        }
         if let Some(result) = self
             .call_toolset_tool(&request.name, request.arguments.as_ref(), &context)
             .await
@@ -191,6 +199,7 @@ impl ServerHandler for IntercomServer {
         workspace.learn_time_zone().await;
         context.extensions.insert(workspace.clone());
         let name = request.name.clone();
+        let summary = crate::summary::asks_for_summary(request.arguments.as_ref());
         let started = std::time::Instant::now();
         // `notifications/cancelled` fires `ct`; a client whose connection or event stream
         // closed fires `gone`. Either drops the tool's future, and with it every request
@@ -235,6 +244,10 @@ impl ServerHandler for IntercomServer {
                 // rmcp marks every error branch `isError`; a write that landed is a success.
                 if crate::error::is_applied_outcome(&done) {
                     done.is_error = Some(false);
+                }
+                if summary {
+                    let schema = self.get_tool(&name).and_then(|t| t.output_schema);
+                    crate::summary::slim(&name, schema.as_deref(), &mut done);
                 }
                 if self.redacts_pii() {
                     crate::redact::redact_result(&mut done);

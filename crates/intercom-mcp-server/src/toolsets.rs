@@ -126,7 +126,7 @@ pub struct Selection {
 
 /// The tools a dynamic session lists before it enables a toolset: search and fetch, and
 /// the conversation, ticket and contact essentials.
-pub const CORE: [&str; 11] = [
+pub const CORE: [&str; 10] = [
     "whoami",
     "search",
     "fetch",
@@ -137,7 +137,6 @@ pub const CORE: [&str; 11] = [
     "search_tickets",
     "get_ticket",
     "find_contact",
-    "get_contact",
 ];
 
 impl Selection {
@@ -185,7 +184,7 @@ impl Selection {
         self.tools
             .iter()
             .flat_map(|s| s.split(','))
-            .map(|s| s.trim().to_string())
+            .map(|s| crate::aliases::canonical(s.trim()).to_string())
             .filter(|s| !s.is_empty())
             .collect()
     }

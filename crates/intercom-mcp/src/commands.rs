@@ -336,7 +336,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<bool> {
     if server
         .catalogue()
         .iter()
-        .all(|e| e.tool.name != args.tool.as_str())
+        .all(|e| e.tool.name != intercom_mcp_server::aliases::canonical(&args.tool))
     {
         bail!(
             "unknown tool `{}`; run `intercom-mcp tools` to see the names",

@@ -1,4 +1,4 @@
-//! Contacts (users and leads): find, search, read, create, update, merge,
+//! Contacts (users and leads): find (one profile or a list), create, update, merge,
 //! archive, notes, tags and company membership.
 
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use crate::render::{Detail, html_to_text};
 use crate::workspace_context::{Workspace, id_string, items, path_id, str_field};
 use intercom_core::dates::iso;
 
-/// Notes shown by `get_contact` with `detail: full`.
+/// Notes shown by `find_contact` with `detail: full`.
 const NOTES_SHOWN: u32 = 5;
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -137,7 +137,7 @@ impl Render for ContactView {
         }
         match self.notes_count {
             Some(n) if n > 0 && self.notes.is_empty() => out.push_str(&format!(
-                "\nnotes: {n} (get_contact with detail: full shows the latest)"
+                "\nnotes: {n} (find_contact with detail: full shows the latest)"
             )),
             Some(n) if n > self.notes.len() as i64 => out.push_str(&format!(
                 "\nnotes: {n}, the latest {} below",
@@ -211,23 +211,89 @@ impl Render for ContactList {
     }
 }
 
+/// `find_contact`: one contact's profile, or a list of the contacts that match.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct FindContactArgs {
-    /// Email address (exact, case-insensitive).
-    #[serde(default, deserialize_with = "crate::args::opt_text")]
-    pub email: Option<String>,
+    /// Contact id (raw, `contact_…` or an Intercom URL).
+    #[serde(default, deserialize_with = "crate::args::opt_contact_id")]
+    pub id: Option<String>,
     /// Your own id for the contact (`external_id`).
     #[serde(default, deserialize_with = "crate::args::opt_text")]
     pub external_id: Option<String>,
-    /// Phone number, as stored in Intercom.
-    #[serde(default, deserialize_with = "crate::args::opt_text")]
-    pub phone: Option<String>,
-    /// Intercom contact id (raw, `contact_…` or an Intercom URL).
-    #[serde(default, deserialize_with = "crate::args::opt_contact_id")]
-    pub id: Option<String>,
     /// `summary` (default) or `full` (adds recent notes).
     #[serde(default, deserialize_with = "crate::render::opt_detail")]
     pub detail: Option<Detail>,
+    /// `true`: one line per match with paging, even when the arguments name one contact.
+    #[serde(default, deserialize_with = "crate::args::opt_bool")]
+    pub list: Option<bool>,
+    #[serde(flatten)]
+    pub search: SearchContactsArgs,
+}
+
+impl FindContactArgs {
+    /// The profile of one contact is asked for: an id, external id, full email address or
+    /// phone, and nothing that only a list answers (filters, paging, `list: true`).
+    fn names_one(&self) -> bool {
+        let s = &self.search;
+        let full_email = s
+            .email
+            .as_deref()
+            .is_some_and(|e| e.contains('@') && !e.trim().starts_with('@'));
+        let identifies =
+            self.id.is_some() || self.external_id.is_some() || full_email || s.phone.is_some();
+        let lists = self.list == Some(true)
+            || s.ids.is_some()
+            || s.name.is_some()
+            || (s.email.is_some() && !full_email)
+            || s.email_domain.is_some()
+            || s.role.is_some()
+            || s.tag.is_some()
+            || s.custom_attributes.is_some()
+            || s.created_after.is_some()
+            || s.last_seen_after.is_some()
+            || s.query.is_some()
+            || s.page.limit.is_some()
+            || s.page.cursor.is_some();
+        identifies && !lists
+    }
+
+    /// Anything at all is asked: an identifier, a filter, paging or `list: true`.
+    fn asks_anything(&self) -> bool {
+        let s = &self.search;
+        self.id.is_some()
+            || self.external_id.is_some()
+            || self.list == Some(true)
+            || s.ids.is_some()
+            || s.name.is_some()
+            || s.email.is_some()
+            || s.phone.is_some()
+            || s.email_domain.is_some()
+            || s.role.is_some()
+            || s.tag.is_some()
+            || s.custom_attributes.is_some()
+            || s.created_after.is_some()
+            || s.last_seen_after.is_some()
+            || s.query.is_some()
+            || s.page.limit.is_some()
+            || s.page.cursor.is_some()
+    }
+}
+
+/// What `find_contact` answers: a profile when one contact is named, else a list.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ContactAnswer {
+    Profile(Box<ContactView>),
+    List(ContactList),
+}
+
+impl Render for ContactAnswer {
+    fn render(&self) -> String {
+        match self {
+            ContactAnswer::Profile(view) => view.render(),
+            ContactAnswer::List(list) => list.render(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -267,16 +333,6 @@ pub struct SearchContactsArgs {
     pub query: Option<Value>,
     #[serde(flatten)]
     pub page: PageArgs,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetContactArgs {
-    /// Contact id (raw, `contact_…` or an Intercom URL).
-    #[serde(deserialize_with = "crate::args::contact_id")]
-    pub id: String,
-    /// `summary` (default) or `full` (adds recent notes).
-    #[serde(default, deserialize_with = "crate::render::opt_detail")]
-    pub detail: Option<Detail>,
 }
 
 /// Standard and custom attributes of a contact.
@@ -622,101 +678,93 @@ pub(crate) async fn find_company(ws: &Workspace, needle: &str) -> Result<Company
     })
 }
 
+/// The profile of the one contact `args` names (see [`FindContactArgs::names_one`]).
+async fn one_contact(ws: &Workspace, args: FindContactArgs) -> Result<ContactView, ToolError> {
+    let client = ws.api().client();
+    let detail = args.detail.unwrap_or_default();
+    let search = args.search;
+    let contact = if let Some(id) = &args.id {
+        Some(client.get_contact(&path_id(id)?).await?)
+    } else if let Some(email) = &search.email {
+        // People type addresses in any case; workspaces usually store them lower-cased.
+        let email = email.trim();
+        match client.find_contact_by_email(email).await? {
+            None if email != email.to_lowercase() => {
+                client.find_contact_by_email(&email.to_lowercase()).await?
+            }
+            found => found,
+        }
+    } else if let Some(external_id) = &args.external_id {
+        client.find_contact_by_external_id(external_id).await?
+    } else if let Some(phone) = &search.phone {
+        let request =
+            SearchRequest::new(SearchQuery::field("phone").eq(phone.as_str())).per_page(1);
+        client
+            .search_contacts(&request)
+            .await?
+            .items
+            .into_iter()
+            .next()
+    } else {
+        None
+    };
+    let Some(contact) = contact else {
+        let what = search
+            .email
+            .or(args.external_id)
+            .or(search.phone)
+            .unwrap_or_default();
+        return Err(ToolError::not_found(format!(
+            "no contact matches `{what}`; try find_contact with part of the name or email (`name`, `email`)"
+        )));
+    };
+    contact_view(ws, &contact, detail).await
+}
+
 #[tool_router(router = contact_tools, vis = "pub")]
 impl IntercomServer {
     #[tool(
         name = "find_contact",
-        description = "Find one customer by email, external id, phone or id and show their profile. For lists use search_contacts.",
+        description = "Find contacts. An id, external_id, full email or phone gives that contact's profile; filters (name, email part, domain, role, tag, custom attributes, dates, raw query) or `list: true` give one line per match with paging.",
         annotations(title = "Find contact", read_only_hint = true, open_world_hint = true)
     )]
     async fn find_contact(
         &self,
         Extension(ws): Extension<Arc<Workspace>>,
         Parameters(args): Parameters<FindContactArgs>,
-    ) -> Result<Json<ContactView>, ToolError> {
-        let client = ws.api().client();
-        let detail = args.detail.unwrap_or_default();
-        let contact = if let Some(id) = &args.id {
-            Some(client.get_contact(&path_id(id)?).await?)
-        } else if let Some(email) = &args.email {
-            // People type addresses in any case; workspaces usually store them lower-cased.
-            let email = email.trim();
-            match client.find_contact_by_email(email).await? {
-                None if email != email.to_lowercase() => {
-                    client.find_contact_by_email(&email.to_lowercase()).await?
-                }
-                found => found,
-            }
-        } else if let Some(external_id) = &args.external_id {
-            client.find_contact_by_external_id(external_id).await?
-        } else if let Some(phone) = &args.phone {
-            let request =
-                SearchRequest::new(SearchQuery::field("phone").eq(phone.as_str())).per_page(1);
-            client
-                .search_contacts(&request)
-                .await?
-                .items
-                .into_iter()
-                .next()
-        } else {
+    ) -> Result<Json<ContactAnswer>, ToolError> {
+        if !args.asks_anything() {
             return Err(ToolError::invalid(
-                "give one of `email`, `external_id`, `phone` or `id` to find a contact",
+                "give one of `email`, `external_id`, `phone` or `id` to find a contact, or filters \
+                 (`name`, `email_domain`, `role`, `tag`, ...) or `list: true` to list contacts",
             ));
-        };
-        let Some(contact) = contact else {
-            let what = args
-                .email
-                .or(args.external_id)
-                .or(args.phone)
-                .unwrap_or_default();
-            return Err(ToolError::not_found(format!(
-                "no contact matches `{what}`; try search_contacts with part of the name or email"
-            )));
-        };
-        Ok(Json(contact_view(&ws, &contact, detail).await?))
-    }
-
-    #[tool(
-        name = "search_contacts",
-        description = "Search contacts by name, email, phone, domain, role, tag, custom attributes, dates or a raw query; one line each with paging. get_contact reads one.",
-        annotations(
-            title = "Search contacts",
-            read_only_hint = true,
-            open_world_hint = true
-        )
-    )]
-    async fn search_contacts(
-        &self,
-        Extension(ws): Extension<Arc<Workspace>>,
-        Parameters(args): Parameters<SearchContactsArgs>,
-    ) -> Result<Json<ContactList>, ToolError> {
-        let query = contact_query(&ws, &args).await?;
-        let mut request = SearchRequest::new(query).per_page(args.page.limit());
-        if let Some(cursor) = args.page.cursor() {
+        }
+        if args.names_one() {
+            return Ok(Json(ContactAnswer::Profile(Box::new(
+                one_contact(&ws, args).await?,
+            ))));
+        }
+        let mut search = args.search;
+        if let Some(id) = args.id {
+            search.ids.get_or_insert_with(Vec::new).push(id);
+        }
+        let mut query = contact_query(&ws, &search).await?;
+        if let Some(external_id) = &args.external_id {
+            query = SearchQuery::and(vec![
+                query,
+                SearchQuery::field("external_id").eq(external_id.as_str()),
+            ]);
+        }
+        let mut request = SearchRequest::new(query).per_page(search.page.limit());
+        if let Some(cursor) = search.page.cursor() {
             request = request.starting_after(cursor);
         }
         let page = ws.api().client().search_contacts(&request).await?;
-        Ok(Json(ContactList {
+        Ok(Json(ContactAnswer::List(ContactList {
             contacts: page.items.iter().map(|c| contact_line(c, &ws)).collect(),
             paging: Paging::of(&page),
             skipped: Skipped::of(page.skipped),
-        }))
-    }
-
-    #[tool(
-        name = "get_contact",
-        description = "Read one contact's profile: identity, owner, tags, companies, custom attributes; `detail: full` adds notes.",
-        annotations(title = "Get contact", read_only_hint = true, open_world_hint = true)
-    )]
-    async fn get_contact(
-        &self,
-        Extension(ws): Extension<Arc<Workspace>>,
-        Parameters(args): Parameters<GetContactArgs>,
-    ) -> Result<Json<ContactView>, ToolError> {
-        let contact = ws.api().client().get_contact(&path_id(&args.id)?).await?;
-        Ok(Json(
-            contact_view(&ws, &contact, args.detail.unwrap_or_default()).await?,
-        ))
+        })))
     }
 
     #[tool(

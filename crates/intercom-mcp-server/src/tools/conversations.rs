@@ -75,6 +75,7 @@ pub struct ConversationView {
     pub team: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<Participant>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -441,6 +442,10 @@ pub struct SearchConversationsArgs {
     #[serde(default)]
     #[schemars(skip)]
     pub starting_after: Option<String>,
+    /// `summary`: the structured copy leaves out what the text shows in full.
+    #[serde(default, deserialize_with = "crate::render::opt_detail")]
+    #[schemars(with = "Option<String>")]
+    pub detail: Option<crate::render::Detail>,
 }
 
 /// One conversation in a list.

@@ -581,6 +581,10 @@ pub struct SearchTicketsArgs {
     pub query: Option<Value>,
     #[serde(flatten)]
     pub page: PageArgs,
+    /// `summary`: the structured copy leaves out what the text shows in full.
+    #[serde(default, deserialize_with = "crate::render::opt_detail")]
+    #[schemars(with = "Option<String>")]
+    pub detail: Option<crate::render::Detail>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -244,3 +244,159 @@ async fn static_lists_hide_tools_that_cannot_run_and_show_them_when_they_can() {
     assert!(names.contains("recent_events") && names.contains("sync_status"));
     assert!(!names.contains("list_automations"));
 }
+
+/// The structured answer of a call that must succeed.
+fn answer(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "{}", common::text(result));
+    result
+        .structured_content
+        .clone()
+        .expect("structured content")
+}
+
+#[tokio::test]
+async fn aliases_run_the_tool_they_name_and_are_never_listed() {
+    use intercom_mcp_server::aliases::ALIASES;
+
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let server = common::server_for(&sandbox.base_url(), sandbox.token(), dynamic());
+    let a = connect(server.new_session()).await;
+
+    // Never listed: not at the start, not with every toolset enabled, and nothing twice.
+    let all = a.call("enable_toolset", json!({"toolset": "all"})).await;
+    assert_ne!(all.is_error, Some(true));
+    let listed: Vec<String> = a
+        .client
+        .peer()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let unique: BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(
+        unique.len(),
+        listed.len(),
+        "a tool listed twice: {listed:?}"
+    );
+    for alias in ALIASES {
+        assert!(
+            !listed.iter().any(|n| n == alias.name),
+            "{} is listed",
+            alias.name
+        );
+        assert!(
+            listed.iter().any(|n| n == alias.tool),
+            "{} is not listed",
+            alias.tool
+        );
+    }
+
+    // A contact with an email, as the workspace has it.
+    let api = intercom_api::Client::new(
+        intercom_api::ClientConfig::builder(sandbox.token())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let contacts = api
+        .send_json(
+            intercom_api::Method::GET,
+            "/contacts",
+            &[("per_page", "50")],
+            None,
+        )
+        .await
+        .unwrap();
+    let contact = contacts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"].as_str().is_some_and(|e| !e.is_empty()))
+        .unwrap()
+        .clone();
+    let id = contact["id"].as_str().unwrap().to_string();
+    let email = contact["email"].as_str().unwrap().to_string();
+
+    // get_contact (the hosted server's name) is find_contact with an id: the same profile.
+    let by_alias = answer(
+        &a.call("get_contact", json!({"id": id, "detail": "full"}))
+            .await,
+    );
+    let by_tool = answer(
+        &a.call("find_contact", json!({"id": id, "detail": "full"}))
+            .await,
+    );
+    assert_eq!(by_alias, by_tool);
+    assert_eq!(by_alias["id"], json!(id));
+    assert_eq!(by_alias["email"], json!(email));
+
+    // search_contacts lists (one line per match) even for a full address, as find_contact
+    // does with `list: true`; find_contact with the address alone gives the profile.
+    let by_alias = answer(&a.call("search_contacts", json!({"email": email})).await);
+    let by_tool = answer(
+        &a.call("find_contact", json!({"email": email, "list": true}))
+            .await,
+    );
+    assert_eq!(by_alias, by_tool);
+    let ids: Vec<&str> = by_alias["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()], "{by_alias}");
+    let profile = answer(&a.call("find_contact", json!({"email": email})).await);
+    assert_eq!(profile["id"], json!(id), "{profile}");
+    assert!(profile.get("contacts").is_none(), "{profile}");
+
+    // The hosted server's search_contacts arguments (filters and paging) answer alike, and
+    // the page is what the workspace holds.
+    let filters = json!({"role": "user", "limit": 2});
+    let by_alias = answer(&a.call("search_contacts", filters.clone()).await);
+    let by_tool = answer(&a.call("find_contact", filters).await);
+    assert_eq!(by_alias, by_tool);
+    let page = by_alias["contacts"].as_array().unwrap();
+    assert_eq!(page.len(), 2, "{by_alias}");
+    for line in page {
+        assert_eq!(line["role"], "user", "{by_alias}");
+    }
+
+    // An alias of a tool the server does not have is an unknown tool.
+    let narrow = common::server_for(
+        &sandbox.base_url(),
+        sandbox.token(),
+        Selection {
+            tools: vec!["whoami".into()],
+            ..Default::default()
+        },
+    );
+    let b = connect(narrow.new_session()).await;
+    let err = b
+        .client
+        .peer()
+        .call_tool(
+            CallToolRequestParams::new("get_contact")
+                .with_arguments(json!({"id": id}).as_object().unwrap().clone()),
+        )
+        .await;
+    assert!(err.is_err(), "{err:?}");
+
+    // Naming an alias in --tools selects the tool it names.
+    let picked = common::server_for(
+        &sandbox.base_url(),
+        sandbox.token(),
+        Selection {
+            tools: vec!["search_contacts".into()],
+            ..Default::default()
+        },
+    );
+    let names: Vec<String> = picked
+        .catalogue()
+        .iter()
+        .map(|e| e.tool.name.to_string())
+        .collect();
+    assert_eq!(names, vec!["find_contact".to_string()]);
+}

@@ -91,3 +91,103 @@ async fn summary_of_a_50_part_conversation_is_a_quarter_of_the_raw_json() {
         );
     }
 }
+
+/// Every string and number in `v`, however deep.
+fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(items) => items.iter().for_each(|x| leaves(x, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|x| leaves(x, out)),
+        _ => {}
+    }
+}
+
+/// `detail: "summary"` in so many words: the text is the same, and the structured copy leaves
+/// out only fields the text carries in full, keeping what the output schema requires.
+#[tokio::test]
+async fn an_explicit_summary_drops_from_structured_content_only_what_the_text_carries() {
+    let h = Harness::start().await;
+    let newest = h.ok("search_conversations", json!({"limit": 5})).await["conversations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let contact = h
+        .ok("find_contact", json!({"role": "user", "limit": 1}))
+        .await["contacts"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tools = h.client.peer().list_all_tools().await.unwrap();
+    for (tool, args) in [
+        ("get_conversation", json!({"id": newest})),
+        ("find_contact", json!({"id": contact})),
+        ("search_conversations", json!({"limit": 5})),
+        ("search_tickets", json!({"limit": 5})),
+    ] {
+        let whole = h.client.call(tool, args.clone()).await.unwrap();
+        let mut summary_args = args.clone();
+        summary_args["detail"] = json!("summary");
+        let slim = h.client.call(tool, summary_args).await.unwrap();
+        let text = common::text(&whole);
+        assert_eq!(text, common::text(&slim), "{tool}: the text is the same");
+        let full = whole.structured_content.unwrap();
+        let short = slim.structured_content.unwrap();
+        let (full_size, short_size) = (full.to_string().len(), short.to_string().len());
+        assert!(
+            short_size < full_size,
+            "{tool}: {short_size} >= {full_size}"
+        );
+
+        // Each field left out (at the top, or of a list's items) is written in the text.
+        let mut gone = Vec::new();
+        let mut compare = |a: &serde_json::Value, b: &serde_json::Value| {
+            for (key, value) in a.as_object().unwrap() {
+                if b.get(key).is_none() {
+                    gone.push(key.clone());
+                    let mut values = Vec::new();
+                    leaves(value, &mut values);
+                    for v in values {
+                        assert!(
+                            text.contains(&v),
+                            "{tool}: `{key}` = `{v}` is not in the text"
+                        );
+                    }
+                }
+            }
+        };
+        compare(&full, &short);
+        for list in ["conversations", "tickets"] {
+            if let (Some(a), Some(b)) = (full.get(list), short.get(list)) {
+                for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+                    assert_eq!(x["id"], y["id"]);
+                    compare(x, y);
+                }
+            }
+        }
+        assert!(!gone.is_empty(), "{tool}: nothing left out");
+
+        // What the output schema requires is still there.
+        let schema = tools
+            .iter()
+            .find(|t| t.name == tool)
+            .unwrap()
+            .output_schema
+            .clone()
+            .unwrap();
+        for key in schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                short.get(key.as_str().unwrap()).is_some(),
+                "{tool}: {key} required"
+            );
+        }
+        // Without `detail` nothing changes: the same call answers the whole copy again.
+        let again = h.client.call(tool, args).await.unwrap();
+        assert_eq!(again.structured_content.unwrap(), full, "{tool}");
+    }
+}
