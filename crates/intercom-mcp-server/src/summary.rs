@@ -162,9 +162,7 @@ pub fn slim(tool: &str, schema: Option<&Map<String, Value>>, result: &mut CallTo
     }
     drop_carried(structured, rule.fields, &top_required, &text);
     if let Some((list, fields)) = rule.items {
-        let item_required = item_schema(schema, list)
-            .map(required)
-            .unwrap_or_default();
+        let item_required = item_schema(schema, list).map(required).unwrap_or_default();
         if let Some(Value::Array(items)) = structured.get_mut(list) {
             for item in items.iter_mut() {
                 let Value::Object(item) = item else { continue };

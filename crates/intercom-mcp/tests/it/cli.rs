@@ -112,6 +112,7 @@ fn call_runs_a_tool_against_the_sandbox() {
 fn doctor_reports_the_workspace_or_an_actionable_error() {
     let out = bin()
         .args(["doctor", "--sandbox", "--sandbox-scale", "tiny"])
+        .env("INTERCOM_MCP_WORKDAY_START", "08:30")
         .output()
         .unwrap();
     assert!(
@@ -120,7 +121,13 @@ fn doctor_reports_the_workspace_or_an_actionable_error() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    for line in ["Workspace:", "Admin:", "API version: 2.16", "Rate limit:"] {
+    for line in [
+        "Workspace:",
+        "Admin:",
+        "API version: 2.16",
+        "Rate limit:",
+        "Working day: starts 08:30",
+    ] {
         assert!(text.contains(line), "{line} in {text}");
     }
     // Nothing listens on port 9: a transport failure, explained, token hidden.
