@@ -6,17 +6,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// Every `INTERCOM_*` variable of the shell that runs the tests (tokens and server settings),
+/// so a setting there cannot leak into a test.
+fn intercom_settings_in_env() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| name.to_string_lossy().starts_with("INTERCOM_"))
+        .collect()
+}
+
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intercom-mcp"));
     // A clean environment: no token or settings from the shell that runs the tests.
-    for var in [
-        "INTERCOM_ACCESS_TOKEN",
-        "INTERCOM_REGION",
-        "INTERCOM_API_BASE",
-        "INTERCOM_MCP_TOOLSETS",
-        "INTERCOM_MCP_TOOLS",
-        "INTERCOM_MCP_READ_ONLY",
-    ] {
+    for var in intercom_settings_in_env() {
         cmd.env_remove(var);
     }
     cmd.env("INTERCOM_MCP_LOG", "warn");
@@ -225,12 +227,7 @@ async fn bulk_tag_by_emails_from_the_command_line() {
         let token = h.sandbox.token().to_string();
         async move {
             let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_intercom-mcp"));
-            for var in [
-                "INTERCOM_ACCESS_TOKEN",
-                "INTERCOM_API_BASE",
-                "INTERCOM_MCP_SANDBOX",
-                "INTERCOM_MCP_ADMIN_ID",
-            ] {
+            for var in intercom_settings_in_env() {
                 cmd.env_remove(var);
             }
             let out = cmd
