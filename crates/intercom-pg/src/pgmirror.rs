@@ -937,9 +937,15 @@ pub fn pg_mirror(db: Database, location: String) -> (Mirror, Arc<PgMirrorStore>)
 /// `replica` last stopped. Runs until the task is dropped; reconnects by itself.
 pub async fn follow(mirror: Mirror, store: Arc<PgMirrorStore>, db: Database, replica: String) {
     let key = format!("mirror_follower:{replica}");
+    // A replica new to the fleet starts at the end of the log: its subscribers are all new.
     let start = loop {
-        match follower_position(&db, &key).await {
-            Ok(c) => break c.unwrap_or(0),
+        let position = match follower_position(&db, &key).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => EventLog::new(db.clone()).last_seq().await,
+            Err(e) => Err(e),
+        };
+        match position {
+            Ok(c) => break c,
             Err(e) => {
                 tracing::warn!(error = %e, "the mirror follower could not read its position; retrying");
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
