@@ -6,7 +6,8 @@
 //! by serde, not by the schema). Number formats (`uint32`, `int64`, ...) and `"minimum": 0` of
 //! unsigned integers go, `$schema` goes, and descriptions are folded onto one line.
 //!
-//! Output schemas say `"type": "object"` at their root (a tool answering one of several
+//! Output schemas lose the descriptions of their `$defs` entries and keep the first sentence
+//! of each other description. They say `"type": "object"` at their root (a tool answering one of several
 //! shapes has an `anyOf` there) and keep every type (a `null` a tool returns must still validate) and lose only
 //! what constrains nothing a client checks: `$schema`, number formats, `"minimum": 0` and the
 //! line breaks of descriptions.
@@ -23,6 +24,16 @@ pub fn compact_input_schema(schema: &mut Map<String, Value>) {
 pub fn compact_output_schema(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     compact_object(schema, false);
+    // Output docs are for the client's developer, not the model: the properties keep their
+    // first sentence; a shared shape under `$defs` is described where it is used.
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        for def in defs.values_mut() {
+            if let Value::Object(def) = def {
+                def.remove("description");
+            }
+        }
+    }
+    first_sentences(schema);
     // Structured content is always an object, and MCP clients check that the output schema
     // says so at its root, also when it is a choice of object shapes (`anyOf`).
     if !schema.contains_key("type") {
@@ -139,6 +150,37 @@ fn collapse_nullable_any_of(schema: &mut Map<String, Value>) {
     }
 }
 
+/// Every description in an output schema cut to its first sentence.
+fn first_sentences(schema: &mut Map<String, Value>) {
+    if let Some(Value::String(text)) = schema.get_mut("description") {
+        *text = first_sentence(text);
+    }
+    for value in schema.values_mut() {
+        match value {
+            Value::Object(sub) => first_sentences(sub),
+            Value::Array(list) => {
+                for sub in list.iter_mut() {
+                    if let Value::Object(sub) = sub {
+                        first_sentences(sub);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Text up to the end of its first sentence (a `. ` before a capital letter).
+fn first_sentence(text: &str) -> String {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        if bytes.get(i + 2).is_some_and(u8::is_ascii_uppercase) {
+            return text[..=i].to_string();
+        }
+    }
+    text.to_string()
+}
+
 /// A description on one line: the line breaks of wrapped doc comments are spaces to a reader.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -180,6 +222,28 @@ mod tests {
                     "when": {"$ref": "#/$defs/When", "description": "d"},
                     "count": {"type": "integer", "minimum": 1}
                 }
+            })
+        );
+    }
+
+    #[test]
+    fn output_docs_keep_their_first_sentence_and_defs_lose_theirs() {
+        let Value::Object(mut m) = json!({
+            "type": "object",
+            "properties": {"a": {"description": "Rank: `high`. For a ticket, its severity. More.", "type": "string"},
+                           "b": {"description": "e.g. 3h. lower case goes on", "type": "string"}},
+            "$defs": {"X": {"description": "A shape.", "type": "object"}}
+        }) else {
+            panic!()
+        };
+        compact_output_schema(&mut m);
+        assert_eq!(
+            Value::Object(m),
+            json!({
+                "type": "object",
+                "properties": {"a": {"description": "Rank: `high`.", "type": "string"},
+                               "b": {"description": "e.g. 3h. lower case goes on", "type": "string"}},
+                "$defs": {"X": {"type": "object"}}
             })
         );
     }

@@ -290,32 +290,28 @@ pub struct QueueItem {
     pub kind: String,
     pub id: String,
     pub title: String,
-    /// The rank the queue orders by: `urgent`, `high`, `medium`, `low` or `none`. For a
-    /// conversation its Intercom priority; for a ticket its severity on the same scale
-    /// (Critical/SEV1 = urgent, High/SEV2 = high, Medium/SEV3 = medium, Low/SEV4 = low).
+    /// Rank: `urgent`, `high`, `medium`, `low`, `none` (a ticket's severity mapped, SEV1 = urgent).
     pub priority: String,
-    /// The ticket's severity (or priority) attribute as written, e.g. `SEV1` or `Critical`.
+    /// The ticket's severity as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
-    /// Conversation state, or the ticket's state category.
+    /// Conversation state, or ticket state category.
     pub state: String,
     /// The customer: name or email, else the contact id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
-    /// When the customer started waiting for a teammate's reply: Intercom's `waiting_since`
-    /// for a conversation; for a customer ticket their first message after the last teammate
-    /// reply (the ticket's creation when no teammate has replied). Absent when nobody waits on us.
+    /// Since when the customer waits for our reply; absent when nobody waits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_waiting_since: Option<String>,
-    /// How long the customer has waited for that reply, e.g. `3h 20m`.
+    /// How long, e.g. `3h 20m`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_waiting_for: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    /// Time since the item was created, e.g. `12d 3h`.
+    /// Since created, e.g. `12d 3h`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<String>,
-    /// Last change (reply, note, state change), for items waiting on the customer.
+    /// Last change, for items waiting on the customer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -324,11 +320,10 @@ pub struct QueueItem {
     pub admin_assignee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_assignee: Option<String>,
-    /// SLA name and status, e.g. `VIP first response: missed` (conversations only: tickets
-    /// carry no SLA in the API).
+    /// SLA name and status (conversations only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla: Option<String>,
-    /// The SLA status alone: `active`, `hit`, `missed` or `cancelled`.
+    /// `active`, `hit`, `missed` or `cancelled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_status: Option<String>,
     #[serde(skip)]
@@ -398,9 +393,9 @@ impl QueueItem {
 /// How many open items each section of the queue holds.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct QueueSections {
-    /// Work on the team: customers waiting for a reply, tickets submitted or in progress.
+    /// Customers waiting for a reply; tickets submitted or in progress.
     pub needs_reply: usize,
-    /// Tickets waiting on the customer, and open conversations a teammate answered last.
+    /// Waiting on the customer.
     pub waiting_on_customer: usize,
     /// Snoozed conversations and tickets.
     pub snoozed: usize,
@@ -410,46 +405,43 @@ pub struct QueueSections {
 pub struct TicketQueue {
     /// Whose queue: a team, an admin, or everyone.
     pub scope: String,
-    /// The section `items` comes from: `needs_reply`, `waiting_on_customer` or `snoozed`.
+    /// `needs_reply`, `waiting_on_customer` or `snoozed`.
     pub section: String,
     /// The SLA status the queue was filtered on, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_filter: Option<String>,
-    /// This page of the section, in order: severity/priority, then longest customer wait,
-    /// then SLA state (missed first). Waiting on customer: longest untouched first. Snoozed:
-    /// soonest to wake first.
+    /// This page of the section, in queue order.
     pub items: Vec<QueueItem>,
-    /// Position of the first item of this page within the section (0-based).
+    /// Index of the first item in the section.
     pub offset: usize,
     /// Items in this section, all pages.
     pub section_total: usize,
     /// Items in each section (after the SLA filter, when given).
     pub sections: QueueSections,
-    /// Open items read: tickets plus conversations (snoozed included), before the SLA filter.
+    /// Open tickets and conversations read, before the SLA filter.
     pub total_open: usize,
     /// Items matching the SLA filter, across all sections.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_matches: Option<usize>,
-    /// The first items waiting on the customer (with the default section).
+    /// First items waiting on the customer (default section).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waiting_on_customer: Vec<QueueItem>,
-    /// The first snoozed items (with the default section).
+    /// First snoozed items (default section).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snoozed: Vec<QueueItem>,
-    /// Pass as `cursor` (with the same arguments) for the next page of this section.
+    /// `cursor` for the next page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-    /// True when more items were open than one call reads (3,000 tickets and 3,000
-    /// conversations): the counts and the order cover only the items read.
+    /// More were open than one call reads (3,000 of each): figures cover those read.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
-    /// Empty (`null`) entries Intercom returned in result pages, left out.
+    /// `null` entries left out.
     #[serde(skip_serializing_if = "is_zero")]
     pub null_items_skipped: usize,
-    /// Items that could not be read as a ticket or conversation, left out.
+    /// Unreadable items left out.
     #[serde(skip_serializing_if = "is_zero")]
     pub unreadable_items_skipped: usize,
-    /// Items that came twice across pages (the data moved while paging), counted once.
+    /// Items seen twice while paging, counted once.
     #[serde(skip_serializing_if = "is_zero")]
     pub duplicates_skipped: usize,
 }
