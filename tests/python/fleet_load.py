@@ -33,7 +33,7 @@ def main() -> None:
         env = serve_env(sandbox) | {"RUST_LOG": "warn", "INTERCOM_MCP_TOOLSETS": "all"}
         with tempfile.TemporaryDirectory() as tmp, running_postgres() as pg:
             tmp_path = Path(tmp)
-            replicas = [start_replica(f"l{i}", free_port(), tmp_path, env, None, pg) for i in (1, 2, 3)]
+            replicas = [start_replica(f"l{i}", free_port(), env, None, pg) for i in (1, 2, 3)]
             balancer, front = start_balancer(replicas, tmp_path, env)
             try:
                 run = subprocess.run([str(load), clients, seconds], env=os.environ | {

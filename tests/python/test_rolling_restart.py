@@ -50,7 +50,7 @@ def test_a_rolling_restart_loses_no_webhook_and_no_call(postgres: Postgres, tmp_
         names = ["r1", "r2", "r3"]
         ports = {name: free_port() for name in names}
         for name in names:
-            replicas[name] = start_replica(name, ports[name], tmp_path, env, None, postgres)
+            replicas[name] = start_replica(name, ports[name], env, None, postgres)
         stats_port = free_port()
         balancer, front = start_balancer([replicas[n] for n in names], tmp_path, env, stats_port)
         stats = f"http://127.0.0.1:{stats_port}/stats;csv"
@@ -100,7 +100,7 @@ def test_a_rolling_restart_loses_no_webhook_and_no_call(postgres: Postgres, tmp_
                      f"HAProxy to take {name} out", timeout=DRAIN_SECONDS + 10)
             code = replica.process.process.wait(timeout=DRAIN_SECONDS + 20)
             assert code == 0, f"{name} exited with {code} on SIGTERM:\n{replica.process.output()}"
-            replicas[name] = start_replica(name, ports[name], tmp_path, env, None, postgres)
+            replicas[name] = start_replica(name, ports[name], env, None, postgres)
             wait_for(lambda: backend_servers(stats)[f"replica{i}"]["status"] == "UP", f"{name} back in rotation")
             wait_for(lambda: int(backend_servers(stats)[f"replica{i}"]["stot"]) > served_before,
                      f"{name} to serve again after its restart")

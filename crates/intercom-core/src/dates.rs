@@ -37,8 +37,83 @@ pub const FUTURE_FORMS: &str = "tomorrow, a weekday (monday, next friday), next_
 next_month, a span ahead (in 2h, in 3 days, 4h), a day with a time (tomorrow 14:00, monday 9am), \
 an ISO date (2024-05-01) or date-time (2024-05-01T09:00:00Z), or Unix seconds";
 
-/// The hour (local) a working day starts: a date-only snooze wakes then.
+/// The hour (local) a working day starts by default: a date-only snooze wakes then.
 pub const WORKDAY_START_HOUR: u32 = 9;
+
+/// The setting that moves the working day's start: `HH:MM`, 24-hour, local time.
+pub const WORKDAY_START_ENV: &str = "INTERCOM_MCP_WORKDAY_START";
+
+/// When the working day starts (local time of the workspace zone): a date-only moment
+/// ahead (`snooze until monday`) wakes then. Default 09:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkdayStart {
+    hour: u32,
+    minute: u32,
+}
+
+impl WorkdayStart {
+    /// 09:00.
+    pub const DEFAULT: WorkdayStart = WorkdayStart {
+        hour: WORKDAY_START_HOUR,
+        minute: 0,
+    };
+
+    /// `hour:minute`, when it is a time of day.
+    pub fn new(hour: u32, minute: u32) -> Option<Self> {
+        (hour < 24 && minute < 60).then_some(Self { hour, minute })
+    }
+
+    /// Read `HH:MM` (24-hour, `08:30`, `8:30`); the error says what was wrong and what fits.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let raw = text.trim();
+        let bad = || {
+            format!(
+                "the working-day start `{raw}` is not a time of day: give HH:MM on a 24-hour clock, e.g. 08:30 (default 09:00)"
+            )
+        };
+        let (h, m) = raw.split_once(':').ok_or_else(bad)?;
+        let digits = |s: &str, max_len: usize| {
+            (!s.is_empty() && s.len() <= max_len && s.chars().all(|c| c.is_ascii_digit()))
+                .then(|| s.parse::<u32>().ok())
+                .flatten()
+        };
+        let (Some(hour), Some(minute)) = (digits(h, 2), digits(m, 2)) else {
+            return Err(bad());
+        };
+        if m.len() != 2 {
+            return Err(bad());
+        }
+        Self::new(hour, minute).ok_or_else(bad)
+    }
+
+    pub fn hour(self) -> u32 {
+        self.hour
+    }
+
+    pub fn minute(self) -> u32 {
+        self.minute
+    }
+}
+
+impl Default for WorkdayStart {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl std::fmt::Display for WorkdayStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
+
+impl std::str::FromStr for WorkdayStart {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
 
 /// Which way a word that could go either way points (`monday`, `2h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +122,14 @@ enum Leaning {
     Future,
 }
 
-/// The date grammar bound to a time zone and to one reading of the clock, so every
-/// date of one call resolves against the same "now".
+/// The date grammar bound to a time zone, to one reading of the clock (so every date of
+/// one call resolves against the same "now") and to the working day's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dates {
     pub tz: Tz,
     pub now: DateTime<Utc>,
+    /// When a date-only moment ahead wakes (default 09:00).
+    pub workday_start: WorkdayStart,
 }
 
 impl Dates {
@@ -62,7 +139,19 @@ impl Dates {
     }
 
     pub fn at(tz: Tz, now: DateTime<Utc>) -> Self {
-        Self { tz, now }
+        Self {
+            tz,
+            now,
+            workday_start: WorkdayStart::DEFAULT,
+        }
+    }
+
+    /// The same, with the working day starting at `start`.
+    pub fn with_workday_start(self, start: WorkdayStart) -> Self {
+        Self {
+            workday_start: start,
+            ..self
+        }
     }
 
     pub fn now_unix(&self) -> i64 {
@@ -82,8 +171,8 @@ impl Dates {
     }
 
     /// A moment strictly after now: weekdays are the next one, bare spans count forward,
-    /// a day without a time is the start of its working day ([`WORKDAY_START_HOUR`],
-    /// local). Errors list [`FUTURE_FORMS`].
+    /// a day without a time is the start of its working day (`workday_start`, local).
+    /// Errors list [`FUTURE_FORMS`].
     pub fn future(&self, input: &str) -> Result<i64, String> {
         let period = resolve_leaning(input, self.tz, self.now, Leaning::Future)
             .map_err(|e| format!("{e}; use {FUTURE_FORMS}"))?;
@@ -95,7 +184,12 @@ impl Dates {
                 .earliest()
                 .map(|t| t.date_naive())
                 .ok_or_else(|| format!("`{}` is out of range; use {FUTURE_FORMS}", input.trim()))?;
-            local_time(self.tz, day, WORKDAY_START_HOUR, 0)
+            local_time(
+                self.tz,
+                day,
+                self.workday_start.hour,
+                self.workday_start.minute,
+            )
         } else {
             period.start
         };
@@ -519,6 +613,37 @@ mod tests {
                 .unwrap_err()
                 .contains("IANA")
         );
+    }
+
+    #[test]
+    fn the_working_day_start_is_configurable_and_checked() {
+        assert_eq!(WorkdayStart::default().to_string(), "09:00");
+        let early = WorkdayStart::parse("08:30").unwrap();
+        assert_eq!((early.hour(), early.minute()), (8, 30));
+        assert_eq!(WorkdayStart::parse(" 7:05 ").unwrap().to_string(), "07:05");
+        assert_eq!(WorkdayStart::parse("00:00").unwrap().to_string(), "00:00");
+        for bad in [
+            "", "9", "9am", "24:00", "08:60", "08:5", "-1:00", "08:30:00", "ab:cd", "123:00",
+        ] {
+            let err = WorkdayStart::parse(bad).unwrap_err();
+            assert!(
+                err.contains("HH:MM") && err.contains("08:30"),
+                "{bad}: {err}"
+            );
+        }
+        // Wednesday 2024-05-15 10:30 UTC; in Paris (UTC+2) the day starts at 08:30 local.
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let d = Dates::at(paris, now()).with_workday_start(early);
+        assert_eq!(d.future("tomorrow").unwrap(), ts(2024, 5, 16, 6) + 30 * 60);
+        assert_eq!(d.future("monday").unwrap(), ts(2024, 5, 20, 6) + 30 * 60);
+        // A time given with the day wins; spans and instants ignore the setting.
+        assert_eq!(d.future("tomorrow 14:00").unwrap(), ts(2024, 5, 16, 12));
+        assert_eq!(d.future("in 2h").unwrap(), now().timestamp() + 7_200);
+        // Past readings (filters) are unchanged: days start at midnight.
+        assert_eq!(d.start("today").unwrap(), ts(2024, 5, 14, 22));
+        // The default is 09:00 local.
+        let d = Dates::at(paris, now());
+        assert_eq!(d.future("tomorrow").unwrap(), ts(2024, 5, 16, 7));
     }
 
     #[test]

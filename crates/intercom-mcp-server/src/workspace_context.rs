@@ -29,6 +29,8 @@ pub struct ApiSettings {
     /// Workspace time zone for people's-words dates and rendered times; `None`: the
     /// workspace's own (`/me`'s `app.timezone`).
     pub time_zone: Option<Tz>,
+    /// When the working day starts (a date-only snooze wakes then); default 09:00.
+    pub workday_start: intercom_core::dates::WorkdayStart,
     /// Where clients draw their rate budget when several processes share one (a fleet of
     /// replicas); `None`: each client paces on its own.
     pub rate_budgets: Option<RateBudgets>,
@@ -67,6 +69,7 @@ impl Default for ApiSettings {
             region: Region::Us,
             base_url: None,
             time_zone: None,
+            workday_start: intercom_core::dates::WorkdayStart::DEFAULT,
             rate_budgets: None,
         }
     }
@@ -155,6 +158,7 @@ pub struct Workspace {
     /// The workspace's own zone (from `/me`), used when none is configured.
     learned_zone: std::sync::OnceLock<Tz>,
     configured_zone: Option<Tz>,
+    workday_start: intercom_core::dates::WorkdayStart,
 }
 
 /// The admin id in a `/me` answer, when it has a non-empty one (string or number).
@@ -188,7 +192,14 @@ impl Workspace {
             me: OnceCell::new(),
             learned_zone: std::sync::OnceLock::new(),
             configured_zone: time_zone,
+            workday_start: intercom_core::dates::WorkdayStart::DEFAULT,
         }
+    }
+
+    /// The same workspace with the working day starting at `start` (default 09:00).
+    pub fn with_workday_start(mut self, start: intercom_core::dates::WorkdayStart) -> Self {
+        self.workday_start = start;
+        self
     }
 
     /// With no zone configured, learn the workspace's own from `/me` (`app.timezone`).
@@ -209,7 +220,7 @@ impl Workspace {
 
     /// The date grammar at this zone and one reading of the clock: make one per call.
     pub fn dates(&self) -> intercom_core::dates::Dates {
-        intercom_core::dates::Dates::now(self.time_zone())
+        intercom_core::dates::Dates::now(self.time_zone()).with_workday_start(self.workday_start)
     }
 
     pub fn api(&self) -> &Api {
@@ -602,7 +613,10 @@ impl Workspaces {
         self.default
             .get_or_try_init(|| async {
                 let client = self.settings.client(token)?;
-                Ok(Arc::new(Workspace::new(client, self.settings.time_zone)))
+                Ok(Arc::new(
+                    Workspace::new(client, self.settings.time_zone)
+                        .with_workday_start(self.settings.workday_start),
+                ))
             })
             .await
             .cloned()
@@ -616,7 +630,10 @@ impl Workspaces {
             return Ok(ws);
         }
         let client = self.settings.client(&Secret::new(token))?;
-        let ws = Arc::new(Workspace::new(client, self.settings.time_zone));
+        let ws = Arc::new(
+            Workspace::new(client, self.settings.time_zone)
+                .with_workday_start(self.settings.workday_start),
+        );
         cache.insert(key, ws.clone());
         Ok(ws)
     }

@@ -52,6 +52,9 @@ pub struct CommonArgs {
     /// Target ids, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub ids: Vec<String>,
+    /// Contacts only: contact emails, comma-separated (each contact with that email).
+    #[arg(long, value_delimiter = ',')]
+    pub emails: Vec<String>,
     /// An Intercom search query (JSON) selecting the targets.
     #[arg(long)]
     pub query: Option<String>,
@@ -90,9 +93,6 @@ pub struct CommonArgs {
 pub struct UpdateContactsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Contact emails, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub emails: Vec<String>,
     /// Attribute to set on every target: `name=Ann`, `custom.plan=pro` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -126,8 +126,8 @@ pub struct ManageArgs {
     /// --assignee is a team.
     #[arg(long)]
     pub team: bool,
-    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, an ISO date/time (a date alone: 09:00
-    /// in the workspace time zone).
+    /// Snooze until: `monday`, `tomorrow 9am`, `in 4h`, an ISO date/time (a date alone: the
+    /// start of the working day, `--workday-start`, in the workspace time zone).
     #[arg(long)]
     pub until: Option<String>,
     /// Message posted with a close.
@@ -150,14 +150,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
         BulkCommand::UpdateContacts(a) => {
             let attributes = parse_sets(&a.set)?;
             let op = Operation::UpdateContacts { attributes };
-            execute(
-                &a.common,
-                TargetKind::Contact,
-                a.emails.clone(),
-                |_| async { Ok(op) },
-                true,
-            )
-            .await
+            execute(&a.common, TargetKind::Contact, |_| async { Ok(op) }, true).await
         }
         BulkCommand::Tag(a) => {
             let object = TagObject::parse(&a.object).map_err(anyhow::Error::msg)?;
@@ -167,13 +160,21 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                 TagObject::Conversations => TargetKind::Conversation,
             };
             let (tag, remove, admin) = (a.tag.clone(), a.remove, a.common.admin_id.clone());
+            // A dry run never creates a tag.
+            let dry_run = a.common.dry_run;
             execute(
                 &a.common,
                 kind,
-                Vec::new(),
                 |client: Client| async move {
-                    let (tag_id, tag_name) =
-                        intercom_jobs::bulk::resolve_tag(&client, &tag, !remove).await?;
+                    let resolved =
+                        intercom_jobs::bulk::resolve_tag(&client, &tag, !remove && !dry_run).await;
+                    let (tag_id, tag_name) = match resolved {
+                        Ok(found) => found,
+                        Err(intercom_jobs::bulk::BulkError::Invalid(_)) if !remove && dry_run => {
+                            (String::new(), tag.trim().to_string())
+                        }
+                        Err(err) => return Err(err),
+                    };
                     let admin_id =
                         intercom_jobs::bulk::acting_admin(&client, admin.as_deref()).await?;
                     Ok(Operation::Tag {
@@ -190,6 +191,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
         }
         BulkCommand::ManageConversations(a) => {
             let configured = crate::upstream::configured_time_zone(&a.common.connection)?;
+            let workday_start = a.common.connection.workday_start;
             let (action, assignee, team, until, message) = (
                 a.action.clone(),
                 a.assignee.clone(),
@@ -201,7 +203,6 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
             execute(
                 &a.common,
                 TargetKind::Conversation,
-                Vec::new(),
                 |client: Client| async move {
                     let zone = match configured {
                         Some(zone) => zone,
@@ -217,7 +218,7 @@ pub async fn run(args: BulkArgs) -> anyhow::Result<bool> {
                         team,
                         until.as_deref(),
                         message,
-                        &intercom_core::dates::Dates::now(zone),
+                        &intercom_core::dates::Dates::now(zone).with_workday_start(workday_start),
                         directory.as_ref(),
                     )
                     .map_err(intercom_jobs::bulk::BulkError::Invalid)?;
@@ -266,7 +267,6 @@ fn open_store(store: &StoreArgs) -> anyhow::Result<SqliteJobStore> {
 async fn execute<F, Fut>(
     common: &CommonArgs,
     kind: TargetKind,
-    emails: Vec<String>,
     operation: F,
     email_is_target: bool,
 ) -> anyhow::Result<bool>
@@ -288,7 +288,7 @@ where
         None => {
             let mut spec = TargetSpec {
                 ids: common.ids.clone(),
-                emails,
+                emails: common.emails.clone(),
                 company: common.company.clone(),
                 ..TargetSpec::default()
             };
@@ -299,6 +299,7 @@ where
                 spec.query =
                     Some(serde_json::from_str(query).context("--query is not valid JSON")?);
             }
+            let cap = common.max_items.unwrap_or_else(configured_max_items);
             if let Some(filters) = &common.filters {
                 let filters: serde_json::Map<String, Value> =
                     serde_json::from_str(filters).context("--filters is not a JSON object")?;
@@ -306,19 +307,29 @@ where
                 let ws = intercom_mcp_server::workspace_context::Workspace::new(
                     client.clone(),
                     Some(zone),
-                );
-                spec.query = intercom_mcp_server::tools::bulk::filters_query(
+                )
+                .with_workday_start(common.connection.workday_start);
+                // The command reads no mirror: `text` goes to Intercom's search (the note says
+                // what that matches).
+                let selected = intercom_mcp_server::tools::bulk::filter_targets(
                     &ws,
+                    None,
                     kind,
                     Some(filters),
                     spec.query.take(),
+                    cap,
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
+                if let Some(note) = &selected.note {
+                    eprintln!("note: {note}");
+                }
+                spec.query = selected.query;
+                spec.selected = selected.ids;
             }
-            let cap = common.max_items.unwrap_or_else(configured_max_items);
-            let operation = operation(client.clone()).await?;
+            // The targets are read (and bad ones refused) before the operation may create a tag.
             let targets = targets::resolve(&client, kind, &spec, cap).await?;
+            let operation = operation(client.clone()).await?;
             if common.dry_run {
                 let already =
                     |item: &intercom_jobs::bulk::NewItem| targets.shows_change(&operation, item);

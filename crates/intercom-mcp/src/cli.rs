@@ -184,7 +184,7 @@ pub struct ServeArgs {
     /// Real time: --sync, --store, --sync-interval.
     #[command(flatten)]
     pub realtime: crate::mirror::RealtimeServeArgs,
-    /// A replica of a fleet (with a PostgreSQL --store): --replica-name, --local-store.
+    /// A replica of a fleet (with a PostgreSQL --store): --replica-name.
     #[command(flatten)]
     pub fleet: crate::fleet::FleetArgs,
     /// Automations: --automations FILE.

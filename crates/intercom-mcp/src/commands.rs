@@ -256,6 +256,10 @@ pub async fn doctor(args: DoctorArgs) -> anyhow::Result<()> {
                 .unwrap_or("UTC (the workspace did not say)")
         ),
     }
+    println!(
+        "Working day: starts {} (a snooze to a date alone wakes then; INTERCOM_MCP_WORKDAY_START)",
+        upstream.settings.workday_start
+    );
     println!("OK");
     Ok(())
 }

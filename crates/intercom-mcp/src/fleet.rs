@@ -1,13 +1,12 @@
 //! `serve --store postgres://…`: one replica of a fleet whose shared state is in PostgreSQL.
 //!
-//! What the database holds for every replica: bulk jobs (resumed by any replica once the one
-//! running a job is gone), the automations run log (each rule once per event), the webhook
-//! event log (stored once, reaching every replica's subscribers), the Intercom rate budget,
-//! and the lock that lets one replica at a time run the periodic sync. Each replica keeps its
-//! own SQLite copy of the mirror's objects and full-text index (`--local-store`).
+//! What the database holds for every replica: the mirror (objects, conversation parts and their
+//! full-text index, sync checkpoints), bulk jobs (resumed by any replica once the one running a
+//! job is gone), the automations run log (each rule once per event), the webhook event log
+//! (stored once, reaching every replica's subscribers), the Intercom rate budget, and the lock
+//! that lets one replica at a time run the periodic sync. A replica keeps no state of its own.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use intercom_automations::RunLog;
 use intercom_jobs::bulk::{JobStore, RunOptions, run_job};
 use intercom_mcp_server::live::SyncGate;
 use intercom_mcp_server::workspace_context::RateBudgets;
-use intercom_mirror::{Mirror, SqliteStore, default_store_path};
+use intercom_mirror::Mirror;
 use intercom_pg::{Database, PgJobStore, PgRateBudget, PgRunLog};
 use std::sync::Mutex;
 
@@ -39,10 +38,6 @@ pub struct FleetArgs {
     /// (default: the host name and the HTTP port). Used with a PostgreSQL --store.
     #[arg(long = "replica-name", env = REPLICA_ENV)]
     pub replica: Option<String>,
-    /// This replica's own SQLite copy of the mirror's objects and search index, with a
-    /// PostgreSQL --store (default: replica-NAME.sqlite3 next to the default mirror file).
-    #[arg(long = "local-store", env = "INTERCOM_MCP_LOCAL_STORE")]
-    pub local_store: Option<PathBuf>,
 }
 
 impl FleetArgs {
@@ -70,7 +65,6 @@ pub struct Fleet {
     db: Database,
     replica: String,
     jobs: PgJobStore,
-    local_store: PathBuf,
     budgets: Arc<Mutex<HashMap<String, Arc<PgRateBudget>>>>,
 }
 
@@ -96,18 +90,11 @@ impl Fleet {
             Err(_) => intercom_pg::DEFAULT_JOB_LEASE,
         };
         let jobs = PgJobStore::with_lease(db.clone(), format!("{replica}#{instance}"), lease);
-        let local_store = args.local_store.clone().unwrap_or_else(|| {
-            default_store_path().with_file_name(format!(
-                "replica-{}.sqlite3",
-                replica.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
-            ))
-        });
-        tracing::info!(replica = %replica, database = %db.target(), local_store = %local_store.display(), "fleet replica on PostgreSQL");
+        tracing::info!(replica = %replica, database = %db.target(), "fleet replica on PostgreSQL");
         Ok(Self {
             db,
             replica,
             jobs,
-            local_store,
             budgets: Arc::default(),
         })
     }
@@ -139,24 +126,14 @@ impl Fleet {
         })
     }
 
-    /// This replica's mirror: the fleet's event log, its own SQLite copy of the objects, kept
-    /// current with what every other replica receives.
+    /// The fleet's mirror, in PostgreSQL. A follower of the shared event log tells this
+    /// replica's subscribers about what other replicas stored.
     pub fn mirror(&self) -> anyhow::Result<Mirror> {
-        let local = Arc::new(SqliteStore::open(&self.local_store).with_context(|| {
-            format!(
-                "could not open this replica's mirror at {}",
-                self.local_store.display()
-            )
-        })?);
-        let location = format!(
-            "{} (events in PostgreSQL {})",
-            self.local_store.display(),
-            self.db.target()
-        );
-        let mirror = intercom_pg::fleet_mirror(local.clone(), self.db.clone(), location);
+        let location = format!("PostgreSQL {}", self.db.target());
+        let (mirror, store) = intercom_pg::pg_mirror(self.db.clone(), location);
         tokio::spawn(intercom_pg::follow_fleet_events(
             mirror.clone(),
-            local,
+            store,
             self.db.clone(),
             self.replica.clone(),
         ));

@@ -341,7 +341,7 @@ pub async fn start_for_serve(
     if args.sync {
         match client_for(upstream) {
             Ok(client) => {
-                // In a fleet, replicas take turns (each syncs its own copy, one at a time).
+                // In a fleet, replicas take turns syncing the shared mirror (one at a time).
                 realtime.spawn_periodic_sync_gated(
                     client,
                     Duration::from_secs(args.sync_interval.max(10)),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use clap::Args;
 use intercom_api::{Region, Secret};
-use intercom_core::dates::parse_time_zone;
+use intercom_core::dates::{WorkdayStart, parse_time_zone};
 use intercom_mcp_server::workspace_context::ApiSettings;
 #[cfg(feature = "sandbox")]
 use intercom_sandbox::{Sandbox, SandboxConfig, Scale};
@@ -49,6 +49,16 @@ pub struct ConnectionArgs {
     /// the workspace's own (Intercom's `/me` answer), UTC when that cannot be read.
     #[arg(long = "time-zone", env = "INTERCOM_MCP_TIME_ZONE")]
     pub time_zone: Option<String>,
+    /// When the working day starts, HH:MM on a 24-hour clock in that time zone: a snooze
+    /// to a date alone (`monday`, `tomorrow`) wakes then.
+    #[arg(
+        long = "workday-start",
+        env = intercom_core::dates::WORKDAY_START_ENV,
+        value_name = "HH:MM",
+        default_value = "09:00",
+        value_parser = parse_workday_start
+    )]
+    pub workday_start: WorkdayStart,
 }
 
 /// Run against the embedded sandbox instead of a real workspace.
@@ -60,6 +70,17 @@ pub struct SandboxChoice {
     /// Size of the sandbox workspace: tiny, small, medium or large.
     #[arg(long = "sandbox-scale", env = "INTERCOM_MCP_SANDBOX_SCALE", default_value = "small", value_parser = parse_scale, hide = !cfg!(feature = "sandbox"))]
     pub sandbox_scale: Scale,
+}
+
+/// `--workday-start` / `INTERCOM_MCP_WORKDAY_START`, refused at start-up when it is no time
+/// of day.
+fn parse_workday_start(s: &str) -> Result<WorkdayStart, String> {
+    WorkdayStart::parse(s).map_err(|e| {
+        format!(
+            "{e}; it comes from --workday-start or {}",
+            intercom_core::dates::WORKDAY_START_ENV
+        )
+    })
 }
 
 #[cfg(feature = "sandbox")]
@@ -114,7 +135,9 @@ pub struct Upstream {
 pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow::Result<Upstream> {
     let time_zone = configured_time_zone(conn)?;
     if sandbox.sandbox {
-        return start_sandbox(sandbox, time_zone).await;
+        let mut upstream = start_sandbox(sandbox, time_zone).await?;
+        upstream.settings.workday_start = conn.workday_start;
+        return Ok(upstream);
     }
     let region: Region = conn
         .region
@@ -131,6 +154,7 @@ pub async fn upstream(conn: &ConnectionArgs, sandbox: &SandboxChoice) -> anyhow:
             region,
             base_url: conn.api_base.clone().filter(|s| !s.trim().is_empty()),
             time_zone,
+            workday_start: conn.workday_start,
             rate_budgets: None,
         },
         token: conn
@@ -162,6 +186,7 @@ async fn start_sandbox(choice: &SandboxChoice, time_zone: Option<Tz>) -> anyhow:
             region: Region::Us,
             base_url: Some(sb.base_url()),
             time_zone,
+            workday_start: WorkdayStart::DEFAULT,
             rate_budgets: None,
         },
         token: Some(Secret::new(sb.token())),

@@ -82,6 +82,9 @@ impl ChangeEvent {
 pub struct Mirror {
     store: Arc<dyn MirrorStore>,
     sqlite: Option<Arc<SqliteStore>>,
+    /// What a backend offers beyond [`MirrorStore`] (e.g. its own reader for support
+    /// metrics), found by type with [`Mirror::extension`].
+    extension: Option<Arc<dyn std::any::Any + Send + Sync>>,
     bus: broadcast::Sender<ChangeEvent>,
     location: String,
 }
@@ -102,6 +105,7 @@ impl Mirror {
         Ok(Self {
             store: store.clone(),
             sqlite: Some(store),
+            extension: None,
             bus,
             location: path.display().to_string(),
         })
@@ -116,31 +120,27 @@ impl Mirror {
         Self::open_sqlite(&path)
     }
 
-    /// Wrap another backend (e.g. a future PostgreSQL store).
+    /// Wrap another backend (the PostgreSQL store of a fleet).
     pub fn with_store(store: Arc<dyn MirrorStore>, location: String) -> Self {
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         Self {
             store,
             sqlite: None,
+            extension: None,
             bus,
             location,
         }
     }
 
-    /// A backend built around a local SQLite mirror (a replica of a fleet: objects and search
-    /// in `sqlite`, the event log shared): analytics keeps querying the SQLite file.
-    pub fn with_local_sqlite(
-        store: Arc<dyn MirrorStore>,
-        sqlite: Arc<SqliteStore>,
-        location: String,
-    ) -> Self {
-        let (bus, _) = broadcast::channel(BUS_CAPACITY);
-        Self {
-            store,
-            sqlite: Some(sqlite),
-            bus,
-            location,
-        }
+    /// Attach what the backend offers beyond [`MirrorStore`] (one value, found by its type).
+    pub fn with_extension<T: Send + Sync + 'static>(mut self, extension: T) -> Self {
+        self.extension = Some(Arc::new(extension));
+        self
+    }
+
+    /// The backend's extension of type `T`, if it has one.
+    pub fn extension<T: 'static>(&self) -> Option<&T> {
+        self.extension.as_deref()?.downcast_ref::<T>()
     }
 
     /// Where the mirror lives (a file path for SQLite).

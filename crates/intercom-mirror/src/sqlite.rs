@@ -615,7 +615,7 @@ fn upsert_sql(kind: ObjectKind, names: &[&str]) -> String {
 }
 
 /// Split a conversation's parts (and its opening message, as part `source-<id>`) off its JSON.
-fn take_parts(conversation: &mut Value, id: &str) -> Vec<Value> {
+pub fn take_parts(conversation: &mut Value, id: &str) -> Vec<Value> {
     let mut parts = Vec::new();
     if let Some(source) = conversation.get("source").filter(|s| s.is_object()) {
         parts.push(json!({
@@ -838,7 +838,7 @@ fn conversation_parts(conn: &Connection, conversation_id: &str) -> rusqlite::Res
         .collect()
 }
 
-fn attach_parts(conversation: &mut Value, parts: Vec<Value>) {
+pub fn attach_parts(conversation: &mut Value, parts: Vec<Value>) {
     if let Some(object) = conversation.as_object_mut() {
         let total = parts.len();
         object.insert(
@@ -858,7 +858,7 @@ fn query_words(query: &str) -> Vec<String> {
 }
 
 /// About 160 characters of `body` around the first query word found in it.
-fn snippet(body: &str, words: &[String]) -> String {
+pub fn snippet(body: &str, words: &[String]) -> String {
     const WIDTH: usize = 160;
     let lower = body.to_lowercase();
     let hit = words

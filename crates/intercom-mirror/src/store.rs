@@ -302,6 +302,9 @@ pub enum MirrorError {
     Invalid(String),
     #[error("mirror task failed: {0}")]
     Task(String),
+    /// A backend other than SQLite failed (the message names what and why).
+    #[error("mirror database error: {0}")]
+    Backend(String),
 }
 
 pub type MirrorResult<T> = Result<T, MirrorError>;

@@ -23,11 +23,11 @@ pub fn is_text_cursor(cursor: &str) -> bool {
     cursor.starts_with(CURSOR_PREFIX)
 }
 
-fn encode_cursor(created_at: i64, id: &str) -> String {
+pub fn encode_cursor(created_at: i64, id: &str) -> String {
     format!("{CURSOR_PREFIX}{created_at}:{id}")
 }
 
-fn decode_cursor(cursor: &str) -> MirrorResult<(i64, String)> {
+pub fn decode_cursor(cursor: &str) -> MirrorResult<(i64, String)> {
     let bad = || {
         MirrorError::Invalid(format!(
             "cursor `{cursor}` is not a full-text search cursor; pass the next_cursor of the previous call with the same filters"

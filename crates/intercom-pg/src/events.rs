@@ -180,65 +180,10 @@ impl EventLog {
         let mut client = self.db.client().await?;
         let redactor = self.db.redactor().clone();
         let q = |e: tokio_postgres::Error| redactor.query("store events", &e);
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
-        let sources: Vec<&str> = events.iter().map(|e| e.source.as_str()).collect();
-        let object_types: Vec<Option<&str>> =
-            events.iter().map(|e| e.object_type.as_deref()).collect();
-        let object_ids: Vec<Option<&str>> = events.iter().map(|e| e.object_id.as_deref()).collect();
-        let occurred: Vec<i64> = events.iter().map(|e| e.occurred_at).collect();
-        let received: Vec<i64> = events.iter().map(|e| e.received_at).collect();
-        let payloads: Vec<Option<&Value>> = events.iter().map(|e| e.payload.as_ref()).collect();
         let tx = client.transaction().await.map_err(q)?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, $2)",
-            &[&locks::NAMESPACE, &locks::EVENT_APPEND],
-        )
-        .await
-        .map_err(q)?;
-        let inserted = tx
-            .query(
-                "INSERT INTO events (id, topic, source, object_type, object_id, occurred_at, received_at, payload)
-                 SELECT id, topic, source, object_type, object_id, occurred_at, received_at, payload
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                             $7::bigint[], $8::jsonb[])
-                      WITH ORDINALITY AS e(id, topic, source, object_type, object_id, occurred_at,
-                                           received_at, payload, n)
-                 ORDER BY n
-                 ON CONFLICT (id) DO NOTHING
-                 RETURNING id, seq",
-                &[&ids, &topics, &sources, &object_types, &object_ids, &occurred, &received, &payloads],
-            )
-            .await
-            .map_err(q)?;
-        let mut new: std::collections::HashMap<String, i64> =
-            inserted.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let mut known: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        if inserted.len() < events.len() {
-            for row in tx
-                .query("SELECT id, seq FROM events WHERE id = ANY($1)", &[&ids])
-                .await
-                .map_err(q)?
-            {
-                known.insert(row.get(0), row.get(1));
-            }
-        }
-        if let Some(last) = inserted.iter().map(|r| r.get::<_, i64>(1)).max() {
-            tx.execute(
-                "SELECT pg_notify($1, $2)",
-                &[&EVENTS_CHANNEL, &last.to_string()],
-            )
-            .await
-            .map_err(q)?;
-        }
+        let outcome = append_in(&tx, events, &redactor).await?;
         tx.commit().await.map_err(q)?;
-        Ok(events
-            .iter()
-            .map(|e| match new.remove(&e.id) {
-                Some(seq) => Appended::New(seq),
-                None => Appended::Duplicate(known.get(&e.id).copied().unwrap_or(0)),
-            })
-            .collect())
+        Ok(outcome)
     }
 
     /// Events after `seq`, in order, at most `limit`.
@@ -396,4 +341,73 @@ async fn listen_and_read(
             _ = out.closed() => return Ok(()),
         }
     }
+}
+
+/// [`EventLog::append_many`] inside the caller's transaction (which must commit for the events
+/// to be stored and announced): the mirror stores notifications and what they change in one.
+pub(crate) async fn append_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    events: &[NewEvent],
+    redactor: &crate::error::Redactor,
+) -> Result<Vec<Appended>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = |e: tokio_postgres::Error| redactor.query("store events", &e);
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    let sources: Vec<&str> = events.iter().map(|e| e.source.as_str()).collect();
+    let object_types: Vec<Option<&str>> = events.iter().map(|e| e.object_type.as_deref()).collect();
+    let object_ids: Vec<Option<&str>> = events.iter().map(|e| e.object_id.as_deref()).collect();
+    let occurred: Vec<i64> = events.iter().map(|e| e.occurred_at).collect();
+    let received: Vec<i64> = events.iter().map(|e| e.received_at).collect();
+    let payloads: Vec<Option<&Value>> = events.iter().map(|e| e.payload.as_ref()).collect();
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        &[&locks::NAMESPACE, &locks::EVENT_APPEND],
+    )
+    .await
+    .map_err(q)?;
+    let inserted = tx
+        .query(
+            "INSERT INTO events (id, topic, source, object_type, object_id, occurred_at, received_at, payload)
+             SELECT id, topic, source, object_type, object_id, occurred_at, received_at, payload
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                         $7::bigint[], $8::jsonb[])
+                  WITH ORDINALITY AS e(id, topic, source, object_type, object_id, occurred_at,
+                                       received_at, payload, n)
+             ORDER BY n
+             ON CONFLICT (id) DO NOTHING
+             RETURNING id, seq",
+            &[&ids, &topics, &sources, &object_types, &object_ids, &occurred, &received, &payloads],
+        )
+        .await
+        .map_err(q)?;
+    let mut new: std::collections::HashMap<String, i64> =
+        inserted.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut known: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    if inserted.len() < events.len() {
+        for row in tx
+            .query("SELECT id, seq FROM events WHERE id = ANY($1)", &[&ids])
+            .await
+            .map_err(q)?
+        {
+            known.insert(row.get(0), row.get(1));
+        }
+    }
+    if let Some(last) = inserted.iter().map(|r| r.get::<_, i64>(1)).max() {
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&EVENTS_CHANNEL, &last.to_string()],
+        )
+        .await
+        .map_err(q)?;
+    }
+    Ok(events
+        .iter()
+        .map(|e| match new.remove(&e.id) {
+            Some(seq) => Appended::New(seq),
+            None => Appended::Duplicate(known.get(&e.id).copied().unwrap_or(0)),
+        })
+        .collect())
 }

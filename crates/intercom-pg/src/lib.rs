@@ -12,6 +12,8 @@
 //!   engines, shared by the fleet (leases say which replica runs what).
 //! - [`PgGrantStore`]: sign-in with Intercom (OAuth) for the whole fleet: clients, sealed grants,
 //!   one-use codes and sign-ins in progress, whichever replica a request reaches.
+//! - [`PgMirrorStore`]: the mirror (objects, conversation parts with full-text search, events,
+//!   sync checkpoints) in PostgreSQL, one copy every replica reads.
 
 mod claims;
 mod db;
@@ -22,7 +24,9 @@ mod jobs;
 mod leader;
 mod locks;
 mod migrate;
-mod mirror;
+mod pgfacts;
+mod pgmirror;
+mod pgsearch;
 mod rate;
 mod runlog;
 
@@ -36,6 +40,6 @@ pub use grants::PgGrantStore;
 pub use jobs::{BULK_JOB_SCOPE, DEFAULT_JOB_LEASE, PgJobStore};
 pub use leader::Leadership;
 pub use migrate::{MIGRATIONS, Migration};
-pub use mirror::{FleetMirrorStore, fleet_mirror, follow as follow_fleet_events};
+pub use pgmirror::{PgMirrorStore, follow as follow_fleet_events, pg_mirror};
 pub use rate::PgRateBudget;
 pub use runlog::{AUTOMATION_RUN_SCOPE, DEFAULT_RUN_LEASE, PgRunLog};

@@ -19,11 +19,18 @@ pub struct Migration {
 }
 
 /// Every version this binary knows, in order. Never edit a released one: add the next.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "fleet",
-    sql: include_str!("../migrations/0001_fleet.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "fleet",
+        sql: include_str!("../migrations/0001_fleet.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "mirror",
+        sql: include_str!("../migrations/0002_mirror.sql"),
+    },
+];
 
 /// Brings the schema up to date; returns the versions it applied.
 pub(crate) async fn run(client: &mut Object, redactor: &Redactor) -> Result<Vec<i32>> {

@@ -236,17 +236,16 @@ pub async fn run_with_directory(
         (_, age) => age.is_some(),
     };
     let (facts, directory) = if use_mirror {
-        let mirror = mirror
-            .cloned()
+        let reader = mirror
+            .and_then(source::facts_of)
             .ok_or_else(|| MetricsError::Mirror("no mirror".into()))?;
-        progress(0, None, "reading the local mirror".into());
+        progress(0, None, "reading the mirror".into());
         tokio::task::spawn_blocking(move || {
-            let store = mirror
-                .sqlite()
-                .ok_or_else(|| MetricsError::Mirror("the mirror is not SQLite".into()))?;
-            let facts = source::load_from_mirror(store, start, end, with_tags)
+            let facts = reader
+                .load(start, end, with_tags)
                 .map_err(|e| MetricsError::Mirror(e.to_string()))?;
-            let directory = source::directory_from_mirror(store)
+            let directory = reader
+                .directory()
                 .map_err(|e| MetricsError::Mirror(e.to_string()))?;
             Ok::<_, MetricsError>((facts, Arc::new(directory)))
         })

@@ -12,6 +12,50 @@ use serde_json::{Value, json};
 use super::facts::{ConversationState, FactSet, SlaStatus};
 use intercom_mirror::{Mirror, MirrorError, ObjectKind, SqliteStore, columns::id_string, now_unix};
 
+/// A mirror backend that reads the facts of a window itself (the PostgreSQL store of a fleet
+/// attaches one to its `Mirror` as an extension, `Arc<dyn MirrorFacts>`). The SQLite store is
+/// read by the functions of this module.
+pub trait MirrorFacts: Send + Sync {
+    /// Seconds since conversations were last brought up to date; `None` before a full sync.
+    fn age(&self) -> Result<Option<i64>, MirrorError>;
+    /// The same population as [`load_from_mirror`].
+    fn load(&self, start: i64, end: i64, with_tags: bool) -> Result<FactSet, MirrorError>;
+    fn directory(&self) -> Result<Directory, MirrorError>;
+}
+
+/// Reads the SQLite store with this module's functions.
+struct SqliteFacts(Mirror);
+
+impl MirrorFacts for SqliteFacts {
+    fn age(&self) -> Result<Option<i64>, MirrorError> {
+        self.0.sqlite().map_or(Ok(None), mirror_age)
+    }
+    fn load(&self, start: i64, end: i64, with_tags: bool) -> Result<FactSet, MirrorError> {
+        let store = self
+            .0
+            .sqlite()
+            .ok_or_else(|| MirrorError::Invalid("no SQLite mirror".into()))?;
+        load_from_mirror(store, start, end, with_tags)
+    }
+    fn directory(&self) -> Result<Directory, MirrorError> {
+        let store = self
+            .0
+            .sqlite()
+            .ok_or_else(|| MirrorError::Invalid("no SQLite mirror".into()))?;
+        directory_from_mirror(store)
+    }
+}
+
+/// How to read facts from `mirror`: its backend's own reader, or the SQLite functions.
+pub fn facts_of(mirror: &Mirror) -> Option<std::sync::Arc<dyn MirrorFacts>> {
+    if let Some(facts) = mirror.extension::<std::sync::Arc<dyn MirrorFacts>>() {
+        return Some(facts.clone());
+    }
+    mirror.sqlite().is_some().then(|| {
+        std::sync::Arc::new(SqliteFacts(mirror.clone())) as std::sync::Arc<dyn MirrorFacts>
+    })
+}
+
 /// What the API loader reports as it pages.
 pub type ProgressFn<'a> = &'a (dyn Fn(u64, Option<u64>, String) + Send + Sync);
 
@@ -347,8 +391,8 @@ pub async fn load_from_api(
 
 /// The mirror to read, if it can answer (a finished conversation sync), with its age.
 pub async fn usable_mirror(mirror: &Mirror) -> Option<i64> {
-    let mirror = mirror.clone();
-    tokio::task::spawn_blocking(move || mirror.sqlite().map(mirror_age))
+    let facts = facts_of(mirror)?;
+    tokio::task::spawn_blocking(move || Some(facts.age()))
         .await
         .ok()
         .flatten()

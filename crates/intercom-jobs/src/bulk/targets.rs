@@ -44,6 +44,10 @@ pub struct TargetSpec {
     pub company: Option<String>,
     /// An Intercom search query (contacts and conversations).
     pub query: Option<Value>,
+    /// Ids a search found that Intercom cannot run (full-text search of the mirror, an SLA
+    /// status): read and checked like `ids`; `Some(vec![])` selects nothing (a dry run then
+    /// lists no targets) rather than naming no targets at all.
+    pub selected: Option<Vec<String>>,
     /// Rows read from a file: id or email plus per-item attributes.
     pub rows: Vec<FileRow>,
 }
@@ -63,6 +67,7 @@ impl TargetSpec {
             && self.emails.is_empty()
             && self.company.is_none()
             && self.query.is_none()
+            && self.selected.is_none()
             && self.rows.is_empty()
     }
 }
@@ -164,7 +169,8 @@ pub async fn resolve(
             items.push(item);
         }
     };
-    let named = spec.ids.len() + spec.emails.len() + spec.rows.len();
+    let selected = spec.selected.as_deref().unwrap_or_default();
+    let named = spec.ids.len() + selected.len() + spec.emails.len() + spec.rows.len();
     if named > cap {
         return Err(over_cap(kind, named.to_string(), cap));
     }
@@ -172,6 +178,7 @@ pub async fn resolve(
     let (email_ids, ids): (Vec<&String>, Vec<&String>) = spec
         .ids
         .iter()
+        .chain(selected)
         .filter(|id| !id.trim().is_empty())
         .partition(|id| kind == TargetKind::Contact && looks_like_email(id));
     let ids: Vec<String> = ids.iter().map(|id| id.trim().to_string()).collect();

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::conversations::{self, SearchConversationsArgs};
 use crate::args::{IdKind, normalize_ids};
 use crate::context::IntercomServer;
 use crate::output::{Json, Render, ToolError};
@@ -55,7 +56,8 @@ pub struct BulkTargets {
     /// Contacts of this company (name or id).
     #[serde(default)]
     pub company: Option<String>,
-    /// Filters as the search tools take them, e.g. `{"state": "open", "tag": "refund"}`.
+    /// Filters as the search tools take them, e.g. `{"state": "open", "tag": "refund"}`;
+    /// for conversations `text` (every message with the mirror, else the first) and `sla` too.
     #[serde(default, deserialize_with = "crate::args::opt_object")]
     pub filters: Option<Map<String, Value>>,
     /// Raw Intercom query, ANDed with the filters.
@@ -170,6 +172,9 @@ pub struct BulkOutcome {
     pub requests_sent: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limited: Option<u64>,
+    /// What the filters could and could not see (`text` without the mirror).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// What to do next.
     pub next_step: String,
 }
@@ -220,6 +225,9 @@ impl Render for BulkOutcome {
         for s in &self.skipped {
             out.push_str(&format!("- skipped {}: {}\n", s.label, s.reason));
         }
+        if let Some(note) = &self.note {
+            out.push_str(&format!("Note: {note}.\n"));
+        }
         out.push_str(&self.next_step);
         out
     }
@@ -251,16 +259,14 @@ impl IntercomServer {
         ws: &Workspace,
         context: &RequestContext<RoleServer>,
         kind: TargetKind,
-        spec: TargetSpec,
+        selected: Selected,
         operation: Operation,
         control: &BulkControl,
     ) -> Result<BulkOutcome, ToolError> {
+        let Selected { spec, note } = selected;
         let client = ws.api().client();
         let store = self.job_store().clone();
-        let server_cap = configured_max_items();
-        let cap = control
-            .max_items
-            .map_or(server_cap, |n| (n as usize).clamp(1, server_cap));
+        let cap = bulk_cap(control);
         let resume = control
             .resume_job
             .as_deref()
@@ -291,6 +297,7 @@ impl IntercomServer {
                         elapsed_ms: None,
                         requests_sent: None,
                         rate_limited: None,
+                        note: note.clone(),
                         next_step: "Call again with dry_run=false and the same resume_job to finish the pending items.".into(),
                     });
                 }
@@ -330,6 +337,7 @@ impl IntercomServer {
                         elapsed_ms: None,
                         requests_sent: None,
                         rate_limited: None,
+                        note: note.clone(),
                         next_step:
                             "Nothing was changed. If these are the right targets, call again \
                                     with the same arguments and dry_run=false."
@@ -381,6 +389,7 @@ impl IntercomServer {
             elapsed_ms: Some(report.elapsed_ms),
             requests_sent: Some(report.requests_sent),
             rate_limited: Some(report.rate_limited),
+            note: note.clone(),
             next_step,
         })
     }
@@ -414,6 +423,8 @@ const CONVERSATION_FILTERS: &[&str] = &[
     "tag",
     "priority",
     "contact_email",
+    "text",
+    "sla",
     "open",
     "read",
     "source_type",
@@ -453,33 +464,47 @@ fn check_filter_keys(
     Ok(())
 }
 
-/// One search query from the friendly filters (read as search_conversations /
-/// search_contacts read them) ANDed with a raw query; `None` when neither is given. The
-/// `bulk` command of the binary uses it too.
-pub async fn filters_query(
+/// What the friendly filters of a bulk tool select.
+#[derive(Debug, Default)]
+pub struct FilterTargets {
+    /// One Intercom search query: the filters ANDed with the raw query.
+    pub query: Option<Value>,
+    /// Conversations found by a search Intercom cannot run (words in every message, from
+    /// the mirror; an SLA status), by id.
+    pub ids: Option<Vec<String>>,
+    /// What the selection can and cannot see, for the caller (words without the mirror).
+    pub note: Option<String>,
+}
+
+/// The targets the friendly filters select, read as search_conversations / search_contacts
+/// read them (the same argument types and decoding), ANDed with a raw query. For
+/// conversations, `text` matches every message through the mirror's full-text index when
+/// `mirror` is given (as search_conversations does), else Intercom's search of the first
+/// message, and the note says so; `sla` keeps the matches whose SLA has that status. More
+/// than `cap` such matches are refused. The `bulk` command of the binary uses it too.
+pub async fn filter_targets(
     ws: &Workspace,
+    mirror: Option<&intercom_mirror::Mirror>,
     kind: TargetKind,
     filters: Option<Map<String, Value>>,
     query: Option<Value>,
-) -> Result<Option<Value>, ToolError> {
+    cap: usize,
+) -> Result<FilterTargets, ToolError> {
     let filters = filters.filter(|f| !f.is_empty());
-    Ok(match (kind, filters) {
-        (_, None) => query,
-        (TargetKind::Company, Some(_)) => {
-            return Err(ToolError::invalid(
-                "companies cannot be selected by filters (Intercom has no company search); give company ids",
-            ));
-        }
+    match (kind, filters) {
+        (_, None) => Ok(FilterTargets {
+            query,
+            ..FilterTargets::default()
+        }),
+        (TargetKind::Company, Some(_)) => Err(ToolError::invalid(
+            "companies cannot be selected by filters (Intercom has no company search); give company ids",
+        )),
         (TargetKind::Conversation, Some(filters)) => {
             check_filter_keys(&filters, CONVERSATION_FILTERS, "conversations")?;
-            let args: super::conversations::SearchConversationsArgs =
-                serde_json::from_value(Value::Object(filters))
-                    .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            let mut parts = args.filters(ws).await?;
-            if let Some(raw) = query {
-                parts.push(raw);
-            }
-            Some(crate::query::all_of(parts)?)
+            let mut args: SearchConversationsArgs = serde_json::from_value(Value::Object(filters))
+                .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
+            args.query = query;
+            conversation_filter_targets(ws, mirror, args, cap).await
         }
         (TargetKind::Contact, Some(filters)) => {
             check_filter_keys(&filters, CONTACT_FILTERS, "contacts")?;
@@ -490,35 +515,143 @@ pub async fn filters_query(
             let args: super::contacts::SearchContactsArgs =
                 serde_json::from_value(Value::Object(filters))
                     .map_err(|e| ToolError::invalid(format!("filters: {e}")))?;
-            Some(super::contacts::contact_query(ws, &args).await?.to_json())
+            Ok(FilterTargets {
+                query: Some(super::contacts::contact_query(ws, &args).await?.to_json()),
+                ..FilterTargets::default()
+            })
         }
+    }
+}
+
+/// Conversation filters, `text` and `sla` included: the code paths of search_conversations.
+async fn conversation_filter_targets(
+    ws: &Workspace,
+    mirror: Option<&intercom_mirror::Mirror>,
+    mut args: SearchConversationsArgs,
+    cap: usize,
+) -> Result<FilterTargets, ToolError> {
+    let sla = super::parse_sla(args.sla.as_deref())?;
+    let text = args
+        .text
+        .take()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    if let (Some(mirror), Some(text)) = (mirror, text.as_deref()) {
+        let filter = conversations::text_search_filter(&args, ws).await?;
+        let ids = conversations::mirror_text_ids(mirror, text, filter, sla, cap).await?;
+        return Ok(FilterTargets {
+            query: None,
+            ids: Some(ids),
+            note: Some(format!(
+                "`text` was matched by the mirror's full-text search: every message (first \
+                 message, replies, notes) holding all of \"{text}\""
+            )),
+        });
+    }
+    let note = text.as_deref().map(conversations::api_text_note);
+    args.text = text;
+    let query = crate::query::all_of(args.filters(ws).await?)?;
+    let Some(sla) = sla else {
+        return Ok(FilterTargets {
+            query: Some(query),
+            ids: None,
+            note,
+        });
+    };
+    let found = conversations::sla_matches(ws, query, &sla, conversations::SLA_SCAN_CAP).await?;
+    if !found.complete {
+        return Err(ToolError::invalid(format!(
+            "Intercom cannot search on SLA, so the conversations matching the other filters are \
+             read and kept by SLA status; more than {} match them, more than one call reads: \
+             narrow them (created_after, state, team) so the exact targets are known",
+            found.scanned
+        )));
+    }
+    if found.matching.len() > cap {
+        return Err(ToolError::invalid(format!(
+            "the filters match {} conversations, more than the cap of {cap} per call: narrow \
+             them (the operator can raise the cap with --bulk-max-items / \
+             INTERCOM_MCP_BULK_MAX_ITEMS)",
+            found.matching.len()
+        )));
+    }
+    Ok(FilterTargets {
+        query: None,
+        ids: Some(
+            found
+                .matching
+                .iter()
+                .map(|c| crate::workspace_context::id_string(c.get("id")))
+                .collect(),
+        ),
+        note,
     })
 }
 
 /// The targets named by `targets` for `kind`: ids, emails, company, and one search
 /// query made of the friendly filters (read like the search tools read them) ANDed
 /// with the raw query.
-async fn target_spec(
-    ws: &Workspace,
-    kind: TargetKind,
-    targets: BulkTargets,
-) -> Result<TargetSpec, ToolError> {
-    let id_kind = match kind {
-        TargetKind::Contact => IdKind::Contact,
-        TargetKind::Company => IdKind::Company,
-        TargetKind::Conversation => IdKind::Conversation,
-    };
-    let query = filters_query(ws, kind, targets.filters, targets.query).await?;
-    Ok(TargetSpec {
-        ids: ids_of(id_kind, targets.ids)?,
-        emails: targets.emails.unwrap_or_default(),
-        company: targets
-            .company
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty()),
-        query,
-        rows: Vec::new(),
-    })
+impl IntercomServer {
+    async fn target_spec(
+        &self,
+        ws: &Workspace,
+        kind: TargetKind,
+        targets: BulkTargets,
+        control: &BulkControl,
+    ) -> Result<Selected, ToolError> {
+        let id_kind = match kind {
+            TargetKind::Contact => IdKind::Contact,
+            TargetKind::Company => IdKind::Company,
+            TargetKind::Conversation => IdKind::Conversation,
+        };
+        let ids = ids_of(id_kind, targets.ids)?;
+        // A resumed job keeps its own targets: the filters are not read again.
+        if control
+            .resume_job
+            .as_deref()
+            .is_some_and(|j| !j.trim().is_empty())
+        {
+            return Ok(Selected::default());
+        }
+        let selected = filter_targets(
+            ws,
+            self.realtime().map(|r| r.mirror()),
+            kind,
+            targets.filters,
+            targets.query,
+            bulk_cap(control),
+        )
+        .await?;
+        Ok(Selected {
+            spec: TargetSpec {
+                ids,
+                emails: targets.emails.unwrap_or_default(),
+                company: targets
+                    .company
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+                query: selected.query,
+                selected: selected.ids,
+                rows: Vec::new(),
+            },
+            note: selected.note,
+        })
+    }
+}
+
+/// The targets a call names, and what its filters could not see.
+#[derive(Debug, Default)]
+struct Selected {
+    spec: TargetSpec,
+    note: Option<String>,
+}
+
+/// The cap of one call: the server's, or fewer when the call asks.
+fn bulk_cap(control: &BulkControl) -> usize {
+    let server_cap = configured_max_items();
+    control
+        .max_items
+        .map_or(server_cap, |n| (n as usize).clamp(1, server_cap))
 }
 
 #[tool_router(router = bulk_tools, vis = "pub")]
@@ -546,11 +679,20 @@ impl IntercomServer {
                 "no attributes to set: pass attributes, e.g. {\"custom_attributes\": {\"plan\": \"pro\"}}",
             ));
         }
-        let spec = target_spec(&ws, TargetKind::Contact, args.targets).await?;
+        let selected = self
+            .target_spec(&ws, TargetKind::Contact, args.targets, &args.control)
+            .await?;
         let op = Operation::UpdateContacts { attributes };
-        self.bulk_execute(&ws, &context, TargetKind::Contact, spec, op, &args.control)
-            .await
-            .map(Json)
+        self.bulk_execute(
+            &ws,
+            &context,
+            TargetKind::Contact,
+            selected,
+            op,
+            &args.control,
+        )
+        .await
+        .map(Json)
     }
 
     #[tool(
@@ -578,7 +720,9 @@ impl IntercomServer {
             TagObject::Conversations => TargetKind::Conversation,
         };
         // The targets are read (and bad ids refused) before a tag is created.
-        let spec = target_spec(&ws, kind, args.targets).await?;
+        let selected = self
+            .target_spec(&ws, kind, args.targets, &args.control)
+            .await?;
         let tag = args.tag.unwrap_or_default();
         let remove = args.remove.unwrap_or(false);
         let client = ws.api().client();
@@ -604,7 +748,7 @@ impl IntercomServer {
             remove,
             admin_id,
         };
-        self.bulk_execute(&ws, &context, kind, spec, op, &args.control)
+        self.bulk_execute(&ws, &context, kind, selected, op, &args.control)
             .await
             .map(Json)
     }
@@ -667,13 +811,15 @@ impl IntercomServer {
             .await?
             .0
             .into_string();
-        let spec = target_spec(&ws, TargetKind::Conversation, args.targets).await?;
+        let selected = self
+            .target_spec(&ws, TargetKind::Conversation, args.targets, &args.control)
+            .await?;
         let op = Operation::ManageConversations { action, admin_id };
         self.bulk_execute(
             &ws,
             &context,
             TargetKind::Conversation,
-            spec,
+            selected,
             op,
             &args.control,
         )

@@ -567,7 +567,7 @@ impl Render for ConversationList {
 
 const PREVIEW_CHARS: usize = 140;
 /// Most conversations an SLA search reads from the API (Intercom cannot filter on SLA).
-const SLA_SCAN_CAP: usize = 3_000;
+pub(crate) const SLA_SCAN_CAP: usize = 3_000;
 
 fn preview(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -830,6 +830,123 @@ pub async fn run_conversation_search(
     })
 }
 
+/// The filter the mirror's full-text search applies with the words: every other argument of
+/// `args` as [`SearchConversationsArgs::filters`] reads it, in one AND group (`args.text`
+/// must be taken out first: the words go to the index, not to the filter).
+pub(crate) async fn text_search_filter(
+    args: &SearchConversationsArgs,
+    ws: &Workspace,
+) -> Result<Option<Value>, ToolError> {
+    let mut filters = args.filters(ws).await?;
+    Ok(match filters.len() {
+        0 => None,
+        1 => filters.pop(),
+        _ => Some(serde_json::json!({"operator": "AND", "value": filters})),
+    })
+}
+
+/// One page of the mirror's full-text search.
+pub(crate) async fn mirror_text_page(
+    mirror: &intercom_mirror::Mirror,
+    search: intercom_mirror::textsearch::ConversationTextSearch,
+) -> Result<intercom_mirror::textsearch::ConversationTextPage, ToolError> {
+    mirror
+        .search_conversations(search)
+        .await
+        .map_err(|e| ToolError::invalid(e.to_string()))
+}
+
+/// The ids of every conversation the mirror's full-text search matches (all its pages),
+/// refused when more than `cap` match.
+pub(crate) async fn mirror_text_ids(
+    mirror: &intercom_mirror::Mirror,
+    text: &str,
+    filter: Option<Value>,
+    sla: Option<String>,
+    cap: usize,
+) -> Result<Vec<String>, ToolError> {
+    const PER_PAGE: usize = 150;
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    for _ in 0..cap / PER_PAGE + 2 {
+        let page = mirror_text_page(
+            mirror,
+            intercom_mirror::textsearch::ConversationTextSearch {
+                text: text.to_string(),
+                filter: filter.clone(),
+                sla_status: sla.clone(),
+                limit: PER_PAGE,
+                cursor: cursor.take(),
+            },
+        )
+        .await?;
+        if page.total as usize > cap {
+            return Err(ToolError::invalid(format!(
+                "the filters match {} conversations, more than the cap of {cap} per call: narrow \
+                 them (the operator can raise the cap with --bulk-max-items / \
+                 INTERCOM_MCP_BULK_MAX_ITEMS)",
+                page.total
+            )));
+        }
+        ids.extend(
+            page.hits
+                .iter()
+                .filter_map(|hit| hit.conversation.get("id"))
+                .map(|id| id_string(Some(id))),
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(ids),
+        }
+    }
+    Err(ToolError::internal(
+        "the mirror's full-text search did not come to an end within its page bound",
+    ))
+}
+
+/// What [`sla_matches`] found.
+pub(crate) struct SlaMatches {
+    pub matching: Vec<Value>,
+    /// How many matches of the other filters were read.
+    pub scanned: usize,
+    /// False when more matched the other filters than were read.
+    pub complete: bool,
+    /// Unreadable entries left out.
+    pub nulls: usize,
+}
+
+/// Conversations matching `query` whose SLA has status `sla`: Intercom cannot search on
+/// SLA, so the other filters' matches are read (at most `scan_cap`) and kept by status.
+/// search_conversations and the bulk tools' `sla` filter both read SLA this way.
+pub(crate) async fn sla_matches(
+    ws: &Workspace,
+    query: Value,
+    sla: &str,
+    scan_cap: usize,
+) -> Result<SlaMatches, ToolError> {
+    let scan =
+        crate::query::scan_search(ws, crate::query::Searched::Conversations, query, scan_cap)
+            .await?;
+    let scanned = scan.items.len();
+    Ok(SlaMatches {
+        matching: scan
+            .items
+            .into_iter()
+            .filter(|c| c.pointer("/sla_applied/sla_status").and_then(Value::as_str) == Some(sla))
+            .collect(),
+        scanned,
+        complete: scan.complete,
+        nulls: scan.nulls,
+    })
+}
+
+/// What `text` matches without the mirror, said to the model.
+pub(crate) fn api_text_note(text: &str) -> String {
+    format!(
+        "without the mirror, `text` uses Intercom's search, which matches whole words of the first message (source.body) only: replies, notes and later messages mentioning \"{text}\" are not found. Run the server with the mirror (`--sync`) to search every message"
+    )
+}
+
 // ---------------------------------------------------------------------------
 // Arguments of the single-conversation tools
 
@@ -892,7 +1009,7 @@ pub struct ManageArgs {
     pub id: String,
     /// `close`, `open`, `snooze`, `assign` or `unassign`.
     pub action: String,
-    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: 09:00 local).
+    /// For snooze: until when — `monday`, `tomorrow 9am`, `in 2h`, or an ISO date/time (a date alone: the start of the working day, 09:00 unless configured).
     #[serde(default)]
     pub snoozed_until: Option<String>,
     /// For assign: the admin (id, email, name or `me`).
@@ -1120,12 +1237,7 @@ impl IntercomServer {
         // Real time: the mirror's full-text index matches every message, and the other
         // filters run in the same query, so the total is exact and pages follow on.
         if let (Some(realtime), Some(text)) = (self.realtime(), text.as_deref()) {
-            let filters = args.filters(&ws).await?;
-            let filter = match filters.len() {
-                0 => None,
-                1 => filters.into_iter().next(),
-                _ => Some(serde_json::json!({"operator": "AND", "value": filters})),
-            };
+            let filter = text_search_filter(&args, &ws).await?;
             let page = args.page();
             let cursor = page.cursor().map(str::to_string);
             if let Some(c) = &cursor
@@ -1137,18 +1249,16 @@ impl IntercomServer {
             }
             let mirror = realtime.mirror();
             let (found, age, names) = tokio::try_join!(
-                async {
-                    mirror
-                        .search_conversations(intercom_mirror::textsearch::ConversationTextSearch {
-                            text: text.to_string(),
-                            filter: filter.clone(),
-                            sla_status: sla.clone(),
-                            limit: page.limit() as usize,
-                            cursor,
-                        })
-                        .await
-                        .map_err(|e| ToolError::invalid(e.to_string()))
-                },
+                mirror_text_page(
+                    mirror,
+                    intercom_mirror::textsearch::ConversationTextSearch {
+                        text: text.to_string(),
+                        filter: filter.clone(),
+                        sla_status: sla.clone(),
+                        limit: page.limit() as usize,
+                        cursor,
+                    }
+                ),
                 async {
                     Ok(mirror
                         .age_seconds(intercom_mirror::ObjectKind::Conversation)
@@ -1188,11 +1298,7 @@ impl IntercomServer {
         }
         args.text = text.clone();
         let query = all_of(args.filters(&ws).await?)?;
-        let text_note = text.as_ref().map(|t| {
-            format!(
-                "without the mirror, `text` uses Intercom's search, which matches whole words of the first message (source.body) only: replies, notes and later messages mentioning \"{t}\" are not found. Run the server with the mirror (`--sync`) to search every message"
-            )
-        });
+        let text_note = text.as_deref().map(api_text_note);
         let Some(sla) = sla else {
             let mut list = run_conversation_search(&ws, query, &args.page()).await?;
             list.source = Some(intercom_mirror::DataSource::api());
@@ -1214,21 +1320,10 @@ impl IntercomServer {
                 })?,
         };
         let (scan, names) = tokio::try_join!(
-            crate::query::scan_search(
-                &ws,
-                crate::query::Searched::Conversations,
-                query.clone(),
-                SLA_SCAN_CAP
-            ),
+            sla_matches(&ws, query.clone(), &sla, SLA_SCAN_CAP),
             ws.names()
         )?;
-        let matching: Vec<&Value> = scan
-            .items
-            .iter()
-            .filter(|c| {
-                c.pointer("/sla_applied/sla_status").and_then(Value::as_str) == Some(sla.as_str())
-            })
-            .collect();
+        let matching = &scan.matching;
         let limit = page.limit() as usize;
         let tz = ws.time_zone();
         let shown: Vec<ConversationSummary> = matching
@@ -1245,7 +1340,7 @@ impl IntercomServer {
         if !scan.complete {
             notes.push(format!(
                 "Intercom cannot search on SLA, so the first {} conversations matching the other filters were read and {} of them have SLA {sla}; more matched than one call reads, so the count is a lower bound: narrow with created_after or use the mirror",
-                scan.items.len(),
+                scan.scanned,
                 matching.len()
             ));
         }

@@ -1218,3 +1218,495 @@ async fn triage_and_customer_360_prompts_run_on_the_tools_that_answer() {
     assert!(want > 0);
     assert_eq!(tickets["total_count"].as_u64().unwrap() as usize, want);
 }
+
+/// The ids a bulk dry run lists, its count, and its text.
+async fn bulk_dry_targets(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    tool: &str,
+    args: Value,
+) -> (HashSet<String>, Value, String) {
+    let result = client.call(tool, args.clone()).await.unwrap();
+    let text = common::text(&result);
+    assert_ne!(result.is_error, Some(true), "{tool} {args}: {text}");
+    let out = result.structured_content.unwrap();
+    assert_eq!(out["dry_run"], true, "{out}");
+    let ids: HashSet<String> = out["targets"]
+        .as_array()
+        .map(|t| t.iter().map(|t| id_of(&t["id"])).collect())
+        .unwrap_or_default();
+    assert_eq!(out["count"].as_u64().unwrap() as usize, ids.len(), "{out}");
+    (ids, out, text)
+}
+
+/// Bulk conversation targets take search_conversations' filters, `text` and `sla` included:
+/// with the mirror `text` matches every message, without it Intercom's search of the first
+/// message (and the answer says so); `sla` keeps the matches with that status. Every set is
+/// checked against threads read one by one over REST, and a run tags exactly the matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_targets_take_text_and_sla_like_search_conversations() {
+    use intercom_mcp_server::inprocess::InProcessClient;
+    use intercom_mcp_server::live::Realtime;
+    let sandbox = crate::realtime_support::sandbox(
+        Scale::Small,
+        intercom_sandbox::SandboxConfig {
+            rate_limit: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = crate::realtime_support::api_client(&sandbox);
+    let (dir, mirror) = crate::realtime_support::temp_mirror();
+    crate::realtime_support::sync(&mirror, &api).await;
+    let (server, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let with_mirror = InProcessClient::connect(server.with_realtime(Realtime::start(mirror, None)))
+        .await
+        .unwrap();
+    let (plain, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let plain = plain.with_job_store(std::sync::Arc::new(
+        intercom_jobs::bulk::SqliteJobStore::at(&dir.path().join("jobs.sqlite3")),
+    ));
+    let without_mirror = InProcessClient::connect(plain).await.unwrap();
+
+    // Ground truth: every thread read, every message's words.
+    let threads = every_thread(&api).await;
+    let open = |t: &&Value| t["open"] == true;
+    let any_message: HashSet<String> = threads
+        .iter()
+        .filter(open)
+        .filter(|t| thread_mentions(t, &["refund"]))
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    let first_message: HashSet<String> = threads
+        .iter()
+        .filter(open)
+        .filter(|t| body_words(t["source"]["body"].as_str().unwrap_or_default()).contains("refund"))
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    assert!(
+        any_message.len() > first_message.len() && first_message.is_subset(&any_message),
+        "the sandbox has open conversations mentioning refunds after the first message ({} vs {})",
+        any_message.len(),
+        first_message.len()
+    );
+    let args = json!({"object": "conversations", "tag": "bulk-text",
+                      "filters": {"text": "refund", "open": true}});
+
+    // With the mirror: every message.
+    let (got, _, text) = bulk_dry_targets(&with_mirror, "bulk_tag", args.clone()).await;
+    assert_eq!(got, any_message);
+    assert!(text.contains("full-text search"), "{text}");
+    // Without: the first message only, and the answer says so.
+    let (got, out, text) = bulk_dry_targets(&without_mirror, "bulk_tag", args.clone()).await;
+    assert_eq!(got, first_message);
+    assert!(text.contains("first message (source.body) only"), "{text}");
+    assert!(out["note"].as_str().unwrap().contains("--sync"), "{out}");
+
+    // SLA: the status most open conversations have, and with words too (mirror).
+    let mut by_status: HashMap<String, HashSet<String>> = HashMap::new();
+    for t in threads.iter().filter(open) {
+        if let Some(status) = t["sla_applied"]["sla_status"].as_str() {
+            by_status
+                .entry(status.to_string())
+                .or_default()
+                .insert(id_of(&t["id"]));
+        }
+    }
+    let (status, want) = by_status
+        .into_iter()
+        .max_by_key(|(s, ids)| (ids.len(), s.clone()))
+        .expect("open conversations with an SLA in the sandbox");
+    let sla_args = json!({"action": "close",
+                          "filters": {"sla": status, "open": true}});
+    for client in [&with_mirror, &without_mirror] {
+        let (got, _, _) =
+            bulk_dry_targets(client, "bulk_manage_conversations", sla_args.clone()).await;
+        assert_eq!(got, want, "sla {status}");
+    }
+    let both: HashSet<String> = want.intersection(&any_message).cloned().collect();
+    let (got, _, _) = bulk_dry_targets(
+        &with_mirror,
+        "bulk_manage_conversations",
+        json!({"action": "close", "filters": {"sla": status, "open": true, "text": "refund"}}),
+    )
+    .await;
+    assert_eq!(got, both, "refund and sla {status}");
+    let unknown = with_mirror
+        .call(
+            "bulk_tag",
+            json!({"object": "conversations", "tag": "x", "filters": {"sla": "late"}}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        common::text(&unknown).contains("missed, active, hit or cancelled"),
+        "{}",
+        common::text(&unknown)
+    );
+
+    // The run (mirror): exactly the conversations that mention refunds carry the tag.
+    let mut run = args.clone();
+    run["dry_run"] = json!(false);
+    let result = with_mirror.call("bulk_tag", run).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", common::text(&result));
+    let report = result.structured_content.unwrap();
+    assert_eq!(
+        report["job"]["ok"].as_u64().unwrap() as usize,
+        any_message.len(),
+        "{report}"
+    );
+    let tagged: HashSet<String> = every_thread(&api)
+        .await
+        .iter()
+        .filter(|t| {
+            t["tags"]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|tag| tag["name"] == "bulk-text")
+        })
+        .map(|t| id_of(&t["id"]))
+        .collect();
+    assert_eq!(tagged, any_message);
+    drop(sandbox);
+}
+
+/// A lead's two sessions over one sandbox: a server with the mirror (synced) and one
+/// without, both reading dates in the workspace's zone, each with its own job store.
+struct TwoServers {
+    sandbox: intercom_sandbox::Sandbox,
+    api: intercom_api::Client,
+    tz: chrono_tz::Tz,
+    with_mirror: intercom_mcp_server::inprocess::InProcessClient,
+    without_mirror: intercom_mcp_server::inprocess::InProcessClient,
+    _dir: tempfile::TempDir,
+}
+
+async fn two_servers(scale: Scale) -> TwoServers {
+    use intercom_mcp_server::inprocess::InProcessClient;
+    use intercom_mcp_server::live::Realtime;
+    let sandbox = crate::realtime_support::sandbox(
+        scale,
+        intercom_sandbox::SandboxConfig {
+            rate_limit: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = crate::realtime_support::api_client(&sandbox);
+    let (dir, mirror) = crate::realtime_support::temp_mirror();
+    crate::realtime_support::sync(&mirror, &api).await;
+    let (server, tz) = server_in_workspace_zone(&sandbox, &api).await;
+    let with_mirror = InProcessClient::connect(server.with_realtime(Realtime::start(mirror, None)))
+        .await
+        .unwrap();
+    let (plain, _) = server_in_workspace_zone(&sandbox, &api).await;
+    let plain = plain.with_job_store(std::sync::Arc::new(
+        intercom_jobs::bulk::SqliteJobStore::at(&dir.path().join("jobs.sqlite3")),
+    ));
+    let without_mirror = InProcessClient::connect(plain).await.unwrap();
+    TwoServers {
+        sandbox,
+        api,
+        tz,
+        with_mirror,
+        without_mirror,
+        _dir: dir,
+    }
+}
+
+impl TwoServers {
+    async fn get(&self, path: &str) -> Value {
+        self.api
+            .send_json(intercom_api::Method::GET, path, &[], None)
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.api
+            .send_json(intercom_api::Method::POST, path, &[], Some(body))
+            .await
+            .unwrap()
+    }
+
+    /// Requests the sandbox has answered that changed something.
+    async fn writes(&self) -> u64 {
+        self.get("/_sandbox/stats").await["writes_applied"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+/// A tool call that must succeed; its structured content and its text.
+async fn call_ok(
+    client: &intercom_mcp_server::inprocess::InProcessClient,
+    tool: &str,
+    args: Value,
+) -> (Value, String) {
+    let result = client.call(tool, args.clone()).await.unwrap();
+    let text = common::text(&result);
+    assert_ne!(result.is_error, Some(true), "{tool} {args}: {text}");
+    (result.structured_content.unwrap(), text)
+}
+
+/// "Snooze these until Monday": the bulk tool and manage_conversation, with and without the
+/// mirror. REST shows each conversation snoozed until the next Monday at the start of the
+/// working day (09:00) in the workspace zone, computed here with chrono; the dry run names
+/// exactly these, and asking again sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snooze_these_until_monday() {
+    use chrono::{Datelike, TimeZone};
+    let s = two_servers(Scale::Tiny).await;
+    let today = chrono::Utc::now().with_timezone(&s.tz).date_naive();
+    let monday = today + chrono::Days::new(7 - today.weekday().num_days_from_monday() as u64);
+    let expected =
+        s.tz.from_local_datetime(&monday.and_hms_opt(9, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp();
+    let open = rest_search_api(
+        &s,
+        json!({"field": "state", "operator": "=", "value": "open"}),
+    )
+    .await;
+    assert!(open.len() >= 8, "eight open conversations in the sandbox");
+    let ids: Vec<String> = open.iter().map(|c| id_of(&c["id"])).collect();
+
+    for (client, these, one) in [
+        (&s.with_mirror, &ids[0..3], &ids[3]),
+        (&s.without_mirror, &ids[4..7], &ids[7]),
+    ] {
+        let args = json!({"action": "snooze", "snoozed_until": "monday", "ids": these});
+        let (dry, text) = call_ok(client, "bulk_manage_conversations", args.clone()).await;
+        let listed: HashSet<String> = dry["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| id_of(&t["id"]))
+            .collect();
+        assert_eq!(listed, these.iter().cloned().collect::<HashSet<_>>());
+        assert_eq!(dry["already_done"], 0, "{dry}");
+        assert!(text.contains("snooze conversations until"), "{text}");
+        for id in these {
+            assert_eq!(
+                s.get(&format!("/conversations/{id}")).await["state"],
+                "open"
+            );
+        }
+
+        let mut run = args.clone();
+        run["dry_run"] = json!(false);
+        let (report, _) = call_ok(client, "bulk_manage_conversations", run.clone()).await;
+        assert_eq!(report["job"]["ok"], 3, "{report}");
+        let (_, text) = call_ok(
+            client,
+            "manage_conversation",
+            json!({"id": one, "action": "snooze", "snoozed_until": "monday"}),
+        )
+        .await;
+        for id in these.iter().chain([one]) {
+            let c = s.get(&format!("/conversations/{id}")).await;
+            assert_eq!(c["state"], "snoozed", "{id}: {text}");
+            assert_eq!(c["snoozed_until"].as_i64(), Some(expected), "{id}");
+        }
+
+        // Asked again: all three already so, nothing sent.
+        let before = s.writes().await;
+        let (again, text) = call_ok(client, "bulk_manage_conversations", run).await;
+        assert_eq!(
+            (
+                again["job"]["ok"].as_u64(),
+                again["job"]["unchanged"].as_u64()
+            ),
+            (Some(0), Some(3)),
+            "{again}"
+        );
+        assert!(text.contains("3 already so (no request sent)"), "{text}");
+        assert_eq!(s.writes().await, before);
+    }
+    drop(s.sandbox);
+}
+
+/// Every item of a REST conversation search, paged by hand.
+async fn rest_search_api(s: &TwoServers, query: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut body = json!({"query": query, "pagination": {"per_page": 150}});
+    for _ in 0..200 {
+        let page = s.post("/conversations/search", body.clone()).await;
+        out.extend(page["conversations"].as_array().unwrap().iter().cloned());
+        match page
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+        {
+            Some(next) => body["pagination"]["starting_after"] = json!(next),
+            None => return out,
+        }
+    }
+    panic!("more than 200 pages");
+}
+
+/// The contacts carrying the tag named `name` (none when the tag does not exist), by REST.
+async fn contacts_tagged(s: &TwoServers, name: &str) -> HashSet<String> {
+    let tags = s.get("/tags").await;
+    let Some(tag) = tags["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+    else {
+        return HashSet::new();
+    };
+    let mut out = HashSet::new();
+    let mut body = json!({"query": {"field": "tag_id", "operator": "=", "value": id_of(&tag["id"])},
+                          "pagination": {"per_page": 150}});
+    for _ in 0..200 {
+        let page = s.post("/contacts/search", body.clone()).await;
+        out.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| id_of(&c["id"])),
+        );
+        match page
+            .pointer("/pages/next/starting_after")
+            .and_then(Value::as_str)
+        {
+            Some(next) => body["pagination"]["starting_after"] = json!(next),
+            None => return out,
+        }
+    }
+    panic!("more than 200 pages");
+}
+
+/// Companies whose name no other company has, each with its contacts (REST, paged by hand),
+/// those with at least two contacts first.
+async fn companies_with_contacts(s: &TwoServers) -> Vec<(Value, Vec<Value>)> {
+    let mut companies = Vec::new();
+    for page in 1..=50 {
+        let list = s.get(&format!("/companies?per_page=50&page={page}")).await;
+        let data = list["data"].as_array().unwrap().clone();
+        if data.is_empty() {
+            break;
+        }
+        companies.extend(data);
+        if list["pages"]["total_pages"].as_u64().unwrap_or(1) <= page {
+            break;
+        }
+    }
+    let mut named: HashMap<String, usize> = HashMap::new();
+    for c in &companies {
+        *named
+            .entry(c["name"].as_str().unwrap_or_default().to_lowercase())
+            .or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for company in companies {
+        let name = company["name"].as_str().unwrap_or_default().to_lowercase();
+        if name.is_empty() || named[&name] != 1 {
+            continue;
+        }
+        let id = id_of(&company["id"]);
+        let mut contacts = Vec::new();
+        let mut path = format!("/companies/{id}/contacts?per_page=50");
+        for _ in 0..50 {
+            let page = s.get(&path).await;
+            contacts.extend(page["data"].as_array().cloned().unwrap_or_default());
+            match page
+                .pointer("/pages/next/starting_after")
+                .and_then(Value::as_str)
+            {
+                Some(next) => {
+                    path = format!("/companies/{id}/contacts?per_page=50&starting_after={next}")
+                }
+                None => break,
+            }
+        }
+        if contacts.len() >= 2 {
+            out.push((company, contacts));
+        }
+    }
+    out
+}
+
+/// "Tag everyone at <company> as vip", with and without the mirror: the dry run lists
+/// exactly the company's people by name and email, the run tags exactly them (REST: the
+/// contacts carrying `vip` are those who had it plus the company's people), and asking
+/// again counts all as already so and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_everyone_at_a_company_as_vip() {
+    let s = two_servers(Scale::Tiny).await;
+    let companies = companies_with_contacts(&s).await;
+    assert!(
+        companies.len() >= 2,
+        "two companies with people in the sandbox"
+    );
+    for (client, (company, people)) in [
+        (&s.with_mirror, &companies[0]),
+        (&s.without_mirror, &companies[1]),
+    ] {
+        let name = company["name"].as_str().unwrap();
+        let had_vip = contacts_tagged(&s, "vip").await;
+        let people_ids: HashSet<String> = people.iter().map(|c| id_of(&c["id"])).collect();
+        let args = json!({"object": "contacts", "company": name, "tag": "vip"});
+
+        let (dry, text) = call_ok(client, "bulk_tag", args.clone()).await;
+        let targets = dry["targets"].as_array().unwrap();
+        let listed: HashSet<String> = targets.iter().map(|t| id_of(&t["id"])).collect();
+        assert_eq!(listed, people_ids, "{name}: {text}");
+        for person in people {
+            let label = targets
+                .iter()
+                .find(|t| id_of(&t["id"]) == id_of(&person["id"]))
+                .unwrap()["label"]
+                .as_str()
+                .unwrap();
+            for field in ["name", "email"] {
+                if let Some(v) = person[field].as_str().filter(|v| !v.is_empty()) {
+                    assert!(label.contains(v), "{label} lacks the {field} {v}");
+                    assert!(text.contains(v), "the text names {v}: {text}");
+                }
+            }
+        }
+        let already = people_ids.intersection(&had_vip).count();
+        assert_eq!(dry["already_done"].as_u64(), Some(already as u64), "{dry}");
+        assert_eq!(
+            contacts_tagged(&s, "vip").await,
+            had_vip,
+            "a dry run tagged"
+        );
+
+        let mut run = args.clone();
+        run["dry_run"] = json!(false);
+        let (report, _) = call_ok(client, "bulk_tag", run.clone()).await;
+        assert_eq!(
+            report["job"]["ok"].as_u64(),
+            Some((people_ids.len() - already) as u64),
+            "{report}"
+        );
+        assert_eq!(report["job"]["failed"], 0, "{report}");
+        let want: HashSet<String> = had_vip.union(&people_ids).cloned().collect();
+        assert_eq!(contacts_tagged(&s, "vip").await, want, "{name}");
+
+        let before = s.writes().await;
+        let (again, text) = call_ok(client, "bulk_tag", run).await;
+        assert_eq!(
+            (
+                again["job"]["ok"].as_u64(),
+                again["job"]["unchanged"].as_u64()
+            ),
+            (Some(0), Some(people_ids.len() as u64)),
+            "{again}"
+        );
+        assert!(
+            text.contains(&format!(
+                "{} already so (no request sent)",
+                people_ids.len()
+            )),
+            "{text}"
+        );
+        assert_eq!(s.writes().await, before, "the second run wrote");
+        assert_eq!(contacts_tagged(&s, "vip").await, want);
+    }
+    drop(s.sandbox);
+}

@@ -777,3 +777,85 @@ async fn the_bulk_command_takes_filters_names_and_date_words_too() {
         "{errs}"
     );
 }
+
+/// The working day's start is a setting (`--workday-start` / `INTERCOM_MCP_WORKDAY_START`):
+/// with 08:30 configured, "snooze until tomorrow" wakes at 08:30 in the workspace zone, for
+/// a tool called through the binary and for the `bulk` command; a bad value stops start-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_working_day_start_moves_date_only_snoozes() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite3");
+    let tz = workspace_zone(&h).await;
+    let tomorrow = Utc::now().with_timezone(&tz).date_naive() + Duration::days(1);
+    let at = |hour: u32, minute: u32| {
+        tz.from_local_datetime(&tomorrow.and_hms_opt(hour, minute, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp()
+    };
+    let id = first_open_conversation(&h).await;
+    let args = json!({"id": id, "action": "snooze", "snoozed_until": "tomorrow"}).to_string();
+    let (ran, out, errs) = run_cli(
+        &h,
+        &store,
+        &[
+            "call",
+            "manage_conversation",
+            &args,
+            "--json",
+            "--workday-start",
+            "08:30",
+        ],
+    )
+    .await;
+    assert!(ran, "{out}\n{errs}");
+    let c = h.get(&format!("/conversations/{id}")).await;
+    assert_eq!(c["state"], "snoozed");
+    assert_eq!(c["snoozed_until"].as_i64(), Some(at(8, 30)), "{out}");
+
+    // The bulk command reads the same setting.
+    h.post(
+        &format!("/conversations/{id}/parts"),
+        json!({"message_type": "open", "type": "admin",
+               "admin_id": id_of(&h.get("/me").await["id"])}),
+    )
+    .await;
+    let (ran, out, errs) = run_cli(
+        &h,
+        &store,
+        &[
+            "bulk",
+            "manage-conversations",
+            "--action",
+            "snooze",
+            "--until",
+            "tomorrow",
+            "--ids",
+            &id,
+            "--workday-start",
+            "07:15",
+        ],
+    )
+    .await;
+    assert!(ran, "{out}\n{errs}");
+    let c = h.get(&format!("/conversations/{id}")).await;
+    assert_eq!(c["snoozed_until"].as_i64(), Some(at(7, 15)), "{out}");
+
+    // A value that is no time of day stops the command before any request, and says why.
+    let before = h.get("/_sandbox/stats").await["requests_total"].clone();
+    let (ran, _, errs) = run_cli(
+        &h,
+        &store,
+        &["call", "whoami", "{}", "--workday-start", "8.30"],
+    )
+    .await;
+    assert!(!ran);
+    assert!(
+        errs.contains("--workday-start")
+            && errs.contains("HH:MM")
+            && errs.contains("INTERCOM_MCP_WORKDAY_START"),
+        "{errs}"
+    );
+    assert_eq!(h.get("/_sandbox/stats").await["requests_total"], before);
+}

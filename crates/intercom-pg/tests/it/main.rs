@@ -10,5 +10,7 @@ mod fleet_mirror;
 mod grants;
 mod jobs;
 mod leader;
+mod mirror_metrics;
+mod mirror_store;
 mod rate_budget;
 mod runlog;
