@@ -304,6 +304,7 @@ async fn metrics(mirror: &Mirror, url: &str, conversations: i64) -> anyhow::Resu
 }
 
 async fn sync(mirror: &Mirror, scale: &str, limit: u32, concurrency: usize) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let scale: intercom_sandbox::Scale = scale.parse().map_err(anyhow::Error::msg)?;
     let seeding = Instant::now();
     let sandbox = intercom_sandbox::Sandbox::start(intercom_sandbox::SandboxConfig {

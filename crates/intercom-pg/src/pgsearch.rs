@@ -17,6 +17,9 @@ use crate::error::Redactor;
 
 type Param = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
 
+/// Up to this many matching conversations, a page is read by joining the set of matches.
+const FEW_MATCHES: i64 = 5_000;
+
 /// A search turned into SQL, ready to run.
 pub(crate) struct Plan {
     tsquery: String,
@@ -112,12 +115,27 @@ pub(crate) async fn run(
                    OR (COALESCE(c.created_at, 0) = {a} AND c.id COLLATE \"C\" < {b} COLLATE \"C\"))"
         ));
     }
+    // Few matches: join the matched set. Many: walk conversations newest first and stop at the
+    // page's end, which finds matches at once (building the whole set would cost more).
+    let page_from = if total <= FEW_MATCHES {
+        format!(
+            "{matched} SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c
+             JOIN matched m ON m.conversation_id = c.id"
+        )
+    } else {
+        "SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c".to_string()
+    };
+    if total > FEW_MATCHES {
+        page_conditions.push_str(
+            " AND c.id IN (SELECT p.conversation_id FROM conversation_parts p
+                           WHERE p.body_tsv @@ to_tsquery('simple', $1::text))",
+        );
+    }
     let lim = push(&mut params, Box::new(limit as i64 + 1), "bigint");
     let mut rows: Vec<(String, i64, Value)> = client
         .query(
             &format!(
-                "{matched} SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c
-                 JOIN matched m ON m.conversation_id = c.id WHERE {page_conditions}
+                "{page_from} WHERE {page_conditions}
                  ORDER BY COALESCE(c.created_at, 0) DESC, c.id COLLATE \"C\" DESC LIMIT {lim}"
             ),
             &refs(&params),
