@@ -17,6 +17,9 @@ use crate::error::Redactor;
 
 type Param = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
 
+/// Up to this many matching conversations, a page is read by joining the set of matches.
+const FEW_MATCHES: i64 = 5_000;
+
 /// A search turned into SQL, ready to run.
 pub(crate) struct Plan {
     tsquery: String,
@@ -45,11 +48,8 @@ pub(crate) fn plan(search: &ConversationTextSearch) -> MirrorResult<Plan> {
     }
     let tsquery = all_of(&words);
     let mut params: Vec<Param> = vec![Box::new(tsquery.clone())];
-    let mut conditions = vec![
-        "c.id IN (SELECT p.conversation_id FROM conversation_parts p
-                  WHERE p.body_tsv @@ to_tsquery('simple', $1::text))"
-            .to_string(),
-    ];
+    // The text match is the `matched` set the queries join (see `run`); these narrow it.
+    let mut conditions = vec!["TRUE".to_string()];
     if let Some(filter) = &search.filter {
         conditions.push(condition(filter, &mut params, 0)?);
     }
@@ -89,9 +89,18 @@ pub(crate) async fn run(
         cursor,
         limit,
     } = plan;
+    // The conversations with a matching message, computed first (MATERIALIZED): planned as
+    // one condition among others, a rare word could be checked conversation by conversation
+    // down the whole table in page order.
+    let matched = "WITH matched AS MATERIALIZED (
+                       SELECT DISTINCT p.conversation_id FROM conversation_parts p
+                       WHERE p.body_tsv @@ to_tsquery('simple', $1::text))";
     let total: i64 = client
         .query_one(
-            &format!("SELECT count(*) FROM conversations c WHERE {conditions}"),
+            &format!(
+                "{matched} SELECT count(*) FROM conversations c
+                 JOIN matched m ON m.conversation_id = c.id WHERE {conditions}"
+            ),
             &refs(&params),
         )
         .await
@@ -106,12 +115,27 @@ pub(crate) async fn run(
                    OR (COALESCE(c.created_at, 0) = {a} AND c.id COLLATE \"C\" < {b} COLLATE \"C\"))"
         ));
     }
+    // Few matches: join the matched set. Many: walk conversations newest first and stop at the
+    // page's end, which finds matches at once (building the whole set would cost more).
+    let page_from = if total <= FEW_MATCHES {
+        format!(
+            "{matched} SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c
+             JOIN matched m ON m.conversation_id = c.id"
+        )
+    } else {
+        "SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c".to_string()
+    };
+    if total > FEW_MATCHES {
+        page_conditions.push_str(
+            " AND c.id IN (SELECT p.conversation_id FROM conversation_parts p
+                           WHERE p.body_tsv @@ to_tsquery('simple', $1::text))",
+        );
+    }
     let lim = push(&mut params, Box::new(limit as i64 + 1), "bigint");
     let mut rows: Vec<(String, i64, Value)> = client
         .query(
             &format!(
-                "SELECT c.id, COALESCE(c.created_at, 0), c.raw FROM conversations c
-                 WHERE {page_conditions}
+                "{page_from} WHERE {page_conditions}
                  ORDER BY COALESCE(c.created_at, 0) DESC, c.id COLLATE \"C\" DESC LIMIT {lim}"
             ),
             &refs(&params),
