@@ -577,12 +577,7 @@ fn upsert(
         _ => Vec::new(),
     };
     let created = previous.is_none();
-    let newer = match (previous, new_updated) {
-        (None, _) => true,
-        (Some(Some(old)), Some(new)) => new > old,
-        (Some(None), Some(_)) => true,
-        _ => false,
-    };
+    let newer = crate::store::is_newer_version(previous, new_updated);
     Ok(Some(Applied {
         change: Change {
             kind,

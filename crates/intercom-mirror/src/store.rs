@@ -349,3 +349,14 @@ pub trait MirrorStore: Send + Sync + 'static {
         sink: &mut dyn FnMut(Value) -> MirrorResult<()>,
     ) -> MirrorResult<u64>;
 }
+
+/// Whether an object whose stored `updated_at` is `previous` (`None`: not stored; `Some(None)`:
+/// stored without one) changes version when written with `new`: what a store logs as a change.
+pub fn is_newer_version(previous: Option<Option<i64>>, new: Option<i64>) -> bool {
+    match (previous, new) {
+        (None, _) => true,
+        (Some(Some(old)), Some(new)) => new > old,
+        (Some(None), Some(_)) => true,
+        _ => false,
+    }
+}

@@ -282,6 +282,19 @@ fn push(params: &mut Vec<Sql>, v: Sql) -> String {
 
 /// SQL for one Intercom filter or group.
 fn condition(q: &Value, params: &mut Vec<Sql>, depth: usize) -> MirrorResult<String> {
+    query_sql(q, params, depth, "1", &mut leaf)
+}
+
+/// SQL for an Intercom search query (a filter, or an AND/OR group of them nested at most three
+/// deep) in any SQL dialect: `leaf` writes one filter, `always` is the dialect's true (an empty
+/// group). Shared by the SQLite and PostgreSQL mirrors so both read a query the same way.
+pub fn query_sql<P>(
+    q: &Value,
+    params: &mut P,
+    depth: usize,
+    always: &str,
+    leaf: &mut impl FnMut(&str, &str, &Value, &mut P) -> MirrorResult<String>,
+) -> MirrorResult<String> {
     let operator = q
         .get("operator")
         .and_then(Value::as_str)
@@ -300,11 +313,11 @@ fn condition(q: &Value, params: &mut Vec<Sql>, depth: usize) -> MirrorResult<Str
             return Err(invalid("query groups nest too deeply".into()));
         }
         if items.is_empty() {
-            return Ok("1".into());
+            return Ok(always.into());
         }
         let parts = items
             .iter()
-            .map(|i| condition(i, params, depth + 1))
+            .map(|i| query_sql(i, params, depth + 1, always, leaf))
             .collect::<MirrorResult<Vec<_>>>()?;
         return Ok(format!("({})", parts.join(joiner)));
     }

@@ -237,12 +237,7 @@ impl PgMirrorStore {
             _ => Vec::new(),
         };
         let created = previous.is_none();
-        let newer = match (previous, new_updated) {
-            (None, _) => true,
-            (Some(Some(old)), Some(new)) => new > old,
-            (Some(None), Some(_)) => true,
-            _ => false,
-        };
+        let newer = intercom_mirror::is_newer_version(previous, new_updated);
         Ok(Some(Applied {
             change: Change {
                 kind,

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use intercom_mirror::textsearch::{decode_cursor, encode_cursor, query_words};
+use intercom_mirror::textsearch::{decode_cursor, encode_cursor, query_sql, query_words};
 use intercom_mirror::{
     ConversationTextHit, ConversationTextPage, ConversationTextSearch, MirrorError, MirrorResult,
 };
@@ -285,38 +285,7 @@ fn list(v: &Value) -> Vec<Value> {
 }
 
 fn condition(q: &Value, params: &mut Vec<Param>, depth: usize) -> MirrorResult<String> {
-    let operator = q
-        .get("operator")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if let (None, Some(Value::Array(items))) = (q.get("field"), q.get("value")) {
-        let joiner = match operator.to_ascii_uppercase().as_str() {
-            "AND" => " AND ",
-            "OR" => " OR ",
-            other => {
-                return Err(invalid(format!(
-                    "a query group takes AND or OR, not `{other}`"
-                )));
-            }
-        };
-        if depth > 3 {
-            return Err(invalid("query groups nest too deeply".into()));
-        }
-        if items.is_empty() {
-            return Ok("TRUE".into());
-        }
-        let parts = items
-            .iter()
-            .map(|i| condition(i, params, depth + 1))
-            .collect::<MirrorResult<Vec<_>>>()?;
-        return Ok(format!("({})", parts.join(joiner)));
-    }
-    let field = q
-        .get("field")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid(format!("a query filter needs a field: {q}")))?;
-    let value = q.get("value").cloned().unwrap_or(Value::Null);
-    leaf(field, operator, &value, params)
+    query_sql(q, params, depth, "TRUE", &mut leaf)
 }
 
 fn leaf(field: &str, op: &str, value: &Value, params: &mut Vec<Param>) -> MirrorResult<String> {
