@@ -932,11 +932,18 @@ pub fn pg_mirror(db: Database, location: String) -> (Mirror, Arc<PgMirrorStore>)
 /// `replica` last stopped. Runs until the task is dropped; reconnects by itself.
 pub async fn follow(mirror: Mirror, store: Arc<PgMirrorStore>, db: Database, replica: String) {
     let key = format!("mirror_follower:{replica}");
-    // A replica new to the fleet starts at the end of the log: its subscribers are all new.
     let start = loop {
         let position = match follower_position(&db, &key).await {
             Ok(Some(c)) => Ok(c),
-            Ok(None) => EventLog::new(db.clone()).last_seq().await,
+            // A replica new to the fleet starts at the end of the log (its subscribers are all
+            // new), saved at once: a restart before its first event resumes there, missing nothing.
+            Ok(None) => match EventLog::new(db.clone()).last_seq().await {
+                Ok(end) => {
+                    save_position(&db, &key, end).await;
+                    Ok(end)
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match position {

@@ -28,6 +28,16 @@ fn note(id: &str, conversation: &str) -> Notification {
     }
 }
 
+/// The follower position saved under `key`, if any.
+async fn saved_position(url: &str, key: &str) -> Option<String> {
+    admin(url)
+        .await
+        .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+        .await
+        .unwrap()
+        .map(|r| r.get(0))
+}
+
 struct Replica {
     mirror: Mirror,
     store: Arc<PgMirrorStore>,
@@ -51,6 +61,17 @@ async fn notifications_are_stored_once_and_reach_every_replica() {
         Database::connect(&url).await.unwrap(),
         "b".into(),
     ));
+    // A follower new to the fleet starts at the end of the log and saves that position first;
+    // from then on it hands on everything stored.
+    let position_key = "mirror_follower:b";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while saved_position(&url, position_key).await.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new follower never saved its starting position"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let first = a
         .mirror
@@ -115,15 +136,9 @@ async fn notifications_are_stored_once_and_reach_every_replica() {
 
     // B restarts its follower: it resumes after the last event it handled. A new event
     // arrives while it is down; it is the first (and only) thing the new follower hands on.
-    let position_key = "mirror_follower:b";
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let saved: Option<String> = admin(&url)
-            .await
-            .query_opt("SELECT value FROM meta WHERE key = $1", &[&position_key])
-            .await
-            .unwrap()
-            .map(|r| r.get(0));
+        let saved = saved_position(&url, position_key).await;
         if saved.as_deref() == Some(&from_a[1].0.seq.to_string()) {
             break;
         }
