@@ -398,15 +398,11 @@ fn print_report(report: &JobReport, json: bool) -> anyhow::Result<()> {
     }
     let job = &report.job;
     println!(
-        "job {}: {} — {:?}: {} changed, {} already so (no request sent), {} failed, {} pending of {}",
+        "job {}: {} — {:?}: {}",
         job.id,
         job.description,
         job.state,
-        job.ok,
-        job.unchanged,
-        job.failed,
-        job.pending,
-        job.total
+        job.counts()
     );
     if report.elapsed_ms > 0 {
         println!(

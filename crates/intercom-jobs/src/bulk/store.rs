@@ -156,6 +156,17 @@ pub struct JobRecord {
     pub unchanged: u64,
 }
 
+impl JobRecord {
+    /// Where the job stands, as the tool and the command say it:
+    /// `3 changed, 2 already so (no request sent), 0 failed, 1 pending of 6`.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} changed, {} already so (no request sent), {} failed, {} pending of {}",
+            self.ok, self.unchanged, self.failed, self.pending, self.total
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("bulk job store {path}: {message}")]
 pub struct StoreError {

@@ -203,15 +203,11 @@ impl Render for BulkOutcome {
             }
         } else if let Some(job) = &self.job {
             out.push_str(&format!(
-                "Job {} ({}): {:?} — {} changed, {} already so (no request sent), {} failed, {} pending of {}.\n",
+                "Job {} ({}): {:?} — {}.\n",
                 job.id,
                 job.description,
                 job.state,
-                job.ok,
-                job.unchanged,
-                job.failed,
-                job.pending,
-                job.total
+                job.counts()
             ));
             for item in self.items.iter().filter(|i| i.error.is_some()) {
                 out.push_str(&format!(
