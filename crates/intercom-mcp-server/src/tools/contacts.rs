@@ -242,32 +242,16 @@ impl FindContactArgs {
             .is_some_and(|e| e.contains('@') && !e.trim().starts_with('@'));
         let identifies =
             self.id.is_some() || self.external_id.is_some() || full_email || s.phone.is_some();
-        let lists = self.list == Some(true)
-            || s.ids.is_some()
-            || s.name.is_some()
-            || (s.email.is_some() && !full_email)
-            || s.email_domain.is_some()
-            || s.role.is_some()
-            || s.tag.is_some()
-            || s.custom_attributes.is_some()
-            || s.created_after.is_some()
-            || s.last_seen_after.is_some()
-            || s.query.is_some()
-            || s.page.limit.is_some()
-            || s.page.cursor.is_some();
-        identifies && !lists
+        let partial_email = s.email.is_some() && !full_email;
+        identifies && !(partial_email || self.asks_for_a_list())
     }
 
-    /// Anything at all is asked: an identifier, a filter, paging or `list: true`.
-    fn asks_anything(&self) -> bool {
+    /// Something only a list answers: a filter, paging or `list: true`.
+    fn asks_for_a_list(&self) -> bool {
         let s = &self.search;
-        self.id.is_some()
-            || self.external_id.is_some()
-            || self.list == Some(true)
+        self.list == Some(true)
             || s.ids.is_some()
             || s.name.is_some()
-            || s.email.is_some()
-            || s.phone.is_some()
             || s.email_domain.is_some()
             || s.role.is_some()
             || s.tag.is_some()
@@ -277,6 +261,16 @@ impl FindContactArgs {
             || s.query.is_some()
             || s.page.limit.is_some()
             || s.page.cursor.is_some()
+    }
+
+    /// Anything at all is asked: an identifier, a filter, paging or `list: true`.
+    fn asks_anything(&self) -> bool {
+        let s = &self.search;
+        self.id.is_some()
+            || self.external_id.is_some()
+            || s.email.is_some()
+            || s.phone.is_some()
+            || self.asks_for_a_list()
     }
 }
 
